@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+HTMX_VERSION := 2.0.11
+export FLASK_APP := wsgi
+
+.PHONY: demo test install browser bench htmx clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests drive Debian's Chromium (browsers cannot be downloaded here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+demo: install
+	PORT=$(PORT) $(PY) -m checkout.demo
+
+test: install browser
+	$(PY) -m pytest
+
+# Refresh the vendored htmx from the npm registry (the file is committed under static/).
+htmx:
+	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) && tar -xzf htmx.org-$(HTMX_VERSION).tgz
+	cp /tmp/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,53 @@
+"""Fly2Any checkout: the application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from .extensions import csrf, db, limiter, migrate
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app. `config_name` (or FLASK_CONFIG) picks development/test/production."""
+    from config import CONFIGS, INSTANCE_DIR
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    name = config_name or os.environ.get("FLASK_CONFIG", "production")
+    app.config.from_object(CONFIGS[name])
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set. `make demo` generates one; production sets its own.")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from .web_session import DatabaseSessionInterface
+    app.session_interface = DatabaseSessionInterface()
+
+    from . import errors, presentation
+    presentation.init_app(app)
+    errors.init_app(app)
+
+    from .catalog.routes import bp as catalog_bp
+    from .steps.customize import bp as customize_bp
+    from .steps.passengers import bp as passengers_bp
+    from .steps.review import bp as review_bp
+    from .bookings.routes import bp as bookings_bp
+    from .api import bp as api_bp
+
+    for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+    from .cli import register_cli
+    register_cli(app)
+    return app

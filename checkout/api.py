@@ -1,0 +1,193 @@
+"""The JSON API: flight offers and bookings (camelCase, integer minor units).
+
+Errors are {"error": {"code", "message", "fields"}} with a 4xx. The API is exempt from
+the CSRF token because it is not cookie-authenticated and only accepts
+application/json bodies, which a cross-site form cannot send.
+"""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, jsonify, request
+from werkzeug.datastructures import MultiDict
+
+from .bookings import service
+from .bookings.acknowledgements import ACKNOWLEDGEMENTS
+from .bookings.service import BookingError, Contact, PassengerDetails
+from .catalog.search import Party, flight_for_offer, search_flights
+from .clock import utcnow
+from .errors import ApiError
+from .extensions import csrf, db
+from .models import Booking
+from .steps.forms import PassengersForm
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+PASSENGER_FIELDS = {
+    "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",
+    "nationality": "nationality", "passportNumber": "passport_number", "passportExpiry": "passport_expiry",
+}
+CAMEL = {v: k for k, v in PASSENGER_FIELDS.items()}
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not request.is_json or not isinstance(body, dict):
+        raise ApiError(415 if not request.is_json else 400, "invalid_body",
+                       "Send a JSON object with Content-Type: application/json.")
+    return body
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ApiError(422, "validation_error", "Invalid query parameters.", {name: "Must be a whole number."})
+    return int(raw)
+
+
+def booking_json(booking: Booking) -> dict:
+    flight = booking.flight
+    return {
+        "bookingId": booking.id,
+        "bookingReference": booking.reference,
+        "status": booking.status,
+        "amount": booking.total_amount if booking.total_amount is not None else service.quote_for(booking).total,
+        "currency": booking.currency,
+        "expiresAt": booking.hold_expires_at.isoformat(),
+        "offerId": f"off_{flight.id}",
+        "flight": {"flightNumber": flight.flight_number, "origin": flight.origin_code,
+                   "destination": flight.destination_code, "departure": flight.departs_at.isoformat(),
+                   "arrival": flight.arrives_at.isoformat()},
+        "fareFamily": booking.fare_family_code,
+        "bundle": booking.bundle_code,
+    }
+
+
+@bp.get("/flights")
+def flights():
+    errors = {}
+    origin = (request.args.get("origin") or "").strip().upper()
+    destination = (request.args.get("destination") or "").strip().upper()
+    if len(origin) != 3:
+        errors["origin"] = "Give a 3-letter airport code."
+    if len(destination) != 3:
+        errors["destination"] = "Give a 3-letter airport code."
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        errors["date"] = "Give the date as YYYY-MM-DD."
+    party = Party(_int_arg("adults", 1), _int_arg("children", 0), _int_arg("infants", 0))
+    errors.update(party.problems())
+    if errors:
+        raise ApiError(422, "validation_error", "Invalid search.", errors)
+    offers = search_flights(origin, destination, day, party, now=utcnow())
+    return jsonify({"offers": [
+        {
+            "offerId": offer.offer_id,
+            "flightNumber": offer.flight.flight_number,
+            "origin": offer.flight.origin_code,
+            "destination": offer.flight.destination_code,
+            "departure": offer.flight.departs_at.astimezone(ZoneInfo(offer.flight.origin.tz)).isoformat(),
+            "arrival": offer.flight.arrives_at.astimezone(ZoneInfo(offer.flight.destination.tz)).isoformat(),
+            "durationMinutes": offer.minutes,
+            "fares": [{"fareFamily": f.fare_family.code, "amount": f.total, "currency": offer.flight.currency}
+                      for f in offer.fares],
+        }
+        for offer in offers
+    ]})
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
+    body = _json_body()
+    flight = flight_for_offer(str(body.get("offerId", "")))
+    if flight is None:
+        raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
+    passengers = body.get("passengers")
+    if not isinstance(passengers, list) or not passengers:
+        raise ApiError(422, "validation_error", "Passengers are required.", {"passengers": "Give at least one passenger."})
+    types = [str(p.get("type", "adult")) if isinstance(p, dict) else "?" for p in passengers]
+    if any(t not in ("adult", "child", "infant") for t in types):
+        raise ApiError(422, "validation_error", "Invalid passengers.", {"passengers": "Each type is adult, child or infant."})
+    # The party is stored adults first, then children, then infants.
+    order = {"adult": 0, "child": 1, "infant": 2}
+    passengers = sorted(passengers, key=lambda p: order[str(p.get("type", "adult"))])
+    types = sorted(types, key=order.__getitem__)
+    party = Party(types.count("adult"), types.count("child"), types.count("infant"))
+    if party.problems():
+        raise ApiError(422, "validation_error", "Invalid party.", {f"passengers": m for m in party.problems().values()})
+    contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
+
+    # Validate people and contact with the same form as step 2.
+    formdata = MultiDict()
+    for i, passenger in enumerate(passengers):
+        for camel, snake in PASSENGER_FIELDS.items():
+            value = passenger.get(camel)
+            formdata.add(f"passengers-{i}-{snake}", "" if value is None else str(value))
+    formdata.add("email", str(contact.get("email", "")))
+    formdata.add("phone", str(contact.get("phone", "")))
+    form = PassengersForm(formdata=formdata, meta={"csrf": False}, passenger_types=types,
+                          travel_date=travel_date_of(flight), international=flight.international)
+    if not form.validate():
+        raise ApiError(422, "validation_error", "Some details are missing or invalid.", _form_errors(form))
+
+    try:
+        booking = service.create_draft(flight, party, fare_family_code=body.get("fareFamily") or None, channel="api")
+        service.choose_bundle(booking, body.get("bundle") or None)
+        bags = {i: int(p.get("bags", 0) or 0) for i, p in enumerate(passengers) if str(p.get("bags", 0) or 0).isdigit()}
+        service.choose_extras(booking, bags=bags, insurance=bool(body.get("insurance")),
+                              priority_boarding=bool(body.get("priorityBoarding")))
+        for i, passenger in enumerate(passengers):
+            if passenger.get("seat"):
+                service.choose_seat(booking, i, str(passenger["seat"]))
+        service.save_passengers(booking, [
+            PassengerDetails(
+                first_name=e.first_name.data.strip(), last_name=e.last_name.data.strip(),
+                date_of_birth=e.date_of_birth.data, nationality=e.nationality.data,
+                passport_number=(e.passport_number.data or "").upper() or None, passport_expiry=e.passport_expiry.data,
+            ) for e in form.passengers
+        ], Contact(form.email_normalized, form.phone_e164))
+        booking = service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor="api client")
+    except BookingError as err:
+        db.session.rollback()
+        _discard_draft(locals().get("booking"))
+        field = err.field or "booking"
+        raise ApiError(409 if isinstance(err, service.SeatUnavailable) else 422, "validation_error", err.message,
+                       {_camel_field(field): err.message})
+    return jsonify(booking_json(booking)), 201
+
+
+def travel_date_of(flight):
+    return flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)).date()
+
+
+def _discard_draft(booking: Booking | None) -> None:
+    """An API call is all or nothing: a half-built draft is removed with its holds."""
+    if booking is not None and booking.id and booking.status == "DRAFT":
+        from .bookings import seat_holds
+        seat_holds.release(booking.id)
+        db.session.delete(booking)
+        db.session.commit()
+
+
+def _camel_field(name: str) -> str:
+    if name.startswith("bags-"):
+        return f"passengers.{name[5:]}.bags"
+    return {"fare_family": "fareFamily", "seat": "passengers.seat"}.get(name, name)
+
+
+def _form_errors(form: PassengersForm) -> dict:
+    fields = {}
+    for i, entry in enumerate(form.passengers):
+        for sub in entry.form:
+            if sub.errors:
+                fields[f"passengers.{i}.{CAMEL.get(sub.short_name, sub.short_name)}"] = " ".join(sub.errors)
+    for name in ("email", "phone"):
+        if getattr(form, name).errors:
+            fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
+    return fields

@@ -1,0 +1,1 @@
+"""Bookings: storage, the state machine, seat holds and the booking reference."""

@@ -1,0 +1,381 @@
+"""Booking services: drafts, choices, seats, passengers, the hold, and submission.
+
+Views and the JSON API call these with plain values; the functions own the
+transaction (they commit) and raise BookingError subclasses with messages safe to show.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.exc import IntegrityError
+
+from .. import pricing
+from ..catalog import search
+from ..catalog.seatmaps import Seat, find_seat
+from ..clock import utcnow
+from ..extensions import db
+from ..models import (
+    Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus, Bundle, FareFamily,
+    Flight, Passenger, PassengerType,
+)
+from . import seat_holds, states
+from .acknowledgements import ACKNOWLEDGEMENTS
+from .reference import new_reference
+
+
+class BookingError(Exception):
+    """A problem the traveller can act on. `field` names the input it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class SeatUnavailable(BookingError):
+    pass
+
+
+class BookingClosed(BookingError):
+    """The booking is no longer a draft (already submitted, expired or cancelled)."""
+
+
+@dataclass
+class Contact:
+    email: str
+    phone: str  # E.164
+
+
+@dataclass
+class PassengerDetails:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    nationality: str
+    passport_number: str | None = None
+    passport_expiry: date | None = None
+
+
+@dataclass
+class HoldRenewal:
+    """What changed when an expired hold was renewed, for telling the traveller."""
+    lost_seats: list[str] = field(default_factory=list)
+    price_from: int | None = None
+    price_to: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lost_seats) or self.price_from is not None
+
+
+def hold_duration() -> timedelta:
+    return timedelta(minutes=current_app.config["HOLD_MINUTES"])
+
+
+# -- reading -------------------------------------------------------------------------
+
+def get_booking(booking_id: int | None) -> Booking | None:
+    return db.session.get(Booking, booking_id) if booking_id else None
+
+
+def booking_by_reference(reference: str) -> Booking | None:
+    return db.session.execute(
+        select(Booking).where(Booking.reference == (reference or "").strip().upper())
+    ).scalar_one_or_none()
+
+
+def lock_booking(booking_id: int) -> Booking:
+    """Re-read the booking row with a row lock (PostgreSQL) for a state change."""
+    return db.session.execute(
+        select(Booking).where(Booking.id == booking_id)
+        .with_for_update(of=Booking).execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def seat_of(booking: Booking, passenger: Passenger) -> Seat | None:
+    return find_seat(booking.flight.aircraft, passenger.seat_code) if passenger.seat_code else None
+
+
+def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
+    """The price of the booking as it stands, at the fare held for it.
+
+    `fare_family` prices the same choices under another fare family (for comparison).
+    """
+    return pricing.quote(
+        base_fare=booking.held_base_fare,
+        currency=booking.currency,
+        international=booking.flight.international,
+        fare=search.fare_terms(fare_family or booking.fare_family),
+        bundle=search.bundle_terms(booking.bundle),
+        passengers=[
+            pricing.PassengerChoice(p.passenger_type, p.checked_bags, seat_of(booking, p))
+            for p in booking.passengers
+        ],
+        insurance=booking.insurance,
+        priority_boarding=booking.priority_boarding,
+    )
+
+
+# -- the draft ------------------------------------------------------------------------
+
+def create_draft(flight: Flight, party: search.Party, now: datetime | None = None,
+                 fare_family_code: str | None = None, channel: str = "web") -> Booking:
+    """A DRAFT booking for `party` on `flight`, holding the current fare for a while."""
+    now = now or utcnow()
+    problems = party.problems()
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise BookingError(message, field_name)
+    if flight.departs_at <= now + timedelta(hours=1):
+        raise BookingError("This flight is closed for booking. Please choose another.", "offerId")
+    fares = search.fare_families_for(flight)
+    fare = next((f for f in fares if f.code == fare_family_code), None) if fare_family_code else fares[0]
+    if fare is None:
+        raise BookingError("That fare family is not sold on this flight.", "fareFamily")
+    booking = Booking(
+        status=BookingStatus.DRAFT, flight=flight, fare_family=fare, currency=flight.currency,
+        held_base_fare=flight.base_fare, hold_expires_at=now + hold_duration(),
+        created_at=now, updated_at=now, channel=channel,
+        passengers=[Passenger(position=i, passenger_type=t, checked_bags=0)
+                    for i, t in enumerate(party.passenger_types())],
+    )
+    db.session.add(booking)
+    db.session.flush()
+    states.record(booking, None, BookingStatus.DRAFT, actor=f"traveller ({channel})")
+    db.session.commit()
+    return booking
+
+
+def _require_draft(booking: Booking) -> None:
+    if booking.status != BookingStatus.DRAFT:
+        raise BookingClosed("This booking has already been submitted and can no longer be changed here.")
+
+
+def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
+    """Switch fare family. Returns seats released because they are in another cabin."""
+    _require_draft(booking)
+    fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
+    if fare is None:
+        raise BookingError("Please choose one of the fare families shown.", "fare_family")
+    released = []
+    if fare.cabin != booking.fare_family.cabin:
+        for passenger in booking.passengers:
+            if passenger.seat_code:
+                released.append(passenger.seat_code)
+                passenger.seat_code = None
+        if released:
+            seat_holds.release(booking.id, released)
+    booking.fare_family = fare
+    booking.updated_at = utcnow()
+    db.session.commit()
+    return released
+
+
+def choose_bundle(booking: Booking, bundle_code: str | None) -> None:
+    _require_draft(booking)
+    bundle = None
+    if bundle_code:
+        bundle = db.session.get(Bundle, bundle_code)
+        if bundle is None:
+            raise BookingError("Please choose one of the bundles shown, or none.", "bundle")
+    booking.bundle = bundle
+    booking.updated_at = utcnow()
+    db.session.commit()
+
+
+def choose_extras(booking: Booking, *, bags: dict[int, int], insurance: bool, priority_boarding: bool) -> None:
+    """Checked bags per passenger position, insurance and priority boarding for the party."""
+    _require_draft(booking)
+    for passenger in booking.passengers:
+        count = bags.get(passenger.position, passenger.checked_bags)
+        if passenger.passenger_type == PassengerType.INFANT:
+            count = 0
+        if not 0 <= count <= pricing.MAX_CHECKED_BAGS:
+            raise BookingError(f"Choose between 0 and {pricing.MAX_CHECKED_BAGS} checked bags.", f"bags-{passenger.position}")
+        passenger.checked_bags = count
+    booking.insurance = insurance
+    booking.priority_boarding = priority_boarding
+    booking.updated_at = utcnow()
+    db.session.commit()
+
+
+def seat_restriction(booking: Booking, passenger: Passenger, seat: Seat) -> str | None:
+    """Why this passenger may not sit in this seat, or None."""
+    if passenger.passenger_type == PassengerType.INFANT:
+        return "Infants travel on an adult's lap and do not have a seat of their own."
+    if seat.cabin != booking.fare_family.cabin:
+        return f"This seat is in the {seat.cabin} cabin; your {booking.fare_family.name} fare is in {booking.fare_family.cabin}."
+    if seat.is_exit_row:
+        if passenger.passenger_type == PassengerType.CHILD:
+            return "Children cannot sit in an exit row: passengers there must be able to help in an evacuation."
+        if passenger.position < infant_carriers(booking):
+            return "Passengers travelling with an infant cannot sit in an exit row."
+    return None
+
+
+def infant_carriers(booking: Booking) -> int:
+    """The first N adults carry the N infants on their laps."""
+    return sum(1 for p in booking.passengers if p.passenger_type == PassengerType.INFANT)
+
+
+def choose_seat(booking: Booking, position: int, seat_code: str | None, now: datetime | None = None) -> None:
+    """Hold `seat_code` for the passenger at `position` (None gives their seat back)."""
+    now = now or utcnow()
+    _require_draft(booking)
+    passenger = next((p for p in booking.passengers if p.position == position), None)
+    if passenger is None:
+        raise BookingError("Choose which passenger this seat is for.", "seat_passenger")
+    if not seat_code:
+        if passenger.seat_code:
+            seat_holds.release(booking.id, [passenger.seat_code])
+            passenger.seat_code = None
+            db.session.commit()
+        return
+    seat = find_seat(booking.flight.aircraft, seat_code)
+    if seat is None:
+        raise SeatUnavailable("That seat does not exist on this aircraft.", "seat")
+    reason = seat_restriction(booking, passenger, seat)
+    if reason:
+        raise SeatUnavailable(reason, "seat")
+    if seat.code == passenger.seat_code:
+        return
+    if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
+        raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
+    if not seat_holds.claim(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now):
+        db.session.rollback()
+        raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
+    if passenger.seat_code:
+        seat_holds.release(booking.id, [passenger.seat_code])
+    passenger.seat_code = seat.code
+    booking.updated_at = now
+    db.session.commit()
+
+
+def save_passengers(booking: Booking, details: list[PassengerDetails], contact: Contact) -> None:
+    """Store names, documents and contact. Validation happened in the form layer."""
+    _require_draft(booking)
+    if len(details) != len(booking.passengers):
+        raise BookingError("Please fill in every passenger.")
+    international = booking.flight.international
+    for passenger, given in zip(booking.passengers, details):
+        passenger.first_name = given.first_name
+        passenger.last_name = given.last_name
+        passenger.date_of_birth = given.date_of_birth
+        passenger.nationality = given.nationality
+        passenger.passport_number = given.passport_number if international else None
+        passenger.passport_expiry = given.passport_expiry if international else None
+    booking.contact_email = contact.email
+    booking.contact_phone = contact.phone
+    booking.updated_at = utcnow()
+    db.session.commit()
+
+
+def passengers_complete(booking: Booking) -> bool:
+    needs_passport = booking.flight.international
+    return bool(booking.contact_email) and all(
+        p.first_name and p.last_name and p.date_of_birth and p.nationality
+        and (not needs_passport or (p.passport_number and p.passport_expiry))
+        for p in booking.passengers
+    )
+
+
+# -- the hold -----------------------------------------------------------------------
+
+def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> HoldRenewal:
+    """After the hold lapses, hold again at today's fare and re-claim the chosen seats.
+
+    Anything that changed (a seat somebody else took, a different price) is returned and
+    kept on the booking until the traveller has seen it.
+    """
+    now = now or utcnow()
+    renewal = HoldRenewal()
+    if booking.status != BookingStatus.DRAFT or booking.hold_expires_at > now:
+        return renewal
+    old_total = quote_for(booking).total
+    booking.hold_expires_at = now + hold_duration()
+    for passenger in booking.passengers:
+        if passenger.seat_code and not seat_holds.claim(
+            booking.flight_id, passenger.seat_code, booking.id, passenger.id, booking.hold_expires_at, now
+        ):
+            renewal.lost_seats.append(passenger.seat_code)
+            passenger.seat_code = None
+    booking.held_base_fare = booking.flight.base_fare
+    new_total = quote_for(booking).total
+    if new_total != old_total:
+        renewal.price_from, renewal.price_to = old_total, new_total
+        booking.price_change_from, booking.price_change_to = old_total, new_total
+    booking.updated_at = now
+    db.session.commit()
+    return renewal
+
+
+def acknowledge_price_change(booking: Booking) -> None:
+    if booking.price_change_from is not None:
+        booking.price_change_from = booking.price_change_to = None
+        db.session.commit()
+
+
+# -- submission -----------------------------------------------------------------------
+
+class PriceChanged(BookingError):
+    pass
+
+
+def submit(booking: Booking, accepted: list[str], now: datetime | None = None, actor: str = "traveller (web)") -> Booking:
+    """DRAFT -> PENDING_PAYMENT: a reference, a frozen price breakdown and a payment deadline.
+
+    Requires complete passenger details and every acknowledgement. If the hold had lapsed
+    and the price changed, raises PriceChanged so the traveller sees it before going on.
+    Idempotent: submitting an already pending booking returns it unchanged.
+    """
+    now = now or utcnow()
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        return booking
+    _require_draft(booking)
+    if not passengers_complete(booking):
+        raise BookingError("Some passenger details are missing. Please complete step 2.")
+    missing = [a for a in ACKNOWLEDGEMENTS if a.key not in accepted]
+    if missing:
+        raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}")
+    renewal = renew_hold_if_expired(booking, now)
+    if renewal.changed or booking.price_change_from is not None:
+        raise PriceChanged("Your hold had expired and we have renewed it. Please check what changed before you continue.")
+
+    booking = lock_booking(booking.id)
+    _assign_reference(booking)
+    quote = quote_for(booking)
+    booking.price_lines = [
+        BookingPriceLine(position=i, kind=line.kind, passenger_position=line.passenger_position,
+                         description=line.description, amount=line.amount)
+        for i, line in enumerate(quote.lines)
+    ]
+    booking.total_amount = quote.total
+    booking.submitted_at = now
+    booking.hold_expires_at = now + hold_duration()
+    seat_holds.extend(booking.id, booking.hold_expires_at)
+    booking.acknowledgements = [
+        BookingAcknowledgement(key=a.key, version=a.version, accepted_at=now) for a in ACKNOWLEDGEMENTS
+    ]
+    states.transition(booking, BookingStatus.PENDING_PAYMENT, actor=actor, note=f"total {quote.total} {booking.currency}")
+    db.session.commit()
+    return booking
+
+
+def _assign_reference(booking: Booking, attempts: int = 8) -> None:
+    """Give the booking a fresh unique reference, drawing again if one collides.
+
+    Each try is its own savepoint, so a collision undoes only that one UPDATE.
+    """
+    for _ in range(attempts):
+        reference = new_reference()
+        try:
+            with db.session.begin_nested():
+                db.session.execute(update(Booking).where(Booking.id == booking.id).values(reference=reference))
+        except IntegrityError:
+            continue
+        set_committed_value(booking, "reference", reference)
+        return
+    raise RuntimeError("Could not draw a unique booking reference")

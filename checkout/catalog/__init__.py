@@ -1,0 +1,1 @@
+"""The flight catalogue: airports, flights, fares, bundles, seat maps, search."""

@@ -1,0 +1,73 @@
+"""Which bundle to recommend, learned from past confirmed bookings.
+
+Travellers are grouped by route type (domestic or international) and party (solo,
+group of adults, family with children or infants). With enough history in that group
+we recommend what it chose most; without it, a stated rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Airport, Booking, BookingStatus, Bundle, Flight, Passenger
+
+MIN_HISTORY = 5
+PARTY_WORDS = {"solo": "solo travellers", "group": "groups of adults", "family": "families"}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    bundle_code: str
+    reason: str
+
+
+def party_kind(passenger_types: list[str]) -> str:
+    if any(t != "adult" for t in passenger_types):
+        return "family"
+    return "solo" if len(passenger_types) == 1 else "group"
+
+
+RULES = {
+    ("family", True): ("FAMILY", "Families on long flights usually want a bag each and seats together."),
+    ("family", False): ("FAMILY", "Travelling with children: a bag each and seats together, for less."),
+    ("solo", True): ("COMFORT", "On a long flight, extra legroom, a bag and boarding first make the difference."),
+    ("solo", False): ("BUSINESS_TRAVELLER", "Travelling alone on a short trip: board first, sit where you like, insured."),
+    ("group", True): ("COMFORT", "On a long flight, extra legroom, a bag and boarding first make the difference."),
+    ("group", False): ("FAMILY", "Travelling together: a bag each and seats next to each other."),
+}
+
+
+def recommend(international: bool, passenger_types: list[str]) -> Recommendation:
+    kind = party_kind(passenger_types)
+    origin, destination = aliased(Airport), aliased(Airport)
+    non_adults = (
+        select(func.count()).where(Passenger.booking_id == Booking.id, Passenger.passenger_type != "adult")
+        .correlate(Booking).scalar_subquery()
+    )
+    party_size = select(func.count()).where(Passenger.booking_id == Booking.id).correlate(Booking).scalar_subquery()
+    booking_kind = case((non_adults > 0, "family"), (party_size == 1, "solo"), else_="group")
+    rows = db.session.execute(
+        select(Booking.bundle_code, func.count())
+        .join(Flight, Flight.id == Booking.flight_id)
+        .join(origin, origin.code == Flight.origin_code)
+        .join(destination, destination.code == Flight.destination_code)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            (origin.country != destination.country) if international else (origin.country == destination.country),
+            booking_kind == kind,
+        )
+        .group_by(Booking.bundle_code)
+    ).all()
+    with_bundle = [(code, n) for code, n in rows if code]
+    total = sum(n for _, n in rows)
+    if total >= MIN_HISTORY and with_bundle:
+        code, count = max(with_bundle, key=lambda row: (row[1], row[0]))
+        name = db.session.get(Bundle, code).name
+        route = "international" if international else "domestic"
+        return Recommendation(code, f"{round(100 * count / total)}% of {PARTY_WORDS[kind]} on {route} flights "
+                                    f"like yours chose {name} ({count} of {total} bookings).")
+    code, reason = RULES[(kind, international)]
+    return Recommendation(code, reason)

@@ -1,0 +1,60 @@
+"""Search pages: the form, results, airport look-up and selecting a flight."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from ..bookings import service
+from ..bookings.service import BookingError
+from ..clock import utcnow
+from ..presentation import go_to, render_step
+from .forms import SearchForm
+from .search import Party, flight_for_offer, search_flights, suggest_airports
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def home():
+    form = SearchForm(request.args if request.args else None)
+    return render_template("catalog/search.html", form=form, offers=None, searched=False)
+
+
+@bp.get("/flights")
+def flights():
+    """Results for a search. With htmx, only the results block; otherwise the full page."""
+    form = SearchForm(request.args)
+    if not form.validate():
+        # 422, and the form keeps what was typed.
+        return render_step("catalog/search.html", ["results", "search_form"], form=form, offers=None,
+                           searched=False), 422
+    offers = search_flights(form.origin_airport.code, form.destination_airport.code, form.date.data,
+                            form.party(), now=utcnow())
+    return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True,
+                       party=form.party(), origin=form.origin_airport, destination=form.destination_airport)
+
+
+@bp.get("/airports/suggest")
+def airport_suggestions():
+    """<option>s for the From/To datalist as the traveller types."""
+    text = request.args.get("origin") or request.args.get("destination") or request.args.get("q", "")
+    airports = suggest_airports(text) if len(text.strip()) >= 2 else []
+    return render_template("catalog/_airport_options.html", airports=airports)
+
+
+@bp.post("/select")
+def select():
+    """Start a draft booking for the chosen flight and party, then go to step 1."""
+    flight = flight_for_offer(request.form.get("offer_id", ""))
+    if flight is None:
+        abort(404, "That flight is no longer offered. Please search again.")
+    try:
+        party = Party(int(request.form.get("adults", 1)), int(request.form.get("children", 0)),
+                      int(request.form.get("infants", 0)))
+    except ValueError:
+        abort(400, "The number of passengers was not understood. Please search again.")
+    try:
+        booking = service.create_draft(flight, party, fare_family_code=request.form.get("fare_family") or None)
+    except BookingError as err:
+        abort(422, err.message)
+    session["draft_id"] = booking.id
+    return go_to(url_for("customize.show"))

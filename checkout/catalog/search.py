@@ -1,0 +1,178 @@
+"""Finding airports and flights, and pricing the offers a search returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from .. import pricing
+from ..extensions import db
+from ..models import Airport, Bundle, FareFamily, Flight
+from .seatmaps import AIRCRAFT
+
+MAX_PASSENGERS = 9
+
+
+def suggest_airports(text: str, limit: int = 8) -> list[Airport]:
+    """Airports whose code, city or name starts with or contains what was typed."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    code = text[:3].upper()
+    pattern = f"%{text.lower()}%"
+    rows = db.session.execute(
+        select(Airport).where(or_(
+            Airport.code == code,
+            func.lower(Airport.city).like(pattern),
+            func.lower(Airport.name).like(pattern),
+        )).order_by(Airport.code)
+    ).scalars().all()
+    # An exact code match first: "LAX" should not be buried under "Los Angeles ...".
+    return sorted(rows, key=lambda a: (a.code != code, a.city, a.code))[:limit]
+
+
+def resolve_airport(text: str) -> tuple[Airport | None, list[Airport]]:
+    """The one airport meant by `text` ("JFK", "jfk", "London", "JFK – New York"), or candidates."""
+    text = (text or "").strip()
+    if len(text) >= 3 and text[:3].isalpha() and (len(text) == 3 or not text[3].isalpha()):
+        airport = db.session.get(Airport, text[:3].upper())
+        if airport:
+            return airport, []
+    candidates = suggest_airports(text)
+    if len(candidates) == 1:
+        return candidates[0], []
+    cities = {a.city for a in candidates}
+    return None, candidates if len(cities) >= 1 else []
+
+
+def fare_terms(fare: FareFamily) -> pricing.FareTerms:
+    return pricing.FareTerms(
+        code=fare.code, name=fare.name, markup_percent=fare.markup_percent,
+        checked_bags=fare.checked_bags, seat_choice=fare.seat_choice,
+        priority_boarding=fare.priority_boarding,
+    )
+
+
+def bundle_terms(bundle: Bundle | None) -> pricing.BundleTerms | None:
+    if bundle is None:
+        return None
+    return pricing.BundleTerms(
+        code=bundle.code, name=bundle.name, price=bundle.price, checked_bags=bundle.checked_bags,
+        seat_choice=bundle.seat_choice, priority_boarding=bundle.priority_boarding,
+        insurance=bundle.insurance,
+    )
+
+
+def all_fare_families() -> list[FareFamily]:
+    return list(db.session.execute(select(FareFamily).order_by(FareFamily.rank)).scalars())
+
+
+def fare_families_for(flight: Flight, fares: list[FareFamily] | None = None) -> list[FareFamily]:
+    """Fare families sold on this flight: Business only where the aircraft has that cabin."""
+    cabins = {cabin for cabin, _, _ in AIRCRAFT[flight.aircraft].cabins}
+    return [f for f in (fares if fares is not None else all_fare_families()) if f.cabin in cabins]
+
+
+@dataclass(frozen=True)
+class Party:
+    adults: int = 1
+    children: int = 0
+    infants: int = 0
+
+    def passenger_types(self) -> list[str]:
+        return ["adult"] * self.adults + ["child"] * self.children + ["infant"] * self.infants
+
+    @property
+    def size(self) -> int:
+        return self.adults + self.children + self.infants
+
+    def problems(self) -> dict[str, str]:
+        errors = {}
+        if not 1 <= self.adults <= MAX_PASSENGERS:
+            errors["adults"] = f"Choose between 1 and {MAX_PASSENGERS} adults."
+        if not 0 <= self.children <= MAX_PASSENGERS:
+            errors["children"] = "Choose how many children are travelling."
+        if self.infants < 0 or self.infants > self.adults:
+            errors["infants"] = "Each infant travels on an adult's lap: no more infants than adults."
+        if self.adults + self.children > MAX_PASSENGERS:
+            errors["children"] = f"We can book up to {MAX_PASSENGERS} seated passengers at once."
+        return errors
+
+
+@dataclass
+class FareOffer:
+    fare_family: FareFamily
+    quote: pricing.Quote
+
+    @property
+    def total(self) -> int:
+        return self.quote.total
+
+
+@dataclass
+class Offer:
+    flight: Flight
+    fares: list[FareOffer]
+
+    @property
+    def offer_id(self) -> str:
+        return offer_id_for(self.flight)
+
+    @property
+    def lowest_total(self) -> int:
+        return min(f.total for f in self.fares)
+
+    @property
+    def minutes(self) -> int:
+        return int((self.flight.arrives_at - self.flight.departs_at).total_seconds() // 60)
+
+    @property
+    def arrival_day_offset(self) -> int:
+        """+1 when the flight lands the next local day, -1 when it lands the day before."""
+        dep = self.flight.departs_at.astimezone(ZoneInfo(self.flight.origin.tz)).date()
+        arr = self.flight.arrives_at.astimezone(ZoneInfo(self.flight.destination.tz)).date()
+        return (arr - dep).days
+
+
+def offer_id_for(flight: Flight) -> str:
+    return f"off_{flight.id}"
+
+
+def flight_for_offer(offer_id: str) -> Flight | None:
+    if not offer_id or not offer_id.startswith("off_") or not offer_id[4:].isdigit():
+        return None
+    return db.session.get(Flight, int(offer_id[4:]))
+
+
+def price_flight(flight: Flight, fare: FareFamily, party: Party) -> pricing.Quote:
+    """The full-fare-advertising price: every passenger, every tax, no extras."""
+    return pricing.quote(
+        base_fare=flight.base_fare, currency=flight.currency, international=flight.international,
+        fare=fare_terms(fare), passengers=[pricing.PassengerChoice(t) for t in party.passenger_types()],
+    )
+
+
+def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:
+    """Flights leaving `origin` on local date `day`, each priced for the whole party."""
+    origin_airport = db.session.get(Airport, origin)
+    if origin_airport is None:
+        return []
+    zone = ZoneInfo(origin_airport.tz)
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    if now is not None:
+        start = max(start, now + timedelta(hours=1))  # no selling a flight that is boarding
+    flights = db.session.execute(
+        select(Flight).where(
+            Flight.origin_code == origin, Flight.destination_code == destination,
+            Flight.departs_at >= start, Flight.departs_at < end,
+        ).order_by(Flight.departs_at)
+    ).scalars().all()
+    offers = []
+    families = all_fare_families()
+    for flight in flights:
+        fares = [FareOffer(f, price_flight(flight, f, party)) for f in fare_families_for(flight, families)]
+        offers.append(Offer(flight, fares))
+    return offers

@@ -1,0 +1,20 @@
+"""Flask CLI commands: `flask seed`."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed")
+    @click.option("--days", default=60, show_default=True, help="How many days of flights, from --start.")
+    @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="First day of flights (default: today).")
+    def seed(days: int, start):
+        """Load the demo catalogue: airports, fares, bundles and daily flights."""
+        from .catalog.seed import seed_all
+        first = start.date() if start else date.today()
+        created = seed_all(first, days)
+        click.echo(f"Seeded {created} new flights from {first.isoformat()} for {days} days.")

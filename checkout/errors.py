@@ -1,0 +1,53 @@
+"""Error pages: JSON for /api (never a stack trace), calm HTML for people."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error with a code, a message safe to show, and optional field errors."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def api_error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(err: ApiError):
+        return api_error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(err: CSRFError):
+        message = "Your session expired or the form was stale. Please go back and try again."
+        if _wants_json():
+            return api_error_response(400, "csrf_failed", message)
+        return render_template("errors/error.html", title="Please try again", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http(err: HTTPException):
+        if _wants_json():
+            response = api_error_response(err.code or 500, err.name.lower().replace(" ", "_"), err.description)
+            return response
+        return render_template("errors/error.html", title=err.name, message=err.description), err.code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(err: Exception):
+        app.logger.exception("Unhandled error")
+        message = "Something went wrong on our side. Nothing was charged. Please try again in a moment."
+        if _wants_json():
+            return api_error_response(500, "internal_error", message)
+        return render_template("errors/error.html", title="Something went wrong", message=message), 500

@@ -1,0 +1,18 @@
+"""Extension singletons, bound to the app in create_app() with init_app()."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+# No default limits: each sensitive endpoint names its own.
+limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,260 @@
+"""Typed SQLAlchemy 2 models. Money is integer minor units with its currency beside it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+    TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on both PostgreSQL and the demo's SQLite (which drops tzinfo)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class BookingStatus:
+    DRAFT = "DRAFT"
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    ALL = (DRAFT, PENDING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED)
+
+
+class PassengerType:
+    ADULT = "adult"
+    CHILD = "child"
+    INFANT = "infant"
+    ALL = (ADULT, CHILD, INFANT)
+
+
+class WebSession(db.Model):
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie
+    data: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Airport(db.Model):
+    __tablename__ = "airports"
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    city: Mapped[str] = mapped_column(String(80))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    tz: Mapped[str] = mapped_column(String(64))  # IANA time zone
+
+
+class FareFamily(db.Model):
+    """A fare family's structured conditions. Prices derive from the flight's base fare."""
+    __tablename__ = "fare_families"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int] = mapped_column(Integer)
+    markup_percent: Mapped[int] = mapped_column(Integer)  # over the Basic fare
+    cabin: Mapped[str] = mapped_column(String(16))  # economy | business
+    refundable: Mapped[bool] = mapped_column(Boolean)
+    refund_fee: Mapped[int] = mapped_column(Integer)  # minor units, when refundable
+    changeable: Mapped[bool] = mapped_column(Boolean)
+    change_fee: Mapped[int] = mapped_column(Integer)
+    carry_on: Mapped[bool] = mapped_column(Boolean)
+    checked_bags: Mapped[int] = mapped_column(Integer)
+    seat_choice: Mapped[str] = mapped_column(String(16))  # paid | standard | any
+    priority_boarding: Mapped[bool] = mapped_column(Boolean)
+
+
+class Bundle(db.Model):
+    """A priced set of extras per passenger (infants excluded)."""
+    __tablename__ = "bundles"
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(200))
+    price: Mapped[int] = mapped_column(Integer)  # per passenger, minor units
+    checked_bags: Mapped[int] = mapped_column(Integer)
+    seat_choice: Mapped[bool] = mapped_column(Boolean)  # standard and extra-legroom seats
+    priority_boarding: Mapped[bool] = mapped_column(Boolean)
+    insurance: Mapped[bool] = mapped_column(Boolean)
+
+
+class Flight(db.Model):
+    __tablename__ = "flights"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flight_number: Mapped[str] = mapped_column(String(8))
+    origin_code: Mapped[str] = mapped_column(ForeignKey("airports.code"))
+    destination_code: Mapped[str] = mapped_column(ForeignKey("airports.code"))
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    arrives_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    aircraft: Mapped[str] = mapped_column(String(16))  # key into catalog.seatmaps
+    base_fare: Mapped[int] = mapped_column(Integer)  # Basic adult fare before taxes
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+    origin: Mapped[Airport] = relationship(foreign_keys=[origin_code], lazy="joined")
+    destination: Mapped[Airport] = relationship(foreign_keys=[destination_code], lazy="joined")
+
+    __table_args__ = (
+        Index("ix_flights_route_departure", "origin_code", "destination_code", "departs_at"),
+        UniqueConstraint("flight_number", "departs_at", name="uq_flights_number_departure"),
+    )
+
+    @property
+    def international(self) -> bool:
+        return self.origin.country != self.destination.country
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=BookingStatus.DRAFT, index=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    fare_family_code: Mapped[str] = mapped_column(ForeignKey("fare_families.code"))
+    bundle_code: Mapped[str | None] = mapped_column(String(24), ForeignKey("bundles.code"))
+    insurance: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_boarding: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The flight's base fare when the hold began: the quoted price is honoured until
+    # hold_expires_at, even if the flight's fare moves meanwhile.
+    held_base_fare: Mapped[int] = mapped_column(Integer)
+    # Set when the hold was renewed at a different price, until the traveller goes on.
+    price_change_from: Mapped[int | None] = mapped_column(Integer)
+    price_change_to: Mapped[int | None] = mapped_column(Integer)
+    total_amount: Mapped[int | None] = mapped_column(Integer)  # frozen at PENDING_PAYMENT
+    hold_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api
+
+    flight: Mapped[Flight] = relationship(lazy="joined")
+    fare_family: Mapped[FareFamily] = relationship(lazy="joined")
+    bundle: Mapped[Bundle | None] = relationship(lazy="joined")
+    passengers: Mapped[list[Passenger]] = relationship(
+        back_populates="booking", order_by="Passenger.position", cascade="all, delete-orphan"
+    )
+    seat_holds: Mapped[list[SeatHold]] = relationship(back_populates="booking")
+    price_lines: Mapped[list[BookingPriceLine]] = relationship(
+        order_by="BookingPriceLine.position", cascade="all, delete-orphan"
+    )
+    transitions: Mapped[list[BookingTransition]] = relationship(
+        order_by="BookingTransition.id", cascade="all, delete-orphan"
+    )
+    acknowledgements: Mapped[list[BookingAcknowledgement]] = relationship(
+        cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('DRAFT','PENDING_PAYMENT','CONFIRMED','CANCELLED','EXPIRED')",
+            name="ck_bookings_status",
+        ),
+        CheckConstraint("held_base_fare >= 0", name="ck_bookings_held_base_fare"),
+    )
+
+    @property
+    def seated_passengers(self) -> list[Passenger]:
+        return [p for p in self.passengers if p.passenger_type != PassengerType.INFANT]
+
+
+class Passenger(db.Model):
+    __tablename__ = "passengers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0-based order in the party
+    passenger_type: Mapped[str] = mapped_column(String(8))
+    first_name: Mapped[str | None] = mapped_column(String(60))
+    last_name: Mapped[str | None] = mapped_column(String(60), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_expiry: Mapped[date | None] = mapped_column(Date)
+    checked_bags: Mapped[int] = mapped_column(Integer, default=0)
+    # The seat the traveller chose; the claim on it is the matching SeatHold row.
+    seat_code: Mapped[str | None] = mapped_column(String(4))
+
+    booking: Mapped[Booking] = relationship(back_populates="passengers")
+
+    __table_args__ = (
+        UniqueConstraint("booking_id", "position", name="uq_passengers_booking_position"),
+        CheckConstraint("checked_bags BETWEEN 0 AND 3", name="ck_passengers_bags"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class SeatHold(db.Model):
+    """One row per occupied seat on a flight.
+
+    The unique (flight, seat) constraint is what makes two holds on one seat impossible.
+    expires_at NULL means sold (a confirmed booking or seat taken before we opened sales);
+    a hold whose expires_at has passed may be taken over by one atomic upsert.
+    """
+    __tablename__ = "seat_holds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    seat_code: Mapped[str] = mapped_column(String(4))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking | None] = relationship(back_populates="seat_holds")
+
+    __table_args__ = (UniqueConstraint("flight_id", "seat_code", name="uq_seat_holds_flight_seat"),)
+
+
+class BookingPriceLine(db.Model):
+    """The price breakdown frozen when the booking moved to PENDING_PAYMENT."""
+    __tablename__ = "booking_price_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # fare | tax | bundle | bag | seat | priority | insurance
+    passenger_position: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(160))
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class BookingTransition(db.Model):
+    """Every status change: who or what, when, from, to (the staff timeline)."""
+    __tablename__ = "booking_transitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(400))
+
+
+class BookingAcknowledgement(db.Model):
+    """A notice the traveller accepted: which one, which version of its text, and when."""
+    __tablename__ = "booking_acknowledgements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("booking_id", "key", name="uq_booking_ack_key"),)

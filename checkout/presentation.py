@@ -1,0 +1,72 @@
+"""Template helpers: money and time formatting, the page-or-fragment renderer, Vary."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+from flask import Flask, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_blocks
+
+LOCALE = "en_US"
+
+
+def money(amount: int | None, currency: str = "USD") -> str:
+    """Integer minor units -> '$1,234.56'. The one place money becomes text."""
+    if amount is None:
+        return "—"
+    from decimal import Decimal
+    return format_currency(Decimal(amount) / 100, currency, locale=LOCALE)
+
+
+def local_time(moment: datetime, tz: str) -> str:
+    return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=LOCALE)
+
+
+def local_date(moment: datetime, tz: str) -> str:
+    return format_date(moment.astimezone(ZoneInfo(tz)).date(), "EEE d MMM yyyy", locale=LOCALE)
+
+
+def duration(minutes: int) -> str:
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def is_fragment_request() -> bool:
+    """A targeted htmx request wants a fragment; a boosted one (or none) wants the page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render_step(template: str, blocks: list[str] | None = None, **context) -> str:
+    """Render the whole page, or only `blocks` of it for an htmx request.
+
+    One template serves both, so every fragment URL also serves a full page.
+    """
+    if blocks and is_fragment_request():
+        return render_blocks(template, blocks, oob=True, **context)
+    return render_template(template, oob=False, **context)
+
+
+def go_to(url: str):
+    """After a successful POST: 303 (post/redirect/get), or HX-Redirect for a targeted htmx
+    request, whose swap target must not receive a whole page. Never HX-* on a 3xx."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.after_request
+    def vary_on_htmx(response):
+        # One URL answers with a page or a fragment: caches must key on the header.
+        response.vary.add("HX-Request")
+        return response

@@ -1,0 +1,181 @@
+"""The one place that computes a price. Integer minor units throughout, never floats.
+
+`quote()` takes plain values (what was chosen) and returns every line the traveller
+pays for, per passenger, with taxes and fees as their own lines. Views, the API, the
+review step and the frozen booking total all come through here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .catalog.seatmaps import Seat
+
+# Share of the adult fare paid by each passenger type (percent).
+FARE_SHARE = {"adult": 100, "child": 75, "infant": 10}
+# Checked bags bought beyond the allowance: 1st, 2nd, 3rd bag, per passenger per flight.
+BAG_PRICES = (3500, 4500, 9900)
+PRIORITY_BOARDING_PRICE = 1500  # per seated passenger
+# Travel insurance: a share of the passenger's fare, with a floor.
+INSURANCE_PERCENT = 5
+INSURANCE_MINIMUM = 1900
+MAX_CHECKED_BAGS = 3
+
+
+@dataclass(frozen=True)
+class TaxRule:
+    name: str
+    amount: int = 0  # flat, per passenger
+    percent_of_fare: int = 0  # tenths of a percent of that passenger's fare
+    infants_pay: bool = False
+
+
+DOMESTIC_TAXES = (
+    TaxRule("US transportation tax (7.5%)", percent_of_fare=75, infants_pay=True),
+    TaxRule("September 11th security fee", amount=560),
+    TaxRule("Passenger facility charge", amount=450),
+)
+INTERNATIONAL_TAXES = (
+    TaxRule("International departure and arrival taxes", amount=4620, infants_pay=True),
+    TaxRule("September 11th security fee", amount=560),
+    TaxRule("Customs, immigration and agriculture fees", amount=1800),
+    TaxRule("Carrier-imposed international surcharge", amount=6500),
+)
+
+
+@dataclass(frozen=True)
+class FareTerms:
+    """What pricing needs to know of a fare family."""
+    code: str
+    name: str
+    markup_percent: int
+    checked_bags: int
+    seat_choice: str  # paid | standard | any
+    priority_boarding: bool
+
+
+@dataclass(frozen=True)
+class BundleTerms:
+    code: str
+    name: str
+    price: int
+    checked_bags: int
+    seat_choice: bool
+    priority_boarding: bool
+    insurance: bool
+
+
+@dataclass(frozen=True)
+class PassengerChoice:
+    passenger_type: str
+    checked_bags: int = 0
+    seat: Seat | None = None
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    kind: str  # fare | tax | bundle | bag | seat | priority | insurance
+    description: str
+    amount: int
+    passenger_position: int | None = None
+
+
+@dataclass
+class Quote:
+    currency: str
+    lines: list[PriceLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def taxes(self) -> int:
+        return sum(line.amount for line in self.lines if line.kind == "tax")
+
+    def for_passenger(self, position: int) -> int:
+        return sum(line.amount for line in self.lines if line.passenger_position == position)
+
+    def by_kind(self, kind: str) -> int:
+        return sum(line.amount for line in self.lines if line.kind == kind)
+
+
+def fare_amount(base_fare: int, fare: FareTerms, passenger_type: str) -> int:
+    """One passenger's fare before taxes, rounded half up to the minor unit."""
+    numerator = base_fare * (100 + fare.markup_percent) * FARE_SHARE[passenger_type]
+    return (numerator + 5000) // 10000
+
+
+def taxes_for(fare: int, passenger_type: str, international: bool) -> list[tuple[str, int]]:
+    rules = INTERNATIONAL_TAXES if international else DOMESTIC_TAXES
+    taxes = []
+    for rule in rules:
+        if passenger_type == "infant" and not rule.infants_pay:
+            continue
+        amount = rule.amount + (fare * rule.percent_of_fare + 500) // 1000
+        taxes.append((rule.name, amount))
+    return taxes
+
+
+def seat_price(seat: Seat, fare: FareTerms, bundle: BundleTerms | None) -> int:
+    """What a seat costs after the fare family's and bundle's seat allowance."""
+    if fare.seat_choice == "any":
+        return 0
+    if fare.seat_choice == "standard" and seat.seat_type == "standard":
+        return 0
+    if bundle is not None and bundle.seat_choice:
+        return 0
+    return seat.price
+
+
+def included_bags(fare: FareTerms, bundle: BundleTerms | None) -> int:
+    return max(fare.checked_bags, bundle.checked_bags if bundle else 0)
+
+
+def bag_price(bags: int, allowance: int) -> int:
+    """Price of `bags` checked bags when the first `allowance` are included."""
+    return sum(BAG_PRICES[n] for n in range(allowance, min(bags, MAX_CHECKED_BAGS)))
+
+
+def quote(
+    *,
+    base_fare: int,
+    currency: str,
+    international: bool,
+    fare: FareTerms,
+    passengers: list[PassengerChoice],
+    bundle: BundleTerms | None = None,
+    insurance: bool = False,
+    priority_boarding: bool = False,
+) -> Quote:
+    """Every line the party pays for this flight with these choices.
+
+    Pure: same inputs, same quote. Infants travel on a lap: no seat, bag, bundle or
+    priority boarding of their own.
+    """
+    result = Quote(currency=currency)
+    add = result.lines.append
+    allowance = included_bags(fare, bundle)
+    for position, pax in enumerate(passengers):
+        label = f"Passenger {position + 1} ({pax.passenger_type})"
+        fare_value = fare_amount(base_fare, fare, pax.passenger_type)
+        add(PriceLine("fare", f"{fare.name} fare, {label}", fare_value, position))
+        for name, amount in taxes_for(fare_value, pax.passenger_type, international):
+            add(PriceLine("tax", f"{name}, {label}", amount, position))
+        if pax.passenger_type == "infant":
+            continue
+        if bundle is not None:
+            add(PriceLine("bundle", f"{bundle.name} bundle, {label}", bundle.price, position))
+        bags = bag_price(pax.checked_bags, allowance)
+        if bags:
+            extra = min(pax.checked_bags, MAX_CHECKED_BAGS) - allowance
+            add(PriceLine("bag", f"{extra} extra checked bag{'s' if extra > 1 else ''}, {label}", bags, position))
+        if pax.seat is not None:
+            price = seat_price(pax.seat, fare, bundle)
+            if price:
+                add(PriceLine("seat", f"Seat {pax.seat.code}, {label}", price, position))
+        if priority_boarding and not fare.priority_boarding and not (bundle and bundle.priority_boarding):
+            add(PriceLine("priority", f"Priority boarding, {label}", PRIORITY_BOARDING_PRICE, position))
+        if insurance and not (bundle and bundle.insurance):
+            premium = max(INSURANCE_MINIMUM, (fare_value * INSURANCE_PERCENT + 50) // 100)
+            add(PriceLine("insurance", f"Travel insurance, {label}", premium, position))
+    return result

@@ -1,0 +1,49 @@
+"""The three checkout steps (customise, passengers, review), one blueprint each.
+
+Shared here: finding this browser's draft booking and renewing its hold.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import flash, g, session, url_for
+
+from ..bookings import service
+from ..models import BookingStatus
+from ..presentation import go_to, money
+
+STEPS = (("customize.show", "Customise"), ("passengers.show", "Passengers"), ("review.show", "Review and pay"))
+
+
+def with_draft(view):
+    """Load the draft booking this browser is working on into g.booking.
+
+    No draft: back to search. Already submitted: to its booking page. An expired hold is
+    renewed here, and what changed is flashed so the traveller sees it before going on.
+    """
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        booking = service.get_booking(session.get("draft_id"))
+        if booking is None:
+            flash("Your session has ended. Please search again; nothing was booked.", "info")
+            return go_to(url_for("catalog.home"))
+        if booking.status != BookingStatus.DRAFT:
+            if booking.reference:
+                return go_to(url_for("bookings.show", reference=booking.reference))
+            return go_to(url_for("catalog.home"))
+        renewal = service.renew_hold_if_expired(booking)
+        for seat in renewal.lost_seats:
+            flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
+        g.booking = booking
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def price_change_notice(booking) -> str | None:
+    if booking.price_change_from is None:
+        return None
+    direction = "gone up" if booking.price_change_to > booking.price_change_from else "gone down"
+    return (f"Your price hold expired and the fare has {direction}: the total was "
+            f"{money(booking.price_change_from, booking.currency)} and is now "
+            f"{money(booking.price_change_to, booking.currency)}. Continuing accepts the new price.")

@@ -1,0 +1,50 @@
+"""Step 3: review everything, accept the notices, and submit for payment."""
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, request, session, url_for
+
+from ..bookings import service
+from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
+from ..bookings.service import BookingError, PriceChanged
+from ..catalog.seatmaps import SEAT_TYPE_NAMES
+from ..pricing import BAG_PRICES
+from ..presentation import go_to, render_step
+from . import STEPS, price_change_notice, with_draft
+from .forms import EmptyForm
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+TEMPLATE = "steps/review.html"
+
+
+def context(booking, errors=None, accepted=()) -> dict:
+    return dict(booking=booking, steps=STEPS, current_step="review.show", quote=service.quote_for(booking),
+                acknowledgements=ACKNOWLEDGEMENTS, accepted=set(accepted), errors=errors or {},
+                price_notice=price_change_notice(booking), bag_prices=BAG_PRICES,
+                seat_type_names=SEAT_TYPE_NAMES, form=EmptyForm())
+
+
+@bp.get("")
+@with_draft
+def show():
+    if not service.passengers_complete(g.booking):
+        return go_to(url_for("passengers.show"))
+    return render_step(TEMPLATE, **context(g.booking))
+
+
+@bp.post("")
+@with_draft
+def submit():
+    """DRAFT -> PENDING_PAYMENT, then 303 to the booking page."""
+    form = EmptyForm()
+    accepted = [a.key for a in ACKNOWLEDGEMENTS if request.form.get(f"ack_{a.key}") == "y"]
+    if not form.validate():
+        return render_step(TEMPLATE, **context(g.booking, {"form": "The form had expired. Please try again."}, accepted)), 400
+    try:
+        booking = service.submit(g.booking, accepted)
+    except PriceChanged as err:
+        return render_step(TEMPLATE, **context(g.booking, {"form": err.message}, accepted)), 409
+    except BookingError as err:
+        return render_step(TEMPLATE, **context(g.booking, {err.field or "form": err.message}, accepted)), 422
+    session["booking_ids"] = list({*session.get("booking_ids", []), booking.id})
+    session.pop("draft_id", None)
+    return go_to(url_for("bookings.show", reference=booking.reference))

@@ -1,0 +1,83 @@
+"""Server-side sessions: the cookie carries only an opaque random id.
+
+The session's contents (the CSRF secret, which draft booking belongs to this browser)
+live in the `web_sessions` table, so nothing about the traveller rides in the cookie.
+Only a SHA-256 of the id is stored, so a database leak does not hand out live sessions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, select
+from werkzeug.datastructures import CallbackDict
+
+from .clock import utcnow
+from .extensions import db
+from .models import WebSession
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, token: str | None = None, new: bool = False):
+        def on_update(session):
+            session.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.new = new
+        self.modified = False
+
+    def regenerate(self) -> None:
+        """Give this session a new id (at sign-in), keeping its contents."""
+        self.token = None
+        self.modified = True
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def open_session(self, app, request):
+        token = request.cookies.get(self.get_cookie_name(app))
+        if token and len(token) < 100:
+            row = db.session.execute(
+                select(WebSession).where(WebSession.id == _digest(token))
+            ).scalar_one_or_none()
+            if row is not None and row.expires_at > utcnow():
+                return ServerSession(json.loads(row.data), token=token)
+        return ServerSession(new=True)
+
+    def save_session(self, app, session: ServerSession, response):
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        if not session:
+            if session.token and session.modified:
+                db.session.execute(delete(WebSession).where(WebSession.id == _digest(session.token)))
+                db.session.commit()
+                response.delete_cookie(name, domain=domain, path=path)
+            return
+        if not (session.modified or session.new or session.token is None):
+            return
+        lifetime = timedelta(minutes=app.config["SESSION_LIFETIME_MINUTES"])
+        expires_at = utcnow() + lifetime
+        if session.token is None or session.new:
+            session.token = secrets.token_urlsafe(32)
+            db.session.add(WebSession(id=_digest(session.token), data=json.dumps(dict(session)), expires_at=expires_at))
+        else:
+            row = db.session.get(WebSession, _digest(session.token))
+            if row is None:
+                db.session.add(WebSession(id=_digest(session.token), data=json.dumps(dict(session)), expires_at=expires_at))
+            else:
+                row.data = json.dumps(dict(session))
+                row.expires_at = expires_at
+        db.session.commit()
+        response.set_cookie(
+            name, session.token, max_age=lifetime, httponly=True, domain=domain, path=path,
+            secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")

@@ -1,0 +1,169 @@
+"""Shared fixtures: a fresh PostgreSQL database per run, the app, clients, and helpers.
+
+The suite creates its own database on the server named by DATABASE_URL (default: the
+local PostgreSQL, database `test`), migrates it with Alembic, seeds a few days of
+flights, and drops it at the end, so runs never see each other's data.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import delete, text
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from checkout import create_app  # noqa: E402
+from checkout.extensions import db  # noqa: E402
+
+BASE_URL = os.environ.get("DATABASE_URL") or os.environ.get("POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SEED_DAYS = 6
+ACKS = ("fare_rules", "baggage", "conditions_of_carriage", "hazardous_materials")
+
+
+def _server_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+
+
+def _with_database(url: str, name: str) -> str:
+    return re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", _server_url(url), count=1).replace(
+        "postgresql://", "postgresql+psycopg://", 1)
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(_server_url(BASE_URL), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    name = f"fly2any_test_{os.getpid()}_{secrets.token_hex(3)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(BASE_URL, name)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("test", {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"fly2any-test-{secrets.token_hex(4)}",
+        "WTF_CSRF_ENABLED": True,
+    })
+    from flask_migrate import upgrade
+
+    from checkout.catalog.seed import seed_all
+    with app.app_context():
+        upgrade()
+        seed_all(date.today(), SEED_DAYS)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_bookings(request):
+    """Each test starts with no bookings and only the seeded sold seats."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.execute(text(
+            "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
+            "DELETE FROM bookings; DELETE FROM web_sessions;"
+        ))
+        db.session.commit()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def travel_day(days_ahead: int = 3) -> date:
+    return date.today() + timedelta(days=days_ahead)
+
+
+class Checkout:
+    """Walks a test client through the flow the way a browser without JavaScript would."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        if b'name="csrf-token"' in response.data:
+            self.csrf = csrf_from(response.get_data(as_text=True))
+        return response
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf)
+        return self.client.post(url, data=data, **kwargs)
+
+    def search(self, origin="JFK", destination="LHR", day=None, adults=1, children=0, infants=0):
+        day = day or travel_day()
+        return self.get(f"/flights?origin={origin}&destination={destination}&date={day.isoformat()}"
+                        f"&adults={adults}&children={children}&infants={infants}")
+
+    def select_first(self, **search):
+        results = self.search(**search)
+        assert results.status_code == 200, results.get_data(as_text=True)[:500]
+        html = results.get_data(as_text=True)
+        offer_id = re.search(r'name="offer_id" value="([^"]+)"', html).group(1)
+        party = {k: search.get(k, d) for k, d in (("adults", 1), ("children", 0), ("infants", 0))}
+        response = self.post("/select", {"offer_id": offer_id, **party})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        self.get("/customize")
+        return offer_id
+
+    def passengers_form(self, people, international=True, email="ada@example.com", phone="+1 212 555 0100"):
+        data = {"email": email, "phone": phone}
+        for i, (first, last, born) in enumerate(people):
+            data.update({
+                f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
+                f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB",
+            })
+            if international:
+                data.update({f"passengers-{i}-passport_number": f"X{1234567 + i}",
+                             f"passengers-{i}-passport_expiry": (date.today() + timedelta(days=3000)).isoformat()})
+        return data
+
+    def to_pending(self, people=(("Ada", "Lovelace", "1985-12-10"),), origin="JFK", destination="LHR", **choices):
+        self.select_first(origin=origin, destination=destination, adults=len(people))
+        if choices:
+            assert self.post("/customize", {"action": "update", **choices}).status_code == 303
+        self.get("/passengers")
+        response = self.post("/passengers", self.passengers_form(people, international=destination == "LHR"))
+        assert response.status_code == 303, response.get_data(as_text=True)
+        self.get("/review")
+        response = self.post("/review", {f"ack_{k}": "y" for k in ACKS})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response.location.rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def checkout(client):
+    return Checkout(client)

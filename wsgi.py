@@ -1,0 +1,3 @@
+from checkout import create_app
+
+app = create_app()
