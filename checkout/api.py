@@ -40,12 +40,13 @@ def _json_body() -> dict:
     return body
 
 
-def _int_arg(name: str, default: int) -> int:
+def _int_arg(name: str, default: int, errors: dict) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     if not raw.isdigit():
-        raise ApiError(422, "validation_error", "Invalid query parameters.", {name: "Must be a whole number."})
+        errors[name] = "Must be a whole number."
+        return default
     return int(raw)
 
 
@@ -80,8 +81,9 @@ def flights():
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         errors["date"] = "Give the date as YYYY-MM-DD."
-    party = Party(_int_arg("adults", 1), _int_arg("children", 0), _int_arg("infants", 0))
-    errors.update(party.problems())
+    party = Party(_int_arg("adults", 1, errors), _int_arg("children", 0, errors), _int_arg("infants", 0, errors))
+    for name, problem in party.problems().items():
+        errors.setdefault(name, problem)
     if errors:
         raise ApiError(422, "validation_error", "Invalid search.", errors)
     offers = search_flights(origin, destination, day, party, now=utcnow())

@@ -31,15 +31,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from config import INSTANCE_DIR
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("SECRET_KEY", _secret(INSTANCE_DIR, "demo-secret-key"))
-    os.environ["FLASK_CONFIG"] = "development"
+    secret_key = os.environ.get("SECRET_KEY") or _secret(INSTANCE_DIR, "demo-secret-key")
 
     from flask_migrate import upgrade
 
     from . import create_app
     from .catalog.seed import seed_all
 
-    app = create_app("development")
+    app = create_app("development", {"SECRET_KEY": secret_key})
     with app.app_context():
         upgrade()
         created = seed_all(date.today(), args.days)

@@ -57,6 +57,8 @@ def app(database_url):
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"fly2any-test-{secrets.token_hex(4)}",
         "WTF_CSRF_ENABLED": True,
+        # Room for the concurrency tests' threads and the live server's.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 25},
     })
     from flask_migrate import upgrade
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from .search import MAX_PASSENGERS, Party, resolve_airport
@@ -19,10 +19,10 @@ class SearchForm(FlaskForm):
     origin = StringField("From", validators=[DataRequired("Tell us where you are flying from.")])
     destination = StringField("To", validators=[DataRequired("Tell us where you are flying to.")])
     date = DateField("Departure date", validators=[InputRequired("Choose a departure date.")])
-    adults = SelectField("Adults", choices=[(n, str(n)) for n in range(1, MAX_PASSENGERS + 1)], coerce=int, default=1)
-    children = SelectField("Children", choices=[(n, str(n)) for n in range(0, MAX_PASSENGERS)], coerce=int, default=0,
+    adults = SelectField("Adults", choices=[SelectChoice(n, str(n)) for n in range(1, MAX_PASSENGERS + 1)], coerce=int, default=1)
+    children = SelectField("Children", choices=[SelectChoice(n, str(n)) for n in range(0, MAX_PASSENGERS)], coerce=int, default=0,
                            description="Aged 2 to 11 on the day of travel")
-    infants = SelectField("Infants", choices=[(n, str(n)) for n in range(0, MAX_PASSENGERS + 1)], coerce=int, default=0,
+    infants = SelectField("Infants", choices=[SelectChoice(n, str(n)) for n in range(0, MAX_PASSENGERS + 1)], coerce=int, default=0,
                           description="Under 2, on an adult's lap")
 
     origin_airport = destination_airport = None

@@ -7,7 +7,7 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 NAME_PATTERN = r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$"
@@ -16,7 +16,8 @@ NAME_MESSAGE = "Use letters only, with spaces, hyphens or apostrophes between th
 
 def country_choices() -> list[tuple[str, str]]:
     countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", c.name))
-    return [("", "Choose a country")] + [(c.alpha_2, getattr(c, "common_name", c.name)) for c in countries]
+    return [SelectChoice("", "Choose a country")] + [
+        SelectChoice(c.alpha_2, getattr(c, "common_name", c.name)) for c in countries]
 
 
 class EmptyForm(FlaskForm):

@@ -46,5 +46,4 @@ def submit():
     except BookingError as err:
         return render_step(TEMPLATE, **context(g.booking, {err.field or "form": err.message}, accepted)), 422
     session["booking_ids"] = list({*session.get("booking_ids", []), booking.id})
-    session.pop("draft_id", None)
     return go_to(url_for("bookings.show", reference=booking.reference))

@@ -1,0 +1,62 @@
+"""Search and results: full page or fragment, full-fare prices, clear errors."""
+import re
+
+from tests.conftest import travel_day
+
+
+def test_home_page_has_the_search_form(client):
+    html = client.get("/").get_data(as_text=True)
+    for label in ("From", "To", "Departure date", "Adults", "Children", "Infants"):
+        assert f">{label}</label>" in html
+    assert ">Search</button>" in html
+
+
+def test_results_page_lists_flights_in_local_time_with_total_prices(client):
+    response = client.get(f"/flights?origin=JFK&destination=LHR&date={travel_day()}&adults=2")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert html.count(">Select</button>") >= 2
+    assert "FA100" in html and "<strong>08:15</strong> JFK" in html  # local departure time at JFK
+    assert "+1 day" in html  # the evening flight lands in London the next day
+    assert "taxes and fees included" in html
+    assert response.headers["Vary"].count("HX-Request") == 1
+
+
+def test_htmx_search_returns_only_the_results_fragment(client):
+    response = client.get(f"/flights?origin=JFK&destination=LAX&date={travel_day()}&adults=1",
+                          headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="results"' in html and ">Select</button>" in html
+
+
+def test_city_names_resolve_to_airports(client):
+    html = client.get(f"/flights?origin=New+York&destination=London&date={travel_day()}").get_data(as_text=True)
+    assert "New York (JFK) to London (LHR)" in html
+
+
+def test_bad_search_is_422_with_messages_and_keeps_what_was_typed(client):
+    response = client.get(f"/flights?origin=Atlantis&destination=LHR&date={travel_day()}&adults=2&infants=3")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "We don&#39;t fly to or from “Atlantis”" in html or "We don't fly to or from “Atlantis”" in html
+    assert "no more infants than adults" in html
+    assert 'value="Atlantis"' in html and 'value="LHR"' in html
+
+
+def test_htmx_bad_search_updates_the_form_out_of_band(client):
+    response = client.get(f"/flights?origin=JFK&destination=JFK&date={travel_day()}", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in html
+    assert 'id="search-panel" class="panel search"' not in html or 'hx-swap-oob="true"' in html
+    assert "Choose a destination different" in html
+
+
+def test_airport_suggestions_are_options(client):
+    html = client.get("/airports/suggest?origin=Lond").get_data(as_text=True)
+    assert re.search(r'<option value="LHR – London">', html)
+    assert "<html" not in html
+
+
+def test_selecting_a_flight_without_csrf_token_is_refused(client):
+    assert client.post("/select", data={"offer_id": "off_1"}).status_code == 400

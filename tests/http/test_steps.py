@@ -1,0 +1,162 @@
+"""The three steps over HTTP: no-JS post/redirect/get, htmx fragments, kept input."""
+import re
+
+from sqlalchemy import select
+
+from checkout.extensions import db
+from checkout.models import Booking
+
+
+def _booking(app):
+    with app.app_context():
+        booking = db.session.execute(select(Booking)).scalars().one()
+        booking.passengers  # load before the session closes
+        return booking
+
+
+def test_select_creates_a_draft_and_redirects_to_step_one(checkout, app):
+    checkout.select_first(origin="JFK", destination="LHR", adults=2, children=1)
+    html = checkout.get("/customize").get_data(as_text=True)
+    assert 'aria-current="step"' in html and "Customise" in html
+    assert "Total including taxes" in html
+    booking = _booking(app)
+    assert booking.status == "DRAFT" and [p.passenger_type for p in booking.passengers] == ["adult", "adult", "child"]
+    # Optional services are never pre-selected.
+    assert booking.bundle_code is None and not booking.insurance and not booking.priority_boarding
+    assert 'name="bundle" value="" checked' in html
+    assert 'name="seat" value="" checked' in html
+    assert "We recommend" in html
+
+
+def test_the_session_cookie_carries_only_an_opaque_id(checkout, client):
+    checkout.select_first()
+    cookie = client.get_cookie("fly2any_session")
+    assert cookie is not None and re.fullmatch(r"[A-Za-z0-9_\-]{43}", cookie.value)
+
+
+def test_no_js_update_and_continue_are_303s(checkout, app):
+    checkout.select_first(origin="JFK", destination="LAX")
+    response = checkout.post("/customize", {"action": "update", "fare_family": "FLEX", "bundle": "COMFORT",
+                                            "extras_shown": "1", "bags-0": "2", "insurance": "y"})
+    assert response.status_code == 303 and response.location.startswith("/customize")
+    booking = _booking(app)
+    assert (booking.fare_family_code, booking.bundle_code, booking.passengers[0].checked_bags, booking.insurance) == \
+        ("FLEX", "COMFORT", 2, True)
+    response = checkout.post("/customize", {"action": "continue"})
+    assert response.status_code == 303 and response.location == "/passengers"
+
+
+def test_htmx_section_change_returns_panels_and_total_out_of_band(checkout):
+    checkout.select_first(origin="JFK", destination="LAX")
+    before = re.search(r'data-total="(\d+)"', checkout.get("/customize").get_data(as_text=True)).group(1)
+    response = checkout.post("/customize/extras", {"extras_shown": "1", "bags-0": "1"}, headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="extras-panel"' in html and 'id="price-summary"' in html
+    assert html.count('hx-swap-oob="true"') == 2
+    after = re.search(r'data-total="(\d+)"', html).group(1)
+    assert int(after) == int(before) + 3500  # first extra bag
+
+
+def test_a_taken_seat_is_refused_with_422_and_a_reason(checkout, app):
+    checkout.select_first(origin="JFK", destination="LAX")
+    html = checkout.get("/customize").get_data(as_text=True)
+    taken = re.search(r'name="seat" value="(\w+)" aria-label="[^"]*Already taken', html).group(1)
+    response = checkout.post("/customize/seat", {"seat_passenger": "0", "seat": taken}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "has just been taken" in response.get_data(as_text=True)
+    assert _booking(app).passengers[0].seat_code is None
+
+
+def test_child_is_shown_why_exit_rows_are_unavailable(checkout):
+    checkout.select_first(origin="JFK", destination="LAX", adults=1, children=1)
+    html = checkout.get("/customize?seat_for=1").get_data(as_text=True)
+    assert "Exit-row seats are not available for children" in html
+    assert re.search(r'value="12A" aria-label="12A, window, Exit row \(extra legroom\), unavailable: Children cannot sit', html)
+
+
+def test_seat_tab_fragment_for_htmx_and_full_page_without(checkout):
+    checkout.select_first(origin="JFK", destination="LAX", adults=2)
+    fragment = checkout.get("/customize?seat_for=1", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'aria-label="Seat map for passenger 2"' in fragment
+    assert "<html" in checkout.get("/customize?seat_for=1").get_data(as_text=True)
+
+
+def test_passenger_errors_are_422_and_keep_everything_typed(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    form = checkout.passengers_form([("R2D2", "Lovelace", "2020-01-01")], email="ada@@example", phone="12")
+    response = checkout.post("/passengers", form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Use letters only" in html and "Adults must be 12 or older" in html
+    assert "Enter an email address like" in html and "phone number" in html
+    assert 'value="R2D2"' in html and 'value="Lovelace"' in html and 'value="ada@@example"' in html
+    assert re.search(r'<option selected value="GB">', html)
+
+
+def test_htmx_passenger_errors_return_the_form_fragment(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    response = checkout.post("/passengers", {"passengers-0-first_name": "Ada"}, headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in html and 'value="Ada"' in html
+
+
+def test_inline_check_returns_just_the_field_error(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    response = checkout.post("/passengers/check?field=passengers-0-first_name", {"passengers-0-first_name": "Ada!"},
+                             headers={"HX-Request": "true"})
+    assert response.get_data(as_text=True) == "Use letters only, with spaces, hyphens or apostrophes between them."
+    response = checkout.post("/passengers/check?field=passengers-0-first_name", {"passengers-0-first_name": "Ada"},
+                             headers={"HX-Request": "true"})
+    assert response.get_data(as_text=True) == ""
+
+
+def test_domestic_flights_do_not_ask_for_a_passport(checkout):
+    checkout.select_first(origin="JFK", destination="LAX")
+    html = checkout.get("/passengers").get_data(as_text=True)
+    assert "Passport number" not in html
+    assert "Passport number" in _international_page(checkout)
+
+
+def _international_page(checkout):
+    checkout.select_first(origin="JFK", destination="LHR")
+    return checkout.get("/passengers").get_data(as_text=True)
+
+
+def test_review_requires_every_acknowledgement_and_keeps_the_ticked_ones(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    html = checkout.get("/review").get_data(as_text=True)
+    assert "Total including taxes and fees" in html and "Ada Lovelace" in html
+    assert "24-hour policy" in html
+    response = checkout.post("/review", {"ack_fare_rules": "y", "ack_baggage": "y"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Please confirm you have read: Conditions of carriage" in html
+    assert 'name="ack_fare_rules" value="y" checked' in html
+
+
+def test_the_whole_flow_ends_in_a_pending_booking_with_its_reference(checkout, app):
+    reference = checkout.to_pending(bundle="FAMILY")
+    assert re.fullmatch(r"FLY2A-[A-HJ-NP-Z2-9]{6}", reference)
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    assert reference in html and "Awaiting payment" in html and "Total including taxes and fees" in html
+    booking = _booking(app)
+    assert booking.status == "PENDING_PAYMENT" and booking.total_amount > 0 and booking.bundle_code == "FAMILY"
+    # Going back to a step after submitting shows the booking instead of changing it.
+    response = checkout.get("/customize")
+    assert response.status_code == 303 and response.location == f"/booking/{reference}"
+
+
+def test_another_browser_cannot_see_the_booking(checkout, app):
+    reference = checkout.to_pending()
+    assert app.test_client().get(f"/booking/{reference}").status_code == 404
+
+
+def test_steps_without_a_draft_send_the_traveller_to_search(client):
+    response = client.get("/passengers")
+    assert response.status_code == 303 and response.location == "/"

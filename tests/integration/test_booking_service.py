@@ -1,0 +1,122 @@
+"""Booking services on PostgreSQL: submission, references, the hold, transitions."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from checkout.bookings import reference as reference_module
+from checkout.bookings import service, states
+from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+from checkout.bookings.service import BookingError, Contact, PassengerDetails, PriceChanged
+from checkout.catalog.search import Party
+from checkout.clock import utcnow
+from checkout.extensions import db
+from checkout.models import Booking, BookingStatus, BookingTransition, Flight
+from datetime import date
+
+ALL_ACKS = [a.key for a in ACKNOWLEDGEMENTS]
+
+
+def _flight(number="FA100"):
+    return db.session.execute(
+        select(Flight).where(Flight.flight_number == number, Flight.departs_at > utcnow() + timedelta(days=1))
+        .order_by(Flight.departs_at)
+    ).scalars().first()
+
+
+def _ready_draft(number="FA100"):
+    booking = service.create_draft(_flight(number), Party(1))
+    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1))],
+                            Contact("ada@example.com", "+12125550100"))
+    return booking
+
+
+def test_submit_freezes_the_price_and_records_the_transition(app_ctx):
+    booking = _ready_draft()
+    service.choose_extras(booking, bags={0: 2}, insurance=True, priority_boarding=False)
+    expected = service.quote_for(booking).total
+    booking = service.submit(booking, ALL_ACKS)
+    assert booking.status == BookingStatus.PENDING_PAYMENT
+    assert reference_module.looks_like_reference(booking.reference)
+    assert booking.total_amount == expected == sum(line.amount for line in booking.price_lines)
+    assert {a.key: a.version for a in booking.acknowledgements} == {a.key: a.version for a in ACKNOWLEDGEMENTS}
+    moves = [(t.from_status, t.to_status) for t in booking.transitions]
+    assert moves == [(None, "DRAFT"), ("DRAFT", "PENDING_PAYMENT")]
+    # The frozen total does not follow later fare changes.
+    booking.flight.base_fare += 10000
+    db.session.commit()
+    assert service.booking_by_reference(booking.reference).total_amount == expected
+
+
+def test_submit_is_idempotent_and_a_submitted_booking_cannot_be_changed(app_ctx):
+    booking = service.submit(_ready_draft(), ALL_ACKS)
+    again = service.submit(booking, ALL_ACKS)
+    assert again.reference == booking.reference
+    assert db.session.execute(select(BookingTransition).where(BookingTransition.booking_id == booking.id)).scalars().all().__len__() == 2
+    with pytest.raises(service.BookingClosed):
+        service.choose_bundle(booking, "COMFORT")
+
+
+def test_every_acknowledgement_is_required(app_ctx):
+    booking = _ready_draft()
+    with pytest.raises(BookingError) as err:
+        service.submit(booking, ALL_ACKS[:-1])
+    assert err.value.field == "ack_hazardous_materials"
+    assert booking.status == BookingStatus.DRAFT
+
+
+def test_a_colliding_reference_is_drawn_again(app_ctx, monkeypatch):
+    first = service.submit(_ready_draft(), ALL_ACKS)
+    draws = iter([first.reference, first.reference, "FLY2A-ZZZZ22"])
+    monkeypatch.setattr(service, "new_reference", lambda: next(draws))
+    second = service.submit(_ready_draft(), ALL_ACKS)
+    assert second.reference == "FLY2A-ZZZZ22"
+    assert db.session.get(Booking, second.id).reference == "FLY2A-ZZZZ22"
+
+
+def test_the_quoted_price_is_held_then_renewed_with_what_changed(app_ctx):
+    booking = _ready_draft()
+    held_total = service.quote_for(booking).total
+    booking.flight.base_fare += 5000  # the fare moves while the traveller is on the page
+    db.session.commit()
+    assert service.quote_for(booking).total == held_total  # still honoured during the hold
+    later = booking.hold_expires_at + timedelta(seconds=1)
+    renewal = service.renew_hold_if_expired(booking, now=later)
+    assert renewal.price_from == held_total and renewal.price_to > held_total
+    with pytest.raises(PriceChanged):
+        service.submit(booking, ALL_ACKS, now=later)
+    service.acknowledge_price_change(booking)
+    booking = service.submit(booking, ALL_ACKS, now=later)
+    assert booking.total_amount == renewal.price_to
+
+
+def test_a_seat_taken_while_the_hold_had_lapsed_is_reported(app_ctx):
+    from checkout.bookings import seat_holds
+    booking = _ready_draft("FA200")
+    seat = next(s for s in ("20A", "20B", "20C", "21A", "21B", "21C", "25A", "25B", "25C")
+                if s not in seat_holds.unavailable_seats(booking.flight_id, None, utcnow()))
+    service.choose_seat(booking, 0, seat)
+    later = booking.hold_expires_at + timedelta(seconds=1)
+    rival = service.create_draft(booking.flight, Party(1), now=later)
+    service.choose_seat(rival, 0, seat, now=later)
+    renewal = service.renew_hold_if_expired(booking, now=later)
+    assert renewal.lost_seats == [seat]
+    assert booking.passengers[0].seat_code is None
+
+
+def test_transitions_only_go_forward(app_ctx):
+    booking = service.submit(_ready_draft(), ALL_ACKS)
+    assert states.transition(booking, BookingStatus.PENDING_PAYMENT, "test") is False
+    with pytest.raises(states.TransitionNotAllowed):
+        states.transition(booking, BookingStatus.DRAFT, "test")
+
+
+def test_children_and_infant_carriers_cannot_take_exit_rows(app_ctx):
+    flight = _flight("FA200")  # A321: exit rows 12 and 13
+    booking = service.create_draft(flight, Party(adults=2, children=1, infants=1))
+    with pytest.raises(service.SeatUnavailable, match="Children cannot sit in an exit row"):
+        service.choose_seat(booking, 2, "12A")
+    with pytest.raises(service.SeatUnavailable, match="travelling with an infant"):
+        service.choose_seat(booking, 0, "12B")
+    with pytest.raises(service.SeatUnavailable, match="Infants travel on an adult's lap"):
+        service.choose_seat(booking, 3, "20A")

@@ -1,0 +1,101 @@
+"""Seat holds on PostgreSQL: one seat, one holder, whatever the race."""
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from checkout.bookings import seat_holds, service
+from checkout.bookings.service import SeatUnavailable
+from checkout.catalog.search import Party
+from checkout.clock import utcnow
+from checkout.extensions import db
+from checkout.models import Flight, SeatHold
+
+
+def _free_economy_seat(flight):
+    taken = seat_holds.unavailable_seats(flight.id, None, utcnow())
+    from checkout.catalog.seatmaps import seats_by_code
+    return next(code for code, seat in seats_by_code(flight.aircraft).items()
+                if seat.seat_type == "standard" and code not in taken)
+
+
+def _flight(app, number="FA200"):
+    return db.session.execute(
+        select(Flight).where(Flight.flight_number == number, Flight.departs_at > utcnow() + timedelta(days=1))
+        .order_by(Flight.departs_at)
+    ).scalars().first()
+
+
+def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
+    with app.app_context():
+        flight = _flight(app)
+        seat = _free_economy_seat(flight)
+        booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
+    barrier = threading.Barrier(20, timeout=60)
+    results = []
+
+    def race(booking_id):
+        with app.app_context():
+            booking = service.get_booking(booking_id)
+            db.session.commit()  # give the connection back while waiting at the start line
+            barrier.wait()
+            try:
+                service.choose_seat(booking, 0, seat)
+                results.append("won")
+            except SeatUnavailable:
+                results.append("lost")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=race, args=(b,)) for b in booking_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["lost"] * 19 + ["won"]
+    with app.app_context():
+        holds = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id, SeatHold.seat_code == seat)).scalars().all()
+        assert len(holds) == 1
+        winner = service.get_booking(holds[0].booking_id)
+        assert winner.passengers[0].seat_code == seat
+        losers = [service.get_booking(b) for b in booking_ids if b != winner.id]
+        assert all(b.passengers[0].seat_code is None for b in losers)
+
+
+def test_an_expired_hold_is_taken_over_but_a_live_or_sold_one_is_not(app):
+    with app.app_context():
+        flight = _flight(app)
+        seat = _free_economy_seat(flight)
+        first = service.create_draft(flight, Party(1))
+        second = service.create_draft(flight, Party(1))
+        service.choose_seat(first, 0, seat)
+        try:
+            service.choose_seat(second, 0, seat)
+            raise AssertionError("a live hold was taken over")
+        except SeatUnavailable as err:
+            assert "just been taken" in err.message
+        # The first traveller's hold lapses: the second may now take the seat, atomically.
+        later = first.hold_expires_at + timedelta(seconds=1)
+        second.hold_expires_at = later + timedelta(minutes=15)
+        db.session.commit()
+        service.choose_seat(second, 0, seat, now=later)
+        hold = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id, SeatHold.seat_code == seat)).scalar_one()
+        assert hold.booking_id == second.id
+        # A sold seat (expires_at NULL) is never taken over, however late.
+        seat_holds.extend(second.id, None)
+        db.session.commit()
+        third = service.create_draft(flight, Party(1))
+        assert not seat_holds.claim(flight.id, seat, third.id, None, utcnow() + timedelta(minutes=15), utcnow() + timedelta(days=365))
+
+
+def test_changing_seat_gives_the_old_one_back(app):
+    with app.app_context():
+        flight = _flight(app)
+        booking = service.create_draft(flight, Party(1))
+        first = _free_economy_seat(flight)
+        service.choose_seat(booking, 0, first)
+        second = _free_economy_seat(flight)
+        service.choose_seat(booking, 0, second)
+        mine = db.session.execute(select(func.count()).select_from(SeatHold).where(SeatHold.booking_id == booking.id)).scalar()
+        assert mine == 1
+        assert first not in seat_holds.unavailable_seats(flight.id, None, utcnow())
