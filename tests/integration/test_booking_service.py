@@ -120,3 +120,22 @@ def test_children_and_infant_carriers_cannot_take_exit_rows(app_ctx):
         service.choose_seat(booking, 0, "12B")
     with pytest.raises(service.SeatUnavailable, match="Infants travel on an adult's lap"):
         service.choose_seat(booking, 3, "20A")
+
+
+def test_bundle_recommendation_learns_from_confirmed_bookings(app_ctx):
+    from checkout.catalog.recommend import recommend
+    rule = recommend(True, ["adult"])
+    assert rule.bundle_code == "COMFORT" and "%" not in rule.reason  # no history yet: the stated rule
+    flight = _flight("FA100")
+    for bundle in ["BUSINESS_TRAVELLER"] * 4 + ["COMFORT", None]:
+        booking = _ready_draft()
+        service.choose_bundle(booking, bundle)
+        booking = service.submit(booking, ALL_ACKS)
+        states.transition(booking, BookingStatus.CONFIRMED, "test")
+        db.session.commit()
+    learned = recommend(True, ["adult"])
+    assert learned.bundle_code == "BUSINESS_TRAVELLER"
+    assert learned.reason.startswith("67% of solo travellers on international flights")
+    # Families and domestic travellers have no history of their own yet.
+    assert recommend(True, ["adult", "child"]).bundle_code == "FAMILY"
+    assert "%" not in recommend(False, ["adult"]).reason
