@@ -7,7 +7,7 @@ PORT ?= 5000
 HTMX_VERSION := 2.0.11
 export FLASK_APP := wsgi
 
-.PHONY: demo test install browser bench htmx clean
+.PHONY: demo test install browser system-libs bench htmx clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,16 @@ browser:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-demo: install
+# WeasyPrint (the e-ticket PDF) needs Pango from the system.
+system-libs:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; \
+	fi
+
+demo: install system-libs
 	PORT=$(PORT) $(PY) -m checkout.demo
 
-test: install browser
+test: install system-libs browser
 	$(PY) -m pytest
 
 # Refresh the vendored htmx from the npm registry (the file is committed under static/).

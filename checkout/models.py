@@ -145,6 +145,9 @@ class Booking(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when money and booking disagree and a person should look (late payment refunded...).
+    attention_reason: Mapped[str | None] = mapped_column(String(300))
 
     flight: Mapped[Flight] = relationship(lazy="joined")
     fare_family: Mapped[FareFamily] = relationship(lazy="joined")
@@ -162,6 +165,10 @@ class Booking(db.Model):
     acknowledgements: Mapped[list[BookingAcknowledgement]] = relationship(
         cascade="all, delete-orphan"
     )
+    payment_attempts: Mapped[list[PaymentAttempt]] = relationship(
+        back_populates="booking", order_by="PaymentAttempt.number", cascade="all, delete-orphan"
+    )
+    refunds: Mapped[list[Refund]] = relationship(order_by="Refund.id", cascade="all, delete-orphan")
 
     __table_args__ = (
         CheckConstraint(
@@ -170,6 +177,10 @@ class Booking(db.Model):
         ),
         CheckConstraint("held_base_fare >= 0", name="ck_bookings_held_base_fare"),
     )
+
+    @property
+    def paid_attempt(self) -> PaymentAttempt | None:
+        return next((a for a in self.payment_attempts if a.status == AttemptStatus.SUCCEEDED), None)
 
     @property
     def seated_passengers(self) -> list[Passenger]:
@@ -258,3 +269,98 @@ class BookingAcknowledgement(db.Model):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("booking_id", "key", name="uq_booking_ack_key"),)
+
+
+class AttemptStatus:
+    """A payment attempt's own status (one attempt = one PaymentIntent)."""
+    CREATED = "created"  # PaymentIntent made, card not yet submitted
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure under way
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    OPEN = (CREATED, REQUIRES_ACTION, PROCESSING)
+    FINAL = (SUCCEEDED, FAILED, CANCELED)
+
+
+class PaymentAttempt(db.Model):
+    __tablename__ = "payment_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per booking
+    payment_intent_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.CREATED)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(String(300))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    used_3ds: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship(back_populates="payment_attempts")
+
+    __table_args__ = (UniqueConstraint("booking_id", "number", name="uq_payment_attempts_booking_number"),)
+
+
+class RefundStatus:
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(db.Model):
+    """Money given back, its own row with its own status (also refunds made in Stripe's dashboard)."""
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    payment_attempt_id: Mapped[int] = mapped_column(ForeignKey("payment_attempts.id"))
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING)
+    reason: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),)
+
+
+class WebhookEvent(db.Model):
+    """Every Stripe event id, stored once: a redelivery of a processed event does nothing."""
+    __tablename__ = "webhook_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_event_id: Mapped[str] = mapped_column(String(80), unique=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # received | processed | ignored | failed
+    error: Mapped[str | None] = mapped_column(String(500))
+    deliveries: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEmail(db.Model):
+    """An email written in the same transaction as the change it reports; sent by a worker.
+
+    `dedupe_key` is unique, so the same news is never queued twice (one confirmation per
+    booking, one failure notice per attempt), however many times reconcile runs.
+    """
+    __tablename__ = "outbox_emails"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # confirmation | payment_failed | cancellation | ops_alert
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -81,6 +81,7 @@ def _clean_bookings(request):
     with app.app_context():
         db.session.execute(text(
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
+            "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
         db.session.commit()
