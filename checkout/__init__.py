@@ -44,9 +44,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .steps.review import bp as review_bp
     from .bookings.routes import bp as bookings_bp
     from .api import bp as api_bp
+    from .payments.routes import bp as payments_bp
 
-    for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp):
+    for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp, payments_bp):
         app.register_blueprint(blueprint)
+    if app.config.get("STRIPE_API_BASE"):
+        # Offline only: the Stripe.js stand-in and its server half. Never against real Stripe.
+        from .payments.offline import bp as offline_bp
+        app.register_blueprint(offline_bp)
 
     from .cli import register_cli
     register_cli(app)

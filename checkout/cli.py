@@ -18,3 +18,21 @@ def register_cli(app: Flask) -> None:
         first = start.date() if start else date.today()
         created = seed_all(first, days)
         click.echo(f"Seeded {created} new flights from {first.isoformat()} for {days} days.")
+
+    @app.cli.command("sweep")
+    @click.option("--loop", is_flag=True, help="Keep sweeping every --every seconds (the Procfile's sweeper).")
+    @click.option("--every", default=60, show_default=True)
+    def sweep(loop: bool, every: int):
+        """Expire unpaid bookings past their hold and reconcile stale payment attempts."""
+        import time
+
+        from .extensions import db
+        from .payments.sweeper import sweep as run_sweep
+        while True:
+            report = run_sweep()
+            click.echo(f"expired {len(report.expired)}, reconciled {len(report.reconciled)}, "
+                       f"drafts closed {report.drafts_closed}, errors {len(report.errors)}")
+            db.session.remove()
+            if not loop:
+                break
+            time.sleep(every)

@@ -50,9 +50,30 @@ def database_url():
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+WEBHOOK_SECRET = "whsec_test_" + secrets.token_hex(8)
+PUBLISHABLE_KEY = "pk_test_fly2any"
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
+def localstripe():
+    """A real localstripe process on a free port, from scratch, for the whole run."""
+    from tests.support.stripe_server import start_localstripe, stop
+    base_url, process = start_localstripe()
+    yield base_url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, localstripe):
     app = create_app("test", {
+        "STRIPE_API_BASE": localstripe,
+        "STRIPE_SECRET_KEY": "sk_test_fly2any",
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_JS_URL": "/offline/stripe/v3.js",
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: tests that send mail start their own SMTP server
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"fly2any-test-{secrets.token_hex(4)}",

@@ -1,18 +1,70 @@
-"""The traveller's view of a submitted booking."""
+"""The traveller's booking page: pay while pending, the confirmation once paid, the e-ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session
+from flask import Blueprint, abort, make_response, render_template, session, url_for
 
-from ..presentation import money
+from ..models import AttemptStatus, Booking, BookingStatus
+from ..presentation import go_to
+from ..steps import STEPS
+from ..steps.forms import EmptyForm
 from . import service
 
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 
 
-@bp.get("/<reference>")
-def show(reference: str):
-    """Only the browser that made the booking sees it here (manage-my-booking comes later)."""
+def _own_booking(reference: str) -> Booking:
+    """Only the browser that made the booking sees it here (manage-my-booking is separate)."""
     booking = service.booking_by_reference(reference)
     if booking is None or booking.id not in session.get("booking_ids", []):
         abort(404, "We couldn't find that booking in this browser.")
-    return render_template("bookings/show.html", booking=booking, total=money(booking.total_amount, booking.currency))
+    return booking
+
+
+@bp.get("/<reference>")
+def show(reference: str):
+    from ..payments import gateway
+    from ..payments import service as payments
+    booking = _own_booking(reference)
+    context = dict(booking=booking, steps=STEPS, current_step="review.show", form=EmptyForm(),
+                   last_failure=payments.last_failure(booking), max_attempts=payments.MAX_FAILED_ATTEMPTS,
+                   failed_attempts=payments.failed_attempts(booking), payment=None, payment_problem=None,
+                   processing=None)
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        latest = booking.payment_attempts[-1] if booking.payment_attempts else None
+        if latest is not None and latest.status == AttemptStatus.PROCESSING:
+            context["processing"] = latest
+        else:
+            try:
+                context["payment"] = payments.start_payment(booking.id)
+            except payments.PaymentRefused as err:
+                context["payment_problem"] = err.message
+            except gateway.PaymentError as err:
+                context["payment_problem"] = err.message
+    return render_template("bookings/show.html", **context)
+
+
+@bp.get("/<reference>/e-ticket.pdf")
+def eticket(reference: str):
+    from ..notifications.eticket import render_eticket_pdf
+    booking = _own_booking(reference)
+    if booking.status != BookingStatus.CONFIRMED:
+        abort(409, "The e-ticket is ready once the booking is confirmed.")
+    response = make_response(render_eticket_pdf(booking))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{booking.reference}-e-ticket.pdf"'
+    return response
+
+
+@bp.post("/<reference>/change")
+def change(reference: str):
+    """Change fare or extras while unpaid: a new draft with the same choices and seats."""
+    form = EmptyForm()
+    if not form.validate():
+        abort(400, "The form had expired. Please try again.")
+    booking = _own_booking(reference)
+    try:
+        draft = service.reopen_as_draft(booking)
+    except service.BookingError as err:
+        abort(409, err.message)
+    session["draft_id"] = draft.id
+    return go_to(url_for("customize.show"))

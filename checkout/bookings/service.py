@@ -379,3 +379,50 @@ def _assign_reference(booking: Booking, attempts: int = 8) -> None:
         set_committed_value(booking, "reference", reference)
         return
     raise RuntimeError("Could not draw a unique booking reference")
+
+
+def reopen_as_draft(booking: Booking, now: datetime | None = None) -> Booking:
+    """PENDING_PAYMENT and unpaid -> a new DRAFT with the same choices, passengers and seats.
+
+    The old booking is cancelled (transitions only go forward); open PaymentIntents are
+    cancelled first, and if one turns out to have succeeded, nothing is reopened.
+    """
+    from ..payments import gateway
+    from ..payments.service import _apply
+    from ..models import AttemptStatus
+    now = now or utcnow()
+    booking = lock_booking(booking.id)
+    if booking.status != BookingStatus.PENDING_PAYMENT:
+        raise BookingClosed("This booking can no longer be changed.")
+    for attempt in booking.payment_attempts:
+        if attempt.status in AttemptStatus.OPEN:
+            intent = gateway.cancel_payment_intent(
+                attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
+            _apply(booking, attempt, intent, actor="traveller (change)", now=now)
+    if booking.status != BookingStatus.PENDING_PAYMENT:
+        db.session.commit()
+        raise BookingClosed("This booking has just been paid, so it can no longer be changed here.")
+    draft = Booking(
+        status=BookingStatus.DRAFT, flight=booking.flight, fare_family=booking.fare_family, bundle=booking.bundle,
+        insurance=booking.insurance, priority_boarding=booking.priority_boarding, currency=booking.currency,
+        contact_email=booking.contact_email, contact_phone=booking.contact_phone,
+        held_base_fare=booking.held_base_fare, hold_expires_at=booking.hold_expires_at,
+        created_at=now, updated_at=now, channel=booking.channel,
+        passengers=[Passenger(position=p.position, passenger_type=p.passenger_type, first_name=p.first_name,
+                              last_name=p.last_name, date_of_birth=p.date_of_birth, nationality=p.nationality,
+                              passport_number=p.passport_number, passport_expiry=p.passport_expiry,
+                              checked_bags=p.checked_bags, seat_code=p.seat_code)
+                    for p in booking.passengers],
+    )
+    db.session.add(draft)
+    db.session.flush()
+    states.record(draft, None, BookingStatus.DRAFT, actor="traveller (web)", note=f"reopened from {booking.reference}")
+    by_position = {p.position: p for p in draft.passengers}
+    old_by_id = {p.id: p.position for p in booking.passengers}
+    for hold in list(booking.seat_holds):
+        if hold.expires_at is not None:
+            hold.booking_id = draft.id
+            hold.passenger_id = by_position[old_by_id[hold.passenger_id]].id if hold.passenger_id in old_by_id else None
+    states.transition(booking, BookingStatus.CANCELLED, "traveller (web)", note=f"changed before paying: {draft.id}")
+    db.session.commit()
+    return draft

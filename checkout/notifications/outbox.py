@@ -1,0 +1,97 @@
+"""The email outbox: news written in the same transaction as the change it reports.
+
+Queuing never sends and never commits; the caller's transaction decides whether the
+email exists at all, so a rolled-back confirmation is never announced. The unique
+`dedupe_key` makes queuing idempotent: reconcile may run many times, the traveller
+hears once. Bodies are rendered at send time from the booking as it is then.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Booking, OutboxEmail, PaymentAttempt
+from ..presentation import money
+
+SUBJECT_LENGTH = OutboxEmail.__table__.c.subject.type.length
+
+
+class Kind:
+    CONFIRMATION = "confirmation"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELLATION = "cancellation"
+    OPS_ALERT = "ops_alert"
+    ALL = (CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT)
+
+
+def _insert():
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(OutboxEmail)
+
+
+def enqueue(kind: str, to: str, subject: str, dedupe_key: str, booking_id: int | None = None,
+            now: datetime | None = None, body: str | None = None) -> bool:
+    """Queue one email in the caller's transaction (no commit). True if this call queued it,
+    False if an email with `dedupe_key` was already queued (whatever its status).
+
+    `body` is for emails with no booking to render from (ops alerts); others leave it None.
+    """
+    if kind not in Kind.ALL:
+        raise ValueError(f"unknown email kind {kind!r}")
+    now = now or utcnow()
+    values = dict(
+        kind=kind, to_address=to, subject=subject[:SUBJECT_LENGTH], dedupe_key=dedupe_key,
+        booking_id=booking_id, body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    stmt = _insert().values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxEmail.id)
+    return db.session.execute(stmt).first() is not None
+
+
+def _to_traveller(booking: Booking, kind: str) -> str | None:
+    if not booking.contact_email:
+        current_app.logger.warning("booking %s has no contact email: %s email not queued", booking.id, kind)
+    return booking.contact_email
+
+
+def queue_confirmation(booking: Booking, now: datetime | None = None) -> bool:
+    """The booking confirmation with the e-ticket attached; once per booking."""
+    to = _to_traveller(booking, Kind.CONFIRMATION)
+    if not to:
+        return False
+    return enqueue(Kind.CONFIRMATION, to, f"Your flight is booked: {booking.reference}",
+                   f"confirmation:{booking.id}", booking.id, now)
+
+
+def queue_payment_failed(booking: Booking, attempt: PaymentAttempt, now: datetime | None = None) -> bool:
+    """"Your card was not charged"; once per failed attempt (the attempt id is in the key)."""
+    to = _to_traveller(booking, Kind.PAYMENT_FAILED)
+    if not to:
+        return False
+    db.session.flush()  # the attempt needs its id for the key
+    return enqueue(Kind.PAYMENT_FAILED, to, f"Payment not completed for booking {booking.reference}",
+                   f"payment_failed:{attempt.id}", booking.id, now)
+
+
+def queue_cancellation(booking: Booking, refund_amount: int, now: datetime | None = None) -> bool:
+    """The cancellation notice; once per booking. The body states the refunds on record at
+    send time; `refund_amount` (what this cancellation gives back) goes in the subject."""
+    to = _to_traveller(booking, Kind.CANCELLATION)
+    if not to:
+        return False
+    subject = f"Booking {booking.reference} cancelled"
+    if refund_amount:
+        subject += f": {money(refund_amount, booking.currency)} refund on its way"
+    return enqueue(Kind.CANCELLATION, to, subject, f"cancellation:{booking.id}", booking.id, now)
+
+
+def queue_ops_alert(subject: str, body_key: str, text: str, booking_id: int | None = None,
+                    now: datetime | None = None) -> bool:
+    """An alert to OPS_EMAIL for a person to look at. `body_key` is the dedupe key the
+    caller chooses (e.g. `late_refund:{payment_intent_id}`): one alert per incident.
+    `text` is stored as the body, since there may be no booking to render from.
+    """
+    to = current_app.config.get("OPS_EMAIL") or "ops@fly2any.test"
+    return enqueue(Kind.OPS_ALERT, to, f"[Fly2Any ops] {subject}", body_key, booking_id, now, body=text)

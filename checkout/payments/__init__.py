@@ -1,0 +1,1 @@
+"""Payments: the Stripe gateway, payment attempts, one reconcile, webhooks, the sweeper."""

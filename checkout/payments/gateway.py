@@ -1,0 +1,242 @@
+"""The only module that talks to Stripe (and the only one that imports `stripe`).
+
+Uses `stripe.StripeClient` with the configured key and API base (empty = real Stripe;
+offline, localstripe), passes an idempotency key on every POST, and turns Stripe's
+errors into our own exceptions whose messages are safe to show a traveller.
+Returned objects are plain dataclasses, so nothing else depends on the SDK's types.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import stripe
+from flask import current_app
+
+
+class PaymentError(Exception):
+    """A payment problem with a message that is safe to show."""
+
+    def __init__(self, message: str, code: str = "payment_error", decline_code: str | None = None):
+        super().__init__(message)
+        self.message, self.code, self.decline_code = message, code, decline_code
+
+
+class CardDeclined(PaymentError):
+    pass
+
+
+class AuthenticationFailed(PaymentError):
+    pass
+
+
+class GatewayUnavailable(PaymentError):
+    """Stripe could not be reached or answered with a server error: try again later."""
+
+
+class GatewayRejected(PaymentError):
+    """Stripe refused the request itself (a bug or misconfiguration on our side)."""
+
+
+class InvalidSignature(Exception):
+    pass
+
+
+# What the traveller reads, by decline code or error code. Stripe's own messages are fine
+# for developers, but these say what to do next.
+DECLINE_MESSAGES = {
+    "insufficient_funds": "Your card has insufficient funds. Try another card, or choose a cheaper fare or fewer extras.",
+    "expired_card": "Your card has expired. Check the expiry date or use another card.",
+    "incorrect_cvc": "The security code is incorrect. Check the 3 digits on the back of your card.",
+    "incorrect_number": "The card number is incorrect. Check it and try again.",
+    "lost_card": "Your card was declined. Please use another card or contact your bank.",
+    "stolen_card": "Your card was declined. Please use another card or contact your bank.",
+    "processing_error": "An error occurred while processing your card. Please try again in a moment.",
+    "authentication_required": "Your bank asks for authentication. Please try again and complete the check.",
+    "payment_intent_authentication_failure": "We couldn't authenticate your card with your bank. You were not charged. Try again or use another card.",
+    "card_velocity_exceeded": "Your card was declined for too many attempts. Please use another card or contact your bank.",
+    "do_not_honor": "Your card was declined by your bank. Please contact your bank or use another card.",
+    "generic_decline": "Your card was declined. Please use another card or contact your bank.",
+    "card_declined": "Your card was declined. Please use another card or contact your bank.",
+}
+UNREACHABLE_MESSAGE = "We couldn't reach our payment provider. You were not charged. Please try again in a moment."
+
+
+def decline_message(code: str | None, decline_code: str | None = None) -> str:
+    return DECLINE_MESSAGES.get(decline_code or "") or DECLINE_MESSAGES.get(code or "") or DECLINE_MESSAGES["card_declined"]
+
+
+@dataclass(frozen=True)
+class PaymentIntentView:
+    id: str
+    status: str  # Stripe's: requires_payment_method, requires_action, processing, succeeded, canceled, ...
+    amount: int
+    currency: str  # lower case, as Stripe has it
+    client_secret: str | None
+    metadata: dict
+    failure_code: str | None = None
+    failure_decline_code: str | None = None
+    failure_message: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+    created: int | None = None
+
+    @property
+    def reference(self) -> str | None:
+        return self.metadata.get("booking_reference")
+
+
+@dataclass(frozen=True)
+class RefundView:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    payment_intent_id: str | None
+    metadata: dict
+
+
+def client() -> stripe.StripeClient:
+    config = current_app.config
+    base = config.get("STRIPE_API_BASE") or ""
+    kwargs = {"max_network_retries": 0 if base else 2}
+    if base:
+        kwargs["base_addresses"] = {"api": base}
+    return stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", **kwargs)
+
+
+def _translate(err: Exception) -> PaymentError:
+    if isinstance(err, stripe.CardError):
+        decline = getattr(err.error, "decline_code", None) if err.error else None
+        return CardDeclined(decline_message(err.code, decline), err.code or "card_declined", decline)
+    if isinstance(err, (stripe.APIConnectionError, stripe.RateLimitError)):
+        return GatewayUnavailable(UNREACHABLE_MESSAGE, "gateway_unavailable")
+    if isinstance(err, stripe.APIError):
+        return GatewayUnavailable(UNREACHABLE_MESSAGE, "gateway_error")
+    if isinstance(err, stripe.StripeError):
+        current_app.logger.error("Stripe refused a request: %s", err)
+        return GatewayRejected("Payment could not be set up. You were not charged. Please contact support.",
+                               getattr(err, "code", None) or "gateway_rejected")
+    raise err
+
+
+def _as_dict(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _view(pi) -> PaymentIntentView:
+    data = _as_dict(pi)
+    error = data.get("last_payment_error") or {}
+    brand = last4 = None
+    charge = data.get("latest_charge")
+    # Real Stripe gives an id unless expanded; localstripe always gives the object.
+    if isinstance(charge, dict):
+        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        source = charge.get("source") or {}
+        brand = card.get("brand") or source.get("brand")
+        last4 = card.get("last4") or source.get("last4")
+    if not last4 and isinstance(data.get("payment_method"), dict):
+        card = data["payment_method"].get("card") or data["payment_method"]
+        brand, last4 = card.get("brand"), card.get("last4")
+    return PaymentIntentView(
+        id=data["id"], status=data["status"], amount=data["amount"], currency=data["currency"],
+        client_secret=data.get("client_secret"), metadata=data.get("metadata") or {},
+        failure_code=error.get("code"), failure_decline_code=error.get("decline_code"),
+        failure_message=error.get("message"),
+        card_brand=(brand or "").lower() or None, card_last4=last4, created=data.get("created"),
+    )
+
+
+def create_payment_intent(*, amount: int, currency: str, reference: str, attempt_number: int,
+                          idempotency_key: str) -> PaymentIntentView:
+    """A PaymentIntent for one payment attempt. Card-only, so it works offline too."""
+    try:
+        pi = client().v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
+                    "metadata": {"booking_reference": reference, "attempt": str(attempt_number)}},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return _view(pi)
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
+    try:
+        pi = client().v1.payment_intents.retrieve(payment_intent_id, params={"expand": ["latest_charge"]})
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return _view(pi)
+
+
+def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> PaymentIntentView:
+    try:
+        pi = client().v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
+    except stripe.InvalidRequestError:
+        # Already succeeded or canceled: Stripe refuses; the caller re-reads the state.
+        return retrieve_payment_intent(payment_intent_id)
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return _view(pi)
+
+
+def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reference: str) -> RefundView:
+    try:
+        refund = client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount,
+                    "metadata": {"booking_reference": reference}},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return _refund_view(refund)
+
+
+def list_refunds(payment_intent_id: str) -> list[RefundView]:
+    try:
+        page = client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return [_refund_view(r) for r in page.data]
+
+
+def _refund_view(refund) -> RefundView:
+    data = _as_dict(refund)
+    return RefundView(id=data["id"], amount=data["amount"], currency=data["currency"], status=data["status"],
+                      payment_intent_id=data.get("payment_intent"), metadata=data.get("metadata") or {})
+
+
+def attach_card_token_and_confirm(payment_intent_id: str, token: str, idempotency_prefix: str) -> PaymentIntentView:
+    """Offline only: the Stripe.js stand-in tokenised the card at localstripe; attach it and confirm.
+
+    localstripe cannot confirm with a payment_method or a token directly (STRIPE_OFFLINE.md):
+    a Customer takes the token as its source, the PaymentIntent gets that card, then a bare confirm.
+    """
+    api = client().v1
+    try:
+        customer = api.customers.create(params={"source": token},
+                                        options={"idempotency_key": f"{idempotency_prefix}-customer"})
+        card_id = _as_dict(customer).get("default_source")
+        api.payment_intents.update(payment_intent_id, params={"payment_method": card_id, "customer": customer.id},
+                                   options={"idempotency_key": f"{idempotency_prefix}-attach"})
+        pi = api.payment_intents.confirm(payment_intent_id, options={"idempotency_key": f"{idempotency_prefix}-confirm"})
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    return _view(pi)
+
+
+def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
+    """The event, if `signature` is Stripe's over these exact bytes and under 5 minutes old."""
+    if not signature or not secret:
+        raise InvalidSignature("missing signature or secret")
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as err:
+        raise InvalidSignature(str(err)) from err
+    import json
+    try:
+        event = json.loads(payload)
+    except ValueError as err:
+        raise InvalidSignature("body is not JSON") from err
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise InvalidSignature("not an event")
+    return event

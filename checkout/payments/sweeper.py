@@ -1,0 +1,104 @@
+"""The sweeper (`flask sweep`, every minute): what no browser or webhook will do.
+
+- PENDING_PAYMENT bookings past their hold expire (intents cancelled, seats released);
+- attempts open for over 10 minutes are reconciled with Stripe (a lost webhook, a closed tab);
+- abandoned drafts give their seats back;
+- operators hear when webhooks keep failing.
+Each booking is handled in its own transaction; one failure never stops the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import notifications
+from ..bookings import seat_holds, states
+from ..bookings.service import lock_booking
+from ..clock import utcnow
+from ..extensions import db
+from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
+from . import fulfilment, gateway
+from .service import reconcile
+
+STALE_ATTEMPT = timedelta(minutes=10)
+ABANDONED_DRAFT = timedelta(hours=2)
+WEBHOOK_FAILURE_ALERT = 5  # failed deliveries in the last hour
+
+
+@dataclass
+class SweepReport:
+    expired: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    drafts_closed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def sweep(now: datetime | None = None) -> SweepReport:
+    now = now or utcnow()
+    report = SweepReport()
+    _reconcile_stale_attempts(now, report)
+    _expire_pending(now, report)
+    _close_abandoned_drafts(now, report)
+    _alert_on_webhook_failures(now)
+    return report
+
+
+def _reconcile_stale_attempts(now: datetime, report: SweepReport) -> None:
+    stale = db.session.execute(
+        select(PaymentAttempt.payment_intent_id).where(
+            PaymentAttempt.status.in_(AttemptStatus.OPEN), PaymentAttempt.created_at < now - STALE_ATTEMPT)
+    ).scalars().all()
+    for payment_intent_id in stale:
+        try:
+            reconcile(payment_intent_id, actor="sweeper", now=now)
+            report.reconciled.append(payment_intent_id)
+        except Exception as err:  # noqa: BLE001 - one bad row must not stop the sweep
+            db.session.rollback()
+            current_app.logger.exception("sweeper could not reconcile %s", payment_intent_id)
+            report.errors.append(f"{payment_intent_id}: {err}")
+
+
+def _expire_pending(now: datetime, report: SweepReport) -> None:
+    due = db.session.execute(
+        select(Booking.id).where(Booking.status == BookingStatus.PENDING_PAYMENT, Booking.hold_expires_at <= now)
+    ).scalars().all()
+    for booking_id in due:
+        try:
+            booking = lock_booking(booking_id)
+            if booking.status == BookingStatus.PENDING_PAYMENT and booking.hold_expires_at <= now:
+                fulfilment.expire(booking, actor="sweeper", now=now)
+                report.expired.append(booking.reference)
+            db.session.commit()
+        except Exception as err:  # noqa: BLE001
+            db.session.rollback()
+            current_app.logger.exception("sweeper could not expire booking %s", booking_id)
+            report.errors.append(f"booking {booking_id}: {err}")
+
+
+def _close_abandoned_drafts(now: datetime, report: SweepReport) -> None:
+    due = db.session.execute(
+        select(Booking).where(Booking.status == BookingStatus.DRAFT, Booking.hold_expires_at <= now - ABANDONED_DRAFT)
+    ).scalars().all()
+    for booking in due:
+        states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="draft abandoned")
+        seat_holds.release(booking.id)
+        report.drafts_closed += 1
+    db.session.commit()
+
+
+def _alert_on_webhook_failures(now: datetime) -> None:
+    failures = db.session.execute(
+        select(func.count()).select_from(WebhookEvent).where(
+            WebhookEvent.status == "failed", WebhookEvent.received_at >= now - timedelta(hours=1))
+    ).scalar()
+    if failures >= WEBHOOK_FAILURE_ALERT:
+        notifications.queue_ops_alert(
+            subject=f"Stripe webhooks are failing ({failures} in the last hour)",
+            body_key=f"webhook-failures:{now:%Y-%m-%dT%H}",
+            text=f"{failures} webhook deliveries failed in the hour before {now:%H:%M} UTC. "
+                 "Stripe will retry them; the sweeper reconciles payments meanwhile.",
+        )
+        db.session.commit()

@@ -1,0 +1,104 @@
+"""Stripe webhook events: verified, stored once, and turned into reconcile calls.
+
+The event body is never trusted for state: it only says which PaymentIntent to re-read.
+Answers: 2xx processed, duplicate or ignored; 400 bad signature (nothing written);
+5xx when our database or Stripe is unavailable, so Stripe delivers again later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..bookings.service import lock_booking
+from ..clock import utcnow
+from ..extensions import db
+from ..models import WebhookEvent
+from . import fulfilment, gateway
+from .service import _apply, attempt_for_intent, reconcile
+
+RECONCILE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
+                   "payment_intent.processing"}
+LOG_TYPES = {"payment_intent.created", "payment_intent.requires_action", "charge.succeeded"}
+
+
+@dataclass
+class Receipt:
+    status: str  # processed | duplicate | ignored
+    event_id: str
+
+
+def _payment_intent_id(event: dict) -> str | None:
+    obj = (event.get("data") or {}).get("object") or {}
+    if event["type"].startswith("payment_intent."):
+        return obj.get("id")
+    pi = obj.get("payment_intent")
+    return pi.get("id") if isinstance(pi, dict) else pi
+
+
+def receive(payload: bytes, signature: str | None) -> Receipt:
+    """Verify, record once, process. Raises gateway.InvalidSignature for a forged or stale event."""
+    event = gateway.verify_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
+    event_id, event_type = event["id"], event["type"]
+    payment_intent_id = _payment_intent_id(event)
+    now = utcnow()
+    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(WebhookEvent)
+    inserted = db.session.execute(
+        insert.values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
+                      status="received", deliveries=1, received_at=now)
+        .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id)
+    ).first()
+    if inserted is None:
+        status = db.session.execute(
+            update(WebhookEvent).where(WebhookEvent.stripe_event_id == event_id)
+            .values(deliveries=WebhookEvent.deliveries + 1).returning(WebhookEvent.status)
+        ).scalar_one()
+        if status in ("processed", "ignored"):
+            db.session.commit()
+            return Receipt("duplicate", event_id)
+    db.session.commit()
+    try:
+        status = _process(event_type, payment_intent_id)
+    except Exception as err:
+        db.session.rollback()
+        _mark(event_id, "failed", f"{type(err).__name__}: {err}"[:500])
+        raise
+    _mark(event_id, status, None)
+    return Receipt(status, event_id)
+
+
+def _process(event_type: str, payment_intent_id: str | None) -> str:
+    if event_type in LOG_TYPES:
+        current_app.logger.info("Stripe event %s for %s", event_type, payment_intent_id)
+        return "processed"
+    if not payment_intent_id:
+        return "ignored"
+    if event_type in RECONCILE_TYPES:
+        return "processed" if reconcile(payment_intent_id, actor=f"webhook {event_type}") else "ignored"
+    if event_type == "charge.refunded":
+        attempt = attempt_for_intent(payment_intent_id)
+        if attempt is None:
+            return "ignored"
+        intent = gateway.retrieve_payment_intent(payment_intent_id)
+        booking = lock_booking(attempt.booking_id)
+        db.session.refresh(attempt)
+        now = utcnow()
+        _apply(booking, attempt, intent, actor="webhook charge.refunded", now=now)  # a refund may outrun "succeeded"
+        fulfilment.sync_refunds(booking, attempt, actor="webhook charge.refunded", now=now)
+        db.session.commit()
+        return "processed"
+    return "ignored"
+
+
+def _mark(event_id: str, status: str, error: str | None) -> None:
+    """Best effort: if the database is down this fails too, and Stripe's retry will tell."""
+    try:
+        row = db.session.execute(select(WebhookEvent).where(WebhookEvent.stripe_event_id == event_id)).scalar_one()
+        row.status, row.error = status, error
+        row.processed_at = utcnow() if status in ("processed", "ignored") else None
+        db.session.commit()
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        current_app.logger.exception("could not record webhook event %s as %s", event_id, status)

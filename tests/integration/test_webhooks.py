@@ -1,0 +1,172 @@
+"""Webhooks: signed on the raw body, stored once, processed by re-asking Stripe;
+duplicates, disorder and outages leave exactly one right outcome."""
+import threading
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from checkout.extensions import db
+from checkout.models import Booking, BookingTransition, OutboxEmail, Refund, WebhookEvent
+from checkout.payments import gateway
+from checkout.payments import service as payments
+from tests.payments_support import (charge_object, event, pay_at_stripe, payment_intent_object, pending_booking,
+                                    post_event, signed)
+
+
+def _count(model, **where):
+    stmt = select(func.count()).select_from(model)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    return db.session.execute(stmt).scalar()
+
+
+def _paid_booking(card="4242424242424242"):
+    """A pending booking whose payment Stripe has, but of which we have not heard yet."""
+    booking = pending_booking()
+    started = payments.start_payment(booking.id)
+    pay_at_stripe(started.attempt.payment_intent_id, card)
+    return booking.id, booking.reference, booking.total_amount, started.attempt.payment_intent_id
+
+
+def _succeeded_event(pi, amount, reference, event_id=None):
+    return event("payment_intent.succeeded", payment_intent_object(pi, "succeeded", amount, reference), event_id)
+
+
+def test_the_same_event_ten_times_in_parallel_makes_one_transition_and_one_email(app):
+    with app.app_context():
+        booking_id, reference, amount, pi = _paid_booking()
+    evt = _succeeded_event(pi, amount, reference, "evt_parallel_1")
+    barrier, answers = threading.Barrier(10, timeout=30), []
+
+    def deliver():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post_event(client, evt).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert answers == [200] * 10
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "CONFIRMED"
+        assert _count(BookingTransition, booking_id=booking_id, to_status="CONFIRMED") == 1
+        assert _count(OutboxEmail, booking_id=booking_id, kind="confirmation") == 1
+        assert _count(WebhookEvent, stripe_event_id="evt_parallel_1") == 1
+        assert db.session.execute(select(WebhookEvent.deliveries).where(WebhookEvent.stripe_event_id == "evt_parallel_1")).scalar() == 10
+
+
+def test_a_failed_event_after_success_changes_nothing(app_ctx, client):
+    booking_id, reference, amount, pi = _paid_booking()
+    assert post_event(client, _succeeded_event(pi, amount, reference)).status_code == 200
+    failed = payment_intent_object(pi, "requires_payment_method", amount, reference)
+    failed["last_payment_error"] = {"code": "card_declined", "decline_code": "generic_decline", "message": "declined"}
+    assert post_event(client, event("payment_intent.payment_failed", failed)).status_code == 200
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking_id)
+    assert booking.status == "CONFIRMED" and booking.paid_attempt is not None
+    assert _count(OutboxEmail, booking_id=booking_id, kind="payment_failed") == 0
+
+
+def test_a_refund_that_arrives_before_the_success_still_ends_cancelled(app_ctx, client):
+    booking_id, reference, amount, pi = _paid_booking()
+    refund = gateway.create_refund(payment_intent_id=pi, amount=amount, idempotency_key="dash-1", reference=reference)
+    assert post_event(client, event("charge.refunded", charge_object(pi, amount, amount))).status_code == 200
+    assert post_event(client, _succeeded_event(pi, amount, reference)).status_code == 200
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking_id)
+    assert booking.status == "CANCELLED"
+    rows = db.session.execute(select(Refund).where(Refund.booking_id == booking_id)).scalars().all()
+    assert [(r.stripe_refund_id, r.amount, r.status) for r in rows] == [(refund.id, amount, "succeeded")]
+    assert _count(OutboxEmail, booking_id=booking_id, kind="cancellation") == 1
+
+
+def test_a_partial_dashboard_refund_is_recorded_without_cancelling(app_ctx, client):
+    booking_id, reference, amount, pi = _paid_booking()
+    payments.reconcile(pi)
+    gateway.create_refund(payment_intent_id=pi, amount=2500, idempotency_key="dash-2", reference=reference)
+    assert post_event(client, event("charge.refunded", charge_object(pi, amount, 2500))).status_code == 200
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking_id)
+    assert booking.status == "CONFIRMED" and [r.amount for r in booking.refunds] == [2500]
+
+
+def test_forged_or_stale_signatures_are_400_and_write_nothing(app_ctx, client):
+    booking_id, reference, amount, pi = _paid_booking()
+    evt = _succeeded_event(pi, amount, reference, "evt_forged")
+    payload, headers = signed(evt, secret="whsec_someone_else")
+    assert client.post("/api/payments/webhook", data=payload, headers=headers).status_code == 400
+    import time
+    payload, headers = signed(evt, timestamp=int(time.time()) - 400)
+    assert client.post("/api/payments/webhook", data=payload, headers=headers).status_code == 400
+    payload, headers = signed(evt)
+    tampered = payload.replace(b'"succeeded"', b'"succeeded" ', 1)
+    assert client.post("/api/payments/webhook", data=tampered, headers=headers).status_code == 400
+    assert client.post("/api/payments/webhook", data=payload).status_code == 400  # no signature at all
+    assert _count(WebhookEvent) == 0
+    assert db.session.get(Booking, booking_id).status == "PENDING_PAYMENT"
+
+
+def test_a_signed_success_for_an_unpaid_intent_confirms_nothing(app_ctx, client):
+    booking = pending_booking()
+    started = payments.start_payment(booking.id)  # never paid
+    evt = _succeeded_event(started.attempt.payment_intent_id, booking.total_amount, booking.reference)
+    assert post_event(client, evt).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "PENDING_PAYMENT"
+    assert _count(OutboxEmail, booking_id=booking.id, kind="confirmation") == 0
+
+
+def test_database_trouble_answers_5xx_and_the_redelivery_confirms(app_ctx, client, monkeypatch):
+    booking_id, reference, amount, pi = _paid_booking()
+    evt = _succeeded_event(pi, amount, reference, "evt_retry_me")
+    from checkout.payments import webhooks
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("UPDATE bookings", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(webhooks, "reconcile", database_down)
+    response = post_event(client, evt)
+    assert response.status_code == 503 and "retry" in response.get_json()["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Booking, booking_id).status == "PENDING_PAYMENT"
+    monkeypatch.undo()
+    assert post_event(client, evt).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Booking, booking_id).status == "CONFIRMED"
+    row = db.session.execute(select(WebhookEvent).where(WebhookEvent.stripe_event_id == "evt_retry_me")).scalar_one()
+    assert (row.status, row.deliveries) == ("processed", 2)
+
+
+def test_unknown_and_foreign_events_are_acknowledged_and_ignored(app_ctx, client):
+    assert post_event(client, event("customer.created", {"id": "cus_1", "object": "customer"})).get_json()["status"] == "ignored"
+    foreign = payment_intent_object("pi_not_ours", "succeeded", 100, "FLY2A-XXXXXX")
+    assert post_event(client, event("payment_intent.succeeded", foreign)).get_json()["status"] == "ignored"
+    assert post_event(client, event("payment_intent.created", foreign)).status_code == 200
+
+
+def test_return_url_and_webhook_racing_a_hundred_times_confirm_once_each(app):
+    """The browser coming back and the webhook arriving at the same instant, 100 times."""
+    for round_number in range(100):
+        with app.app_context():
+            booking_id, reference, amount, pi = _paid_booking()
+        evt = _succeeded_event(pi, amount, reference)
+        barrier, answers = threading.Barrier(2, timeout=30), {}
+
+        def browser():
+            client = app.test_client()
+            barrier.wait()
+            answers["return"] = client.get(f"/payment/return?payment_intent={pi}&redirect_status=succeeded").status_code
+
+        def stripe_webhook():
+            client = app.test_client()
+            barrier.wait()
+            answers["webhook"] = post_event(client, evt).status_code
+
+        threads = [threading.Thread(target=browser), threading.Thread(target=stripe_webhook)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert answers == {"return": 303, "webhook": 200}, f"round {round_number}"
+        with app.app_context():
+            assert db.session.get(Booking, booking_id).status == "CONFIRMED"
+            assert _count(BookingTransition, booking_id=booking_id, to_status="CONFIRMED") == 1, f"round {round_number}"
+            assert _count(OutboxEmail, booking_id=booking_id, kind="confirmation") == 1, f"round {round_number}"
