@@ -36,3 +36,6 @@ def register_cli(app: Flask) -> None:
             if not loop:
                 break
             time.sleep(every)
+
+    from .notifications.cli import register_cli as register_notifications_cli
+    register_notifications_cli(app)

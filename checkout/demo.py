@@ -1,24 +1,45 @@
 """`make demo`: everything a newcomer needs, offline, with one command.
 
 Generates the secrets it needs (kept under instance/ so sessions survive a restart),
-runs the migrations, seeds the demo catalogue and serves http://127.0.0.1:5000
-(PORT overrides). With DATABASE_URL unset the data lives in instance/demo.sqlite3.
+starts the offline Stripe API (localstripe, its own process) and registers our webhook
+with it, runs the migrations, seeds the demo catalogue, runs the sweeper and the mailer
+(emails become .eml files under instance/mail/) in background threads, and serves
+http://127.0.0.1:5000 (PORT overrides). With DATABASE_URL unset the data lives in
+instance/demo.sqlite3. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
 import os
 import secrets
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
+DEMO_PUBLISHABLE_KEY = "pk_test_fly2any_demo"
+DEMO_SECRET_KEY = "sk_test_fly2any_demo"
 
-def _secret(instance: Path, name: str) -> str:
+
+def _secret(instance: Path, name: str, prefix: str = "") -> str:
     path = instance / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(prefix + secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _background(app, target, name: str, stop: threading.Event, every: float) -> threading.Thread:
+    def loop():
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    target()
+                except Exception:  # noqa: BLE001 - the demo keeps going; the error is logged
+                    app.logger.exception("%s failed", name)
+            stop.wait(every)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,22 +51,52 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from config import INSTANCE_DIR
+    from offline.control import register_webhook, start_localstripe, stop
+
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     secret_key = os.environ.get("SECRET_KEY") or _secret(INSTANCE_DIR, "demo-secret-key")
+    webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or _secret(INSTANCE_DIR, "demo-webhook-secret", "whsec_")
+    stripe_base, stripe_process = start_localstripe(log_path=str(INSTANCE_DIR / "localstripe.log"))
+    app_url = f"http://127.0.0.1:{args.port}"
+    stop_workers = threading.Event()
+    try:
+        register_webhook(stripe_base, f"{app_url}/api/payments/webhook", webhook_secret,
+                         events=["payment_intent.succeeded", "payment_intent.payment_failed",
+                                 "payment_intent.canceled", "charge.refunded"])
 
-    from flask_migrate import upgrade
+        from flask_migrate import upgrade
 
-    from . import create_app
-    from .catalog.seed import seed_all
+        from . import create_app
+        from .catalog.seed import seed_all
+        from .notifications.sender import send_due
+        from .payments.sweeper import sweep
 
-    app = create_app("development", {"SECRET_KEY": secret_key})
-    with app.app_context():
-        upgrade()
-        created = seed_all(date.today(), args.days)
-    where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
-    print(f"Database ready ({where}); {created} new flights seeded.", flush=True)
-    print(f"Fly2Any demo: http://127.0.0.1:{args.port}  (Ctrl-C stops it)", flush=True)
-    app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False)
+        app = create_app("development", {
+            "SECRET_KEY": secret_key,
+            "STRIPE_API_BASE": stripe_base,
+            "STRIPE_SECRET_KEY": DEMO_SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": DEMO_PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRET": webhook_secret,
+            "STRIPE_JS_URL": "/offline/stripe/v3.js",
+            "PUBLIC_BASE_URL": app_url,
+        })
+        with app.app_context():
+            upgrade()
+            created = seed_all(date.today(), args.days)
+        _background(app, sweep, "sweeper", stop_workers, every=60)
+        _background(app, send_due, "mailer", stop_workers, every=5)
+        where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
+        print(f"Database ready ({where}); {created} new flights seeded.", flush=True)
+        print(f"Offline Stripe at {stripe_base}; emails are written to {INSTANCE_DIR / 'mail'}", flush=True)
+        print("Test cards: 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for 3-D Secure; "
+              "4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds.", flush=True)
+        print(f"Fly2Any demo: {app_url}  (Ctrl-C stops it)", flush=True)
+        app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_workers.set()
+        stop(stripe_process)
     return 0
 
 

@@ -359,7 +359,7 @@ class OutboxEmail(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)  # only for alerts with no booking to render from
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

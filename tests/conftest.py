@@ -57,7 +57,7 @@ PUBLISHABLE_KEY = "pk_test_fly2any"
 @pytest.fixture(scope="session")
 def localstripe():
     """A real localstripe process on a free port, from scratch, for the whole run."""
-    from tests.support.stripe_server import start_localstripe, stop
+    from offline.control import start_localstripe, stop
     base_url, process = start_localstripe()
     yield base_url
     stop(process)

@@ -27,6 +27,7 @@ def flag(booking: Booking, reason: str, now: datetime) -> None:
         subject=f"Booking {booking.reference} needs attention",
         body_key=f"attention:{booking.id}:{reason[:60]}",
         text=f"Booking {booking.reference}: {reason}",
+        booking_id=booking.id,
     )
 
 
