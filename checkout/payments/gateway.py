@@ -52,7 +52,7 @@ DECLINE_MESSAGES = {
     "stolen_card": "Your card was declined. Please use another card or contact your bank.",
     "processing_error": "An error occurred while processing your card. Please try again in a moment.",
     "authentication_required": "Your bank asks for authentication. Please try again and complete the check.",
-    "payment_intent_authentication_failure": "We couldn't authenticate your card with your bank. You were not charged. Try again or use another card.",
+    "payment_intent_authentication_failure": "We couldn't authenticate your card with your bank. Try again or use another card.",
     "card_velocity_exceeded": "Your card was declined for too many attempts. Please use another card or contact your bank.",
     "do_not_honor": "Your card was declined by your bank. Please contact your bank or use another card.",
     "generic_decline": "Your card was declined. Please use another card or contact your bank.",
@@ -135,6 +135,7 @@ def _view(pi) -> PaymentIntentView:
         brand = card.get("brand") or source.get("brand")
         last4 = card.get("last4") or source.get("last4")
     if not last4 and isinstance(data.get("payment_method"), dict):
+        # A PaymentMethod has its card under "card"; a legacy Card source is the card itself.
         card = data["payment_method"].get("card") or data["payment_method"]
         brand, last4 = card.get("brand"), card.get("last4")
     return PaymentIntentView(
@@ -162,7 +163,7 @@ def create_payment_intent(*, amount: int, currency: str, reference: str, attempt
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
     try:
-        pi = client().v1.payment_intents.retrieve(payment_intent_id, params={"expand": ["latest_charge"]})
+        pi = client().v1.payment_intents.retrieve(payment_intent_id, params={"expand": ["latest_charge", "payment_method"]})
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _view(pi)

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import io
 import threading
 
 import pytest
@@ -26,10 +27,63 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class RequestRecorder:
+    """WSGI middleware that keeps a copy of every request the live server receives
+    (method, path, query string, headers and body), except for /static files, so tests
+    can prove what never reached our server (card numbers)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.seen: list[bytes] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/static"):
+            length = environ.get("CONTENT_LENGTH") or ""
+            stream = environ["wsgi.input"]
+            if length.isdigit():
+                body = stream.read(int(length)) if int(length) else b""
+            elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream
+                body = stream.read()
+            else:
+                body = b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("wsgi.input_terminated", None)
+            headers = "\n".join(f"{k}: {v}" for k, v in environ.items() if k.startswith("HTTP_"))
+            record = (f"{environ.get('REQUEST_METHOD')} {path}?{environ.get('QUERY_STRING', '')}\n{headers}\n\n"
+                      .encode("latin-1", "replace") + body)
+            with self._lock:
+                self.seen.append(record)
+        return self.app(environ, start_response)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.seen.clear()
+
+    def requests(self) -> list[bytes]:
+        with self._lock:
+            return list(self.seen)
+
+
 @pytest.fixture(scope="session")
-def live_server(app):
-    """The session app on 127.0.0.1 and a free port, served from a daemon thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+def _recorder(app):
+    return RequestRecorder(app)
+
+
+@pytest.fixture
+def server_requests(_recorder, live_server):
+    """What the live server receives during this test (see RequestRecorder)."""
+    _recorder.clear()
+    return _recorder
+
+
+@pytest.fixture(scope="session")
+def live_server(app, _recorder):
+    """The session app on 127.0.0.1 and a free port, served from a daemon thread
+    (behind RequestRecorder)."""
+    server = make_server("127.0.0.1", 0, _recorder, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -1,0 +1,150 @@
+"""What a person does in the checkout, step by step, in a real browser (Playwright pages).
+
+Shared by the browser tests: controls are found by their visible labels and roles.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from playwright.sync_api import Page, expect
+
+REFERENCE = re.compile(r"FLY2A-[A-Z2-9]{6}")
+# An economy seat that costs extra on a Standard fare, e.g. "20A, window, Extra legroom, $49.00"
+# (Chromium puts a space before the first comma: the visually hidden part is out of flow).
+PRICED_ECONOMY_SEAT = re.compile(r"^\d{1,2}[A-K] ?, \w+, (Standard|Preferred|Extra legroom|Exit)[^,]*, \$\d")
+ACKNOWLEDGEMENTS = (
+    "I have read the fare rules",
+    "I have read the baggage",
+    "I accept the conditions of carriage",
+    "I understand that hazardous materials",
+)
+PASSPORT_LABELS = ("Passport number", "Passport expiry")
+
+
+def iso(day: date) -> str:
+    return day.isoformat()
+
+
+def years_from_today(years: int) -> date:
+    today = date.today()
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + years, day=28)
+
+
+TRAVELLER = {
+    "First name": "Ada",
+    "Last name": "Lovelace",
+    "Date of birth": "1985-12-10",
+    "Passport number": "X1234567",
+    "Passport expiry": iso(years_from_today(5)),
+    "Email": "ada@example.com",
+    "Phone": "+1 212 555 0100",
+}
+
+
+def search(page: Page, origin="JFK", destination="LHR", day: date | None = None, adults=1) -> None:
+    page.goto("/")
+    page.get_by_label("From").fill(origin)
+    page.get_by_label("To", exact=True).fill(destination)
+    page.get_by_label("Departure date").fill(iso(day or date.today() + timedelta(days=3)))
+    page.get_by_label("Adults").select_option(str(adults))
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("button", name="Select").first).to_be_visible()
+
+
+def select_first_flight(page: Page) -> None:
+    page.get_by_role("button", name="Select").first.click()
+    expect(page.get_by_role("heading", name="Customise your trip")).to_be_visible()
+
+
+def price_summary(page: Page):
+    return page.get_by_role("complementary", name="Your price")
+
+
+def total_element(page: Page):
+    return price_summary(page).locator("[data-total]")
+
+
+def shown_total(page: Page) -> int:
+    return int(total_element(page).get_attribute("data-total"))
+
+
+def cheapest_priced_seat(page: Page):
+    """The first economy seat still free that is charged for on this fare."""
+    seat_map = page.get_by_role("group", name="Seat map for passenger 1")
+    return seat_map.get_by_role("radio", name=PRICED_ECONOMY_SEAT, disabled=False).first
+
+
+def change_in_place(page: Page, choose) -> int:
+    """Make a step-1 choice with htmx on; the total must change without a page load."""
+    before = shown_total(page)
+    url = page.url
+    page.evaluate("window.__sameDocument = true")
+    choose()
+    expect(total_element(page)).not_to_have_attribute("data-total", str(before))
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    assert page.url == url
+    return shown_total(page)
+
+
+def change_and_update(page: Page, choose, button_name: str) -> int:
+    """Without JavaScript: choose, press the <noscript> button, and get the page back."""
+    before = shown_total(page)
+    choose()
+    page.get_by_role("button", name=button_name, exact=True).click()
+    expect(total_element(page)).not_to_have_attribute("data-total", str(before))
+    expect(page.get_by_role("heading", name="Customise your trip")).to_be_visible()
+    return shown_total(page)
+
+
+def fill_passenger(page: Page, skip: tuple[str, ...] = (), international: bool = True) -> None:
+    if not international:
+        skip = tuple(skip) + PASSPORT_LABELS
+    for label, value in TRAVELLER.items():
+        if label not in skip:
+            page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Nationality").select_option("GB")
+
+
+def accept_and_submit(page: Page) -> str:
+    """On the review page: accept the notices, go on to payment; returns the reference
+    from the pending booking page."""
+    expect(page.get_by_role("heading", name="Review your booking")).to_be_visible()
+    for label in ACKNOWLEDGEMENTS:
+        page.get_by_role("checkbox", name=re.compile("^" + re.escape(label))).check()
+    page.get_by_role("button", name=re.compile(r"^Continue to payment")).click()
+    heading = page.get_by_role("heading", name=re.compile(r"^Booking FLY2A-"))
+    expect(heading).to_have_text(re.compile(r"^Booking " + REFERENCE.pattern + "$"))
+    expect(page.get_by_text("Awaiting payment")).to_be_visible()
+    reference = REFERENCE.search(heading.inner_text()).group(0)
+    expect(page.locator(".reference")).to_have_text(reference)
+    return reference
+
+
+def review_and_submit(page: Page, seat_code: str) -> tuple[int, str]:
+    """Check the review page, accept the notices, and go on; returns (total, reference)."""
+    expect(page.get_by_role("heading", name="Review your booking")).to_be_visible()
+    passenger_row = page.get_by_role("row").filter(has_text="Ada Lovelace")
+    expect(passenger_row).to_contain_text(seat_code)
+    review_total = shown_total(page)
+    pay_button = page.get_by_role("button", name=re.compile(r"^Continue to payment"))
+    expect(pay_button).to_contain_text(total_element(page).inner_text())
+    return review_total, accept_and_submit(page)
+
+
+def to_pending_booking(page: Page, destination="LHR", customise=None) -> str:
+    """Search JFK -> `destination`, take the first flight, make the step-1 choices
+    `customise(page)` makes (if any), enter one adult, accept the notices, and reach the
+    pending booking page. Returns the booking reference."""
+    search(page, destination=destination)
+    select_first_flight(page)
+    if customise is not None:
+        customise(page)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_role("heading", name="Who is travelling?")).to_be_visible()
+    fill_passenger(page, international=destination == "LHR")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    return accept_and_submit(page)

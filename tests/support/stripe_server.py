@@ -1,1 +1,0 @@
-from offline.control import clear, register_webhook, start_localstripe, stop  # noqa: F401  (temporary shim)
