@@ -118,3 +118,19 @@ def test_an_expired_booking_page_says_nothing_was_charged(checkout, app):
         sweeper.sweep(now=booking.hold_expires_at + timedelta(seconds=1))
     html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
     assert "Expired" in html and "nothing was charged" in html and 'id="payment-form"' not in html
+
+
+def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(database_url):
+    from checkout import create_app
+    online = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_API_BASE": ""})
+    client = online.test_client()
+    assert client.get("/offline/stripe/v3.js").status_code == 404
+    assert client.post("/offline/stripe/attach", json={}).status_code in (400, 404)
+    with online.app_context():
+        from checkout.extensions import db as online_db
+        online_db.engine.dispose()
+
+
+def test_the_stand_in_is_served_offline_with_its_config(client, app):
+    source = client.get("/offline/stripe/v3.js").get_data(as_text=True)
+    assert f'var CONFIG = {{"api": "{app.config["STRIPE_API_BASE"]}", "attach": "/offline/stripe/attach"}};' in source
