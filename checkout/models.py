@@ -365,3 +365,94 @@ class OutboxEmail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffRole:
+    AGENT = "agent"  # views bookings, resends emails
+    SUPERVISOR = "supervisor"  # also refunds and cancels
+    ALL = (AGENT, SUPERVISOR)
+
+
+class StaffUser(db.Model):
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("role IN ('agent','supervisor')", name="ck_staff_users_role"),)
+
+    @property
+    def can_refund(self) -> bool:
+        return self.role == StaffRole.SUPERVISOR
+
+
+class LoginFailure(db.Model):
+    """A failed staff sign-in, counted per account and per address for slow-down and lock-out."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    ip_address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiToken(db.Model):
+    """A bearer token for the bookings API (`flask create-api-token`); only its hash is kept."""
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """Every staff action: who, when, what, the state before and after."""
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(254))  # staff email, "api token <name>", or "traveller"
+    action: Mapped[str] = mapped_column(String(60))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    before: Mapped[str | None] = mapped_column(Text)  # JSON
+    after: Mapped[str | None] = mapped_column(Text)  # JSON
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class FunnelStage:
+    SEARCH = "search"
+    RESULTS_VIEWED = "results_viewed"
+    BOOKING_STARTED = "booking_started"
+    PAYMENT_REACHED = "payment_reached"
+    PAYMENT_COMPLETED = "payment_completed"
+    ORDER = (SEARCH, RESULTS_VIEWED, BOOKING_STARTED, PAYMENT_REACHED, PAYMENT_COMPLETED)
+
+
+class FunnelEvent(db.Model):
+    """One step of the traveller funnel, at most once per visitor (or booking) and stage."""
+    __tablename__ = "funnel_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    visitor: Mapped[str] = mapped_column(String(64))  # opaque: a hash of the session id, or "booking-<id>"
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("stage", "visitor", name="uq_funnel_stage_visitor"),
+        Index("ix_funnel_events_at_stage", "at", "stage"),
+    )
+
+
+class ErrorEvent(db.Model):
+    """A 4xx/5xx answer, a database error or a payment failure, for the monitoring dashboard."""
+    __tablename__ = "error_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # http_4xx | http_5xx | database
+    status: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str | None] = mapped_column(String(200))

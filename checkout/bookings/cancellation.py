@@ -1,0 +1,115 @@
+"""Cancelling and refunding: the one place that decides how much money goes back.
+
+Used by the staff console, the bookings API and manage-my-booking alike.
+Rules, in order:
+1. The US DOT 24-hour rule: cancelled within 24 hours of booking, when booked at least
+   7 days before departure -> everything paid is refunded.
+2. A refundable fare -> everything paid, less the fare's refund fee.
+3. Otherwise the fare is kept; government taxes and fees are still refunded.
+An unpaid booking is simply cancelled (its PaymentIntents cancelled, seats released).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import AttemptStatus, Booking, BookingStatus, RefundStatus
+from . import seat_holds, states
+from .service import BookingError, lock_booking
+
+DOT_WINDOW = timedelta(hours=24)
+DOT_MIN_LEAD = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    allowed: bool
+    refund_amount: int
+    rule: str  # dot_24_hour | refundable_fare | taxes_only | unpaid | not_allowed
+    explanation: str
+
+
+def refundable_left(booking: Booking) -> int:
+    """Paid and not yet refunded (pending refunds count as gone)."""
+    paid = booking.paid_attempt
+    if paid is None:
+        return 0
+    refunded = sum(r.amount for r in booking.refunds if r.payment_attempt_id == paid.id and r.status != RefundStatus.FAILED)
+    return paid.amount - refunded
+
+
+def within_24_hour_rule(booking: Booking, now: datetime) -> bool:
+    booked_at = booking.submitted_at or booking.created_at
+    return now - booked_at <= DOT_WINDOW and booking.flight.departs_at - booked_at >= DOT_MIN_LEAD
+
+
+def cancellation_terms(booking: Booking, now: datetime | None = None) -> CancellationTerms:
+    now = now or utcnow()
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        return CancellationTerms(True, 0, "unpaid", "Nothing has been charged, so there is nothing to refund.")
+    if booking.status != BookingStatus.CONFIRMED:
+        return CancellationTerms(False, 0, "not_allowed", f"A {booking.status.lower().replace('_', ' ')} booking cannot be cancelled.")
+    if booking.flight.departs_at <= now:
+        return CancellationTerms(False, 0, "not_allowed", "The flight has departed.")
+    left = refundable_left(booking)
+    if within_24_hour_rule(booking, now):
+        return CancellationTerms(True, left, "dot_24_hour",
+                                 "You booked less than 24 hours ago and at least 7 days before departure: "
+                                 "you get everything back (the 24-hour rule).")
+    fare = booking.fare_family
+    if fare.refundable:
+        amount = max(0, left - fare.refund_fee)
+        fee = f", less the {fare.refund_fee / 100:.2f} {booking.currency} refund fee" if fare.refund_fee else ""
+        return CancellationTerms(True, amount, "refundable_fare", f"Your {fare.name} fare is refundable{fee}.")
+    taxes = sum(line.amount for line in booking.price_lines if line.kind == "tax")
+    return CancellationTerms(True, min(left, taxes), "taxes_only",
+                             f"Your {fare.name} fare is not refundable; taxes and fees are refunded.")
+
+
+def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_refund: int | None = None) -> tuple[Booking, int]:
+    """Cancel per the rules above and refund what they allow. Returns (booking, refunded).
+
+    `expected_refund`, when given, must equal what the rules give now (the quote the person
+    saw), or nothing happens. Idempotent: cancelling a cancelled booking changes nothing.
+    """
+    from .. import notifications
+    from ..payments import fulfilment, gateway
+    from ..payments.service import _apply
+    now = now or utcnow()
+    booking = lock_booking(booking_id)
+    if booking.status == BookingStatus.CANCELLED:
+        return booking, 0
+    terms = cancellation_terms(booking, now)
+    if not terms.allowed:
+        raise BookingError(terms.explanation)
+    if expected_refund is not None and expected_refund != terms.refund_amount:
+        raise BookingError("The refund amount has changed since it was quoted. Please review it again.")
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        for attempt in booking.payment_attempts:
+            if attempt.status in AttemptStatus.OPEN:
+                intent = gateway.cancel_payment_intent(
+                    attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
+                _apply(booking, attempt, intent, actor=actor, now=now)
+        if booking.status != BookingStatus.PENDING_PAYMENT:  # it had just been paid
+            db.session.commit()
+            raise BookingError("A payment has just completed for this booking. Please look again before cancelling.")
+        states.transition(booking, BookingStatus.CANCELLED, actor, note=terms.explanation)
+        seat_holds.release(booking.id)
+        db.session.commit()
+        return booking, 0
+    refunded = 0
+    if terms.refund_amount > 0:
+        refund = fulfilment.create_refund(booking, booking.paid_attempt, terms.refund_amount,
+                                          f"Cancellation: {terms.rule}", actor, now,
+                                          idempotency_key=f"{booking.reference}-cancel-refund")
+        if refund is None or refund.status == RefundStatus.FAILED:
+            db.session.commit()
+            raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
+                               "Nothing has changed; please try again.")
+        refunded = refund.amount
+    fulfilment.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
+    notifications.queue_cancellation(booking, refunded)
+    db.session.commit()
+    return booking, refunded
