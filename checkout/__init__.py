@@ -45,8 +45,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .bookings.routes import bp as bookings_bp
     from .api import bp as api_bp
     from .payments.routes import bp as payments_bp
+    from .staff.routes import bp as staff_bp
+    from .staff.dashboard import bp as dashboard_bp
+    from .manage import bp as manage_bp
 
-    for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp, payments_bp):
+    for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp, payments_bp,
+                      staff_bp, dashboard_bp, manage_bp):
         app.register_blueprint(blueprint)
     if app.config.get("STRIPE_API_BASE"):
         # Offline only: the Stripe.js stand-in and its server half. Never against real Stripe.

@@ -37,5 +37,35 @@ def register_cli(app: Flask) -> None:
                 break
             time.sleep(every)
 
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["agent", "supervisor"]), required=True)
+    @click.password_option(help="Asked for at a prompt (or read from stdin); never an argument in production.")
+    def create_staff_command(email: str, role: str, password: str):
+        """Create a staff account (or reset its password and role)."""
+        from .staff.auth import create_staff
+        try:
+            user = create_staff(email, password, role)
+        except ValueError as err:
+            raise click.BadParameter(str(err))
+        click.echo(f"Staff account {user.email} ({user.role}) is ready.")
+
+    @app.cli.command("create-api-token")
+    @click.argument("name")
+    @click.option("--staff", "staff_email", default=None, help="Act as this staff account (its role applies).")
+    def create_api_token_command(name: str, staff_email: str | None):
+        """Create a bearer token for the bookings API. It is shown once."""
+        from sqlalchemy import select
+
+        from .extensions import db
+        from .models import StaffUser
+        from .staff.auth import create_api_token
+        owner = None
+        if staff_email:
+            owner = db.session.execute(select(StaffUser).where(StaffUser.email == staff_email.lower())).scalar_one_or_none()
+            if owner is None:
+                raise click.BadParameter(f"no staff account {staff_email}")
+        click.echo(create_api_token(name, owner))
+
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)

@@ -1,0 +1,1 @@
+"""The support staff console: sign-in, bookings, refunds, the monitoring dashboard."""

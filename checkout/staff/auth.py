@@ -1,0 +1,200 @@
+"""Staff sign-in: argon2id passwords, sessions with idle and absolute timeouts, lock-out.
+
+A new session id is issued at sign-in (no session fixation). Failed sign-ins are counted
+per account and per address: after 3 for an account each further try must wait longer
+(2, 4, 8 … s), after 5 in 15 minutes the account is locked for 15 minutes, and an address
+with 20 failures in 15 minutes is locked out whatever account it tries.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import func, select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import ApiToken, LoginFailure, StaffRole, StaffUser
+
+hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=8)
+FAILURE_WINDOW = timedelta(minutes=15)
+SLOW_DOWN_AFTER = 3
+ACCOUNT_LOCK_AFTER = 5
+ADDRESS_LOCK_AFTER = 20
+# Verified against when the email is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+class SignInRefused(Exception):
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.message, self.retry_after = message, retry_after
+
+
+def create_staff(email: str, password: str, role: str, now: datetime | None = None) -> StaffUser:
+    if role not in StaffRole.ALL:
+        raise ValueError(f"role must be one of {', '.join(StaffRole.ALL)}")
+    if len(password) < 10:
+        raise ValueError("use a password of at least 10 characters")
+    email = email.strip().lower()
+    user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
+    if user is None:
+        user = StaffUser(email=email, created_at=now or utcnow())
+        db.session.add(user)
+    user.password_hash, user.role, user.active = hasher.hash(password), role, True
+    db.session.commit()
+    return user
+
+
+def _recent_failures(now: datetime, **where) -> tuple[int, datetime | None]:
+    column = LoginFailure.email if "email" in where else LoginFailure.ip_address
+    value = where.get("email") or where.get("ip_address")
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(column == value, LoginFailure.at >= now - FAILURE_WINDOW)
+    ).one()
+    return count, last
+
+
+def check_not_locked(email: str, ip_address: str, now: datetime) -> None:
+    by_address, _ = _recent_failures(now, ip_address=ip_address)
+    if by_address >= ADDRESS_LOCK_AFTER:
+        raise SignInRefused("Too many failed sign-ins from this network. Please wait 15 minutes.",
+                            retry_after=int(FAILURE_WINDOW.total_seconds()))
+    count, last = _recent_failures(now, email=email)
+    if count >= ACCOUNT_LOCK_AFTER:
+        unlock = last + FAILURE_WINDOW
+        raise SignInRefused("This account is locked after repeated failed sign-ins. Try again in 15 minutes, "
+                            "or ask a supervisor.", retry_after=max(1, int((unlock - now).total_seconds())))
+    if count >= SLOW_DOWN_AFTER:
+        wait = timedelta(seconds=2 ** (count - SLOW_DOWN_AFTER + 1))
+        if now < last + wait:
+            seconds = max(1, int((last + wait - now).total_seconds()) + 1)
+            raise SignInRefused(f"Please wait {seconds} seconds before trying again.", retry_after=seconds)
+
+
+def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None) -> StaffUser:
+    """The staff user, or SignInRefused with a message that does not say which part was wrong."""
+    now = now or utcnow()
+    email = (email or "").strip().lower()
+    check_not_locked(email, ip_address, now)
+    user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        ok = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        db.session.add(LoginFailure(email=email, ip_address=ip_address, at=now))
+        db.session.commit()
+        raise SignInRefused("That email and password don't match an active staff account.")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def sign_in(user: StaffUser, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    session.clear()
+    session.regenerate()  # a new session id: a planted cookie cannot ride into a staff session
+    session["staff_user_id"] = user.id
+    session["staff_signed_in_at"] = now.isoformat()
+    session["staff_seen_at"] = now.isoformat()
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def current_staff(now: datetime | None = None) -> StaffUser | None:
+    """The signed-in staff user, enforcing the idle and absolute timeouts."""
+    if "staff_user" in g:
+        return g.staff_user
+    now = now or utcnow()
+    user = None
+    user_id = session.get("staff_user_id")
+    if user_id:
+        signed_in = datetime.fromisoformat(session["staff_signed_in_at"])
+        seen = datetime.fromisoformat(session["staff_seen_at"])
+        if now - seen > IDLE_TIMEOUT or now - signed_in > ABSOLUTE_TIMEOUT:
+            session.clear()
+            g.session_timed_out = True
+        else:
+            user = db.session.get(StaffUser, user_id)
+            if user is None or not user.active:
+                session.clear()
+                user = None
+            elif now - seen > timedelta(seconds=60):  # refresh the idle clock, not on every request
+                session["staff_seen_at"] = now.isoformat()
+    g.staff_user = user
+    return user
+
+
+def staff_required(role: str | None = None):
+    """Pages for staff only; `role="supervisor"` for refunds and cancellations."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_staff()
+            if user is None:
+                return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None), code=303)
+            if role == StaffRole.SUPERVISOR and user.role != StaffRole.SUPERVISOR:
+                abort(403, "Only supervisors can do this. Ask a supervisor to help.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+# -- API tokens ----------------------------------------------------------------------
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(name: str, staff_user: StaffUser | None = None, now: datetime | None = None) -> str:
+    """A new bearer token; shown once, only its SHA-256 is stored."""
+    token = "f2a_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(name=name, token_hash=_token_digest(token), staff_user_id=staff_user.id if staff_user else None,
+                            created_at=now or utcnow()))
+    db.session.commit()
+    return token
+
+
+def api_token_from_request(now: datetime | None = None) -> ApiToken | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(header[7:].strip()), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is not None:
+        row.last_used_at = now or utcnow()
+        db.session.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class StaffActor:
+    """Who is acting through the API: a signed-in staff member or a token."""
+    name: str
+    can_refund: bool
+
+
+def staff_actor() -> StaffActor | None:
+    user = current_staff()
+    if user is not None:
+        return StaffActor(user.email, user.can_refund)
+    token = api_token_from_request()
+    if token is not None:
+        owner = db.session.get(StaffUser, token.staff_user_id) if token.staff_user_id else None
+        return StaffActor(f"api token {token.name}", bool(owner and owner.can_refund) or owner is None)
+    return None
