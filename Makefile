@@ -35,6 +35,10 @@ demo: install system-libs
 test: install system-libs browser
 	$(PY) -m pytest
 
+# Speed, measured (never asserted in tests): prints a table and writes bench/last.json.
+bench: install
+	$(PY) bench/run.py
+
 # Refresh the vendored htmx from the npm registry (the file is committed under static/).
 htmx:
 	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) && tar -xzf htmx.org-$(HTMX_VERSION).tgz

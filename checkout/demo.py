@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             upgrade()
             created = seed_all(date.today(), args.days)
+            # The demo-only support account (DESIGN.md); production creates staff with `flask create-staff`.
+            from .staff.auth import create_staff
+            create_staff("support@fly2any.test", "demo-support", "supervisor")
         _background(app, sweep, "sweeper", stop_workers, every=60)
         _background(app, send_due, "mailer", stop_workers, every=5)
         where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Offline Stripe at {stripe_base}; emails are written to {INSTANCE_DIR / 'mail'}", flush=True)
         print("Test cards: 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for 3-D Secure; "
               "4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds.", flush=True)
+        print(f"Staff console: {app_url}/staff/login  (support@fly2any.test / demo-support)", flush=True)
         print(f"Fly2Any demo: {app_url}  (Ctrl-C stops it)", flush=True)
         app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False)
     except KeyboardInterrupt:
