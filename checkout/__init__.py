@@ -34,9 +34,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .web_session import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
 
-    from . import errors, presentation
+    from . import errors, monitoring, presentation
     presentation.init_app(app)
     errors.init_app(app)
+    monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)
 
     from .catalog.routes import bp as catalog_bp
     from .steps.customize import bp as customize_bp

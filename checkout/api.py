@@ -193,3 +193,7 @@ def _form_errors(form: PassengersForm) -> dict:
         if getattr(form, name).errors:
             fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
     return fields
+
+
+# The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.
+from . import bookings_api, openapi  # noqa: E402,F401

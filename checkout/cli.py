@@ -12,12 +12,18 @@ def register_cli(app: Flask) -> None:
     @click.option("--days", default=60, show_default=True, help="How many days of flights, from --start.")
     @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="First day of flights (default: today).")
-    def seed(days: int, start):
+    @click.option("--history", is_flag=True, help="Also add a month of past demo bookings (for the dashboard).")
+    def seed(days: int, start, history: bool):
         """Load the demo catalogue: airports, fares, bundles and daily flights."""
         from .catalog.seed import seed_all
         first = start.date() if start else date.today()
         created = seed_all(first, days)
         click.echo(f"Seeded {created} new flights from {first.isoformat()} for {days} days.")
+        if history:
+            from .catalog.history import seed_history
+            report = seed_history()
+            click.echo("Past bookings are already there; nothing added." if report.skipped else
+                       f"Added {report.bookings} past bookings ({', '.join(f'{n} {s}' for s, n in sorted(report.by_status.items()))}).")
 
     @app.cli.command("sweep")
     @click.option("--loop", is_flag=True, help="Keep sweeping every --every seconds (the Procfile's sweeper).")

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         from flask_migrate import upgrade
 
         from . import create_app
+        from .catalog.history import seed_history
         from .catalog.seed import seed_all
         from .notifications.sender import send_due
         from .payments.sweeper import sweep
@@ -83,13 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             upgrade()
             created = seed_all(date.today(), args.days)
+            history = seed_history()  # a month of past bookings for the dashboard; once only
             # The demo-only support account (DESIGN.md); production creates staff with `flask create-staff`.
             from .staff.auth import create_staff
             create_staff("support@fly2any.test", "demo-support", "supervisor")
         _background(app, sweep, "sweeper", stop_workers, every=60)
         _background(app, send_due, "mailer", stop_workers, every=5)
         where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
-        print(f"Database ready ({where}); {created} new flights seeded.", flush=True)
+        print(f"Database ready ({where}); {created} new flights seeded"
+              + ("." if history.skipped else f", {history.bookings} past bookings added."), flush=True)
         print(f"Offline Stripe at {stripe_base}; emails are written to {INSTANCE_DIR / 'mail'}", flush=True)
         print("Test cards: 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for 3-D Secure; "
               "4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds.", flush=True)

@@ -1,4 +1,243 @@
-"""Manage my booking (placeholder until it lands)."""
-from flask import Blueprint
+"""Manage my booking: find it with the reference and a last name or the email, then see it,
+download the e-ticket, change the contact details, or cancel with the refund the rules allow.
+
+Proving a booking puts its id in this browser's server-side session
+(session["managed_booking_ids"]); every page below /manage/<reference> requires that.
+Look-ups are limited per address (Flask-Limiter, Redis) and per reference: 5 failures
+for one reference in 15 minutes lock that reference for 15 minutes, whatever the address,
+so references cannot be guessed by brute force.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import (
+    Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from .bookings import amendments, cancellation, service
+from .bookings.service import BookingError, Contact
+from .clock import utcnow
+from .extensions import db, limiter
+from .models import Booking, BookingStatus, LoginFailure
+from .notifications.eticket import card_label, eticket_filename, render_eticket_pdf
+from .presentation import go_to, money
+from .staff import audit
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+NOT_FOUND = "We couldn't find a booking with those details."
+LOCK_AFTER = 5
+LOCK_WINDOW = timedelta(minutes=15)
+SESSION_KEY = "managed_booking_ids"
+
+
+class LookupForm(FlaskForm):
+    reference = StringField("Booking reference", validators=[
+        DataRequired("Enter your booking reference, like FLY2A-K7M3QX."),
+        Length(max=20, message="A booking reference looks like FLY2A-K7M3QX.")])
+    secret = StringField("Last name or email", validators=[
+        DataRequired("Enter the last name of a passenger, or the email the booking was made with."),
+        Length(max=254, message="Use at most 254 characters.")])
+
+
+class CancelForm(FlaskForm):
+    expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+
+
+# -- finding a booking ---------------------------------------------------------------
+
+def normalize_reference(raw: str) -> str:
+    """'fly2a-k7m3qx', ' K7M3QX ' -> 'FLY2A-K7M3QX'."""
+    reference = "".join((raw or "").split()).upper()
+    if len(reference) == 6 and "-" not in reference:
+        reference = f"FLY2A-{reference}"
+    return reference
+
+
+def _failure_key(reference: str) -> str:
+    return f"manage:{reference}"
+
+
+def _lock_key(reference: str) -> str:
+    return f"manage-lock:{reference}"
+
+
+def reference_locked_until(reference: str, now: datetime) -> datetime | None:
+    locked_at = db.session.execute(select(func.max(LoginFailure.at)).where(
+        LoginFailure.email == _lock_key(reference), LoginFailure.at > now - LOCK_WINDOW)).scalar()
+    return locked_at + LOCK_WINDOW if locked_at else None
+
+
+def record_failure(reference: str, ip_address: str, now: datetime) -> None:
+    """Count a failed look-up for this reference; the 5th in 15 minutes locks it for 15."""
+    db.session.add(LoginFailure(email=_failure_key(reference), ip_address=ip_address, at=now))
+    db.session.flush()
+    failures = db.session.execute(select(func.count()).where(
+        LoginFailure.email == _failure_key(reference), LoginFailure.at > now - LOCK_WINDOW)).scalar()
+    if failures >= LOCK_AFTER:
+        db.session.add(LoginFailure(email=_lock_key(reference), ip_address=ip_address, at=now))
+    db.session.commit()
+
+
+def matches(booking: Booking, secret: str) -> bool:
+    """The contact email, or the last name of any passenger on the booking (case-insensitive)."""
+    given = " ".join(secret.split()).casefold()
+    if "@" in given:
+        return (booking.contact_email or "").casefold() == given
+    return any(" ".join((p.last_name or "").split()).casefold() == given for p in booking.passengers)
+
+
+def proven_booking(reference: str) -> Booking | None:
+    """The booking, only if this browser has proven it in this session."""
+    booking = service.booking_by_reference(normalize_reference(reference))
+    if booking is None or booking.id not in session.get(SESSION_KEY, []):
+        return None
+    return booking
+
+
+def _proven_or_redirect(reference: str):
+    booking = proven_booking(reference)
+    if booking is None:
+        # The same answer whether or not the reference exists.
+        return None, redirect(url_for("manage.lookup_form", reference=normalize_reference(reference)), code=303)
+    return booking, None
+
+
+def _actor(booking: Booking) -> str:
+    return f"traveller {booking.contact_email}"
+
+
+@bp.get("")
+def lookup_form():
+    form = LookupForm(data={"reference": request.args.get("reference", "")[:20]})
+    return render_template("manage/lookup.html", form=form, problem=None)
+
+
+@bp.post("")
+@limiter.limit("10 per minute; 50 per hour",
+               error_message="Too many look-ups from your network. Please wait a few minutes and try again.")
+def lookup():
+    form = LookupForm()
+    if not form.validate():
+        return render_template("manage/lookup.html", form=form, problem=None), 422
+    now = utcnow()
+    reference = normalize_reference(form.reference.data)
+    locked_until = reference_locked_until(reference, now)
+    if locked_until:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        problem = (f"Too many unsuccessful attempts for this booking reference. For your security it is locked; "
+                   f"please try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        response = make_response(render_template("manage/lookup.html", form=form, problem=problem), 429)
+        response.headers["Retry-After"] = str(int((locked_until - now).total_seconds()) + 1)
+        return response
+    booking = service.booking_by_reference(reference)
+    if booking is None or not matches(booking, form.secret.data):
+        record_failure(reference, request.remote_addr or "unknown", now)
+        return render_template("manage/lookup.html", form=form, problem=NOT_FOUND), 422
+    proven = [i for i in session.get(SESSION_KEY, []) if i != booking.id]
+    session.regenerate()  # a new session id once it opens a booking: a planted cookie gains nothing
+    session[SESSION_KEY] = (proven + [booking.id])[-20:]
+    return go_to(url_for("manage.show", reference=booking.reference))
+
+
+# -- the booking ---------------------------------------------------------------------
+
+def _render_show(booking: Booking, contact_form=None, problem: str | None = None, status: int = 200):
+    if contact_form is None:
+        contact_form = amendments.ContactForm(data={"email": booking.contact_email, "phone": booking.contact_phone})
+    paid = booking.paid_attempt
+    refunds = [r for r in booking.refunds if r.status != "failed"]
+    return render_template(
+        "manage/show.html", booking=booking, contact_form=contact_form, problem=problem,
+        terms=cancellation.cancellation_terms(booking), paid=paid, card=card_label(paid),
+        refunded=sum(r.amount for r in refunds), refunds=refunds,
+        can_amend=amendments.amendment_problem(booking, utcnow()) is None,
+    ), status
+
+
+@bp.get("/<reference>")
+def show(reference: str):
+    booking, redirect_response = _proven_or_redirect(reference)
+    if booking is None:
+        return redirect_response
+    return _render_show(booking)
+
+
+@bp.post("/<reference>/contact")
+def change_contact(reference: str):
+    booking, redirect_response = _proven_or_redirect(reference)
+    if booking is None:
+        return redirect_response
+    form = amendments.ContactForm()
+    if not form.validate():
+        return _render_show(booking, contact_form=form, status=422)
+    try:
+        amendments.amend(booking.id, _actor(booking), contact=Contact(form.email_normalized, form.phone_e164))
+    except amendments.AmendmentRefused as err:
+        return _render_show(booking, contact_form=form, problem=err.message, status=409)
+    flash("Your contact details are updated. We will use them for everything about this booking.", "success")
+    return go_to(url_for("manage.show", reference=booking.reference))
+
+
+@bp.get("/<reference>/e-ticket.pdf")
+def eticket(reference: str):
+    booking, redirect_response = _proven_or_redirect(reference)
+    if booking is None:
+        return redirect_response
+    if booking.status != BookingStatus.CONFIRMED:
+        abort(409, "The e-ticket is available while the booking is confirmed.")
+    response = make_response(render_eticket_pdf(booking))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{eticket_filename(booking)}"'
+    return response
+
+
+def _render_cancel(booking: Booking, problem: str | None = None, status: int = 200):
+    terms = cancellation.cancellation_terms(booking)
+    form = CancelForm(formdata=None, data={"expected_refund": str(terms.refund_amount)})
+    return render_template("manage/cancel.html", booking=booking, terms=terms, form=form, problem=problem,
+                           card=card_label(booking.paid_attempt)), status
+
+
+@bp.get("/<reference>/cancel")
+def cancel_quote(reference: str):
+    """The quote: what cancelling now gives back, and why. Nothing changes until confirmed."""
+    booking, redirect_response = _proven_or_redirect(reference)
+    if booking is None:
+        return redirect_response
+    return _render_cancel(booking)
+
+
+@bp.post("/<reference>/cancel")
+def cancel(reference: str):
+    """Confirm the quoted cancellation. If the refund would now differ, nothing happens (409)."""
+    booking, redirect_response = _proven_or_redirect(reference)
+    if booking is None:
+        return redirect_response
+    form = CancelForm()
+    if not form.validate():
+        return _render_cancel(booking, "That form had expired. Please check the refund below and confirm again.", 400)
+    if booking.status == BookingStatus.CANCELLED:
+        return go_to(url_for("manage.show", reference=booking.reference))
+    actor = _actor(booking)
+    before = audit.snapshot(booking)
+    try:
+        booking, refunded = cancellation.cancel(booking.id, actor=actor[:80], expected_refund=int(form.expected_refund.data))
+    except BookingError as err:
+        db.session.rollback()
+        return _render_cancel(booking, err.message, 409)
+    audit.record(actor, "cancel_booking", booking, before, audit.snapshot(booking),
+                 detail=f"manage my booking: refunded {refunded} {booking.currency}")
+    db.session.commit()
+    if refunded:
+        card = card_label(booking.paid_attempt)
+        flash(f"Cancelled. We are refunding {money(refunded, booking.currency)} to "
+              f"{'your ' + card if card else 'the card you paid with'}. We have emailed you a confirmation.", "success")
+    else:
+        flash("Cancelled. We have emailed you a confirmation.", "success")
+    return go_to(url_for("manage.show", reference=booking.reference))

@@ -35,7 +35,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
 
     def regenerate(self) -> None:
-        """Give this session a new id (at sign-in), keeping its contents."""
+        """Give this session a new id (at sign-in), keeping its contents; the old row goes."""
+        self.previous_token = self.token
         self.token = None
         self.modified = True
 
@@ -66,6 +67,9 @@ class DatabaseSessionInterface(SessionInterface):
         lifetime = timedelta(minutes=app.config["SESSION_LIFETIME_MINUTES"])
         expires_at = utcnow() + lifetime
         if session.token is None or session.new:
+            previous = getattr(session, "previous_token", None)
+            if previous:
+                db.session.execute(delete(WebSession).where(WebSession.id == _digest(previous)))
             session.token = secrets.token_urlsafe(32)
             db.session.add(WebSession(id=_digest(session.token), data=json.dumps(dict(session)), expires_at=expires_at))
         else:

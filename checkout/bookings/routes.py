@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, session, url_for
 
-from ..models import AttemptStatus, Booking, BookingStatus
+from .. import monitoring
+from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
 from ..presentation import go_to
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
@@ -36,6 +37,7 @@ def show(reference: str):
         else:
             try:
                 context["payment"] = payments.start_payment(booking.id)
+                monitoring.record_stage(FunnelStage.PAYMENT_REACHED, booking_id=booking.id)
             except payments.PaymentRefused as err:
                 context["payment_problem"] = err.message
             except gateway.PaymentError as err:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from .. import monitoring
 from ..bookings import service
 from ..bookings.service import BookingError
 from ..clock import utcnow
+from ..models import FunnelStage
 from ..presentation import go_to, render_step
 from .forms import SearchForm
 from .search import Party, flight_for_offer, search_flights, suggest_airports
@@ -29,6 +31,9 @@ def flights():
                            searched=False), 422
     offers = search_flights(form.origin_airport.code, form.destination_airport.code, form.date.data,
                             form.party(), now=utcnow())
+    monitoring.record_stage(FunnelStage.SEARCH)
+    if offers:
+        monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
     return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True,
                        party=form.party(), origin=form.origin_airport, destination=form.destination_airport)
 
@@ -57,4 +62,5 @@ def select():
     except BookingError as err:
         abort(422, err.message)
     session["draft_id"] = booking.id
+    monitoring.record_stage(FunnelStage.BOOKING_STARTED, booking_id=booking.id)
     return go_to(url_for("customize.show"))

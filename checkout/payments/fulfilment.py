@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete
 
-from .. import notifications
+from .. import monitoring, notifications
 from ..bookings import seat_holds, states
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, Refund, RefundStatus, SeatHold
@@ -52,6 +52,7 @@ def payment_succeeded(booking: Booking, attempt: PaymentAttempt, actor: str, now
                                    + (", after the hold had expired; seats still free" if late else ""))
             booking.confirmed_at = now
             notifications.queue_confirmation(booking)
+            monitoring.record_payment_completed(booking, now)
             return
         refund_in_full(booking, attempt, "Payment arrived after the hold expired and the seats were taken", actor, now)
         if booking.status == BookingStatus.PENDING_PAYMENT:

@@ -15,12 +15,13 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, request, session, url_for
 from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ApiToken, LoginFailure, StaffRole, StaffUser
+from ..presentation import go_to
 
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -109,16 +110,21 @@ def sign_in(user: StaffUser, now: datetime | None = None) -> None:
     session["staff_user_id"] = user.id
     session["staff_signed_in_at"] = now.isoformat()
     session["staff_seen_at"] = now.isoformat()
+    g.pop("staff_request", None)
 
 
 def sign_out() -> None:
     session.clear()
+    g.pop("staff_request", None)
 
 
 def current_staff(now: datetime | None = None) -> StaffUser | None:
     """The signed-in staff user, enforcing the idle and absolute timeouts."""
-    if "staff_user" in g:
+    this_request = request._get_current_object()
+    # Cached per request (g outlives a request when a test holds the app context open).
+    if g.get("staff_request") is this_request:
         return g.staff_user
+    g.session_timed_out = False
     now = now or utcnow()
     user = None
     user_id = session.get("staff_user_id")
@@ -135,7 +141,7 @@ def current_staff(now: datetime | None = None) -> StaffUser | None:
                 user = None
             elif now - seen > timedelta(seconds=60):  # refresh the idle clock, not on every request
                 session["staff_seen_at"] = now.isoformat()
-    g.staff_user = user
+    g.staff_request, g.staff_user = this_request, user
     return user
 
 
@@ -146,7 +152,9 @@ def staff_required(role: str | None = None):
         def wrapper(*args, **kwargs):
             user = current_staff()
             if user is None:
-                return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None), code=303)
+                # go_to: a 303, or HX-Redirect for htmx (the sign-in page must not land in a fragment's place).
+                return go_to(url_for("staff.login", next=request.full_path if request.method == "GET" else None,
+                                     timed_out=1 if g.get("session_timed_out") else None))
             if role == StaffRole.SUPERVISOR and user.role != StaffRole.SUPERVISOR:
                 abort(403, "Only supervisors can do this. Ask a supervisor to help.")
             return view(*args, **kwargs)

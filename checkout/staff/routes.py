@@ -1,9 +1,249 @@
-"""Staff console pages (placeholder until the console lands)."""
-from flask import Blueprint
+"""Staff console pages: sign-in, the bookings list, one booking, and its actions.
+
+Views are thin: the reading is in `bookings`, the money in `refunds` and `actions`.
+Every POST carries the CSRF token; refunds and cancellations are for supervisors only.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, abort, current_app, flash, has_request_context, make_response, redirect, render_template, request, url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
+from ..extensions import db
+from ..models import Booking, StaffRole
+from ..presentation import go_to, money, render_step
+from . import actions, audit, refunds
+from .actions import ActionRefused
+from .auth import SignInRefused, authenticate, current_staff, sign_in, sign_out, staff_required
+from .bookings import ANOMALIES, BookingSearch, booking_record, card_attempt, find_bookings, needs_attention
+from .forms import CancelConfirmForm, EmptyForm, LoginForm, RefundConfirmForm, SearchForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-@bp.get("/login")
+@bp.app_template_filter("staff_time")
+def staff_time(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+@bp.app_context_processor
+def staff_context():
+    """What templates/staff/layout.html needs, on every /staff page (the dashboard's too)."""
+    if not has_request_context() or not request.path.startswith(bp.url_prefix):
+        return {}
+    dashboard = "dashboard.show"
+    try:
+        staff_user = current_staff()
+    except SQLAlchemyError:  # rendering the error page for a database failure must not fail again
+        db.session.rollback()
+        staff_user = None
+    return {
+        "staff_user": staff_user,
+        "dashboard_url": url_for(dashboard) if dashboard in current_app.view_functions else "/staff/dashboard",
+    }
+
+
+def _local_path(target: str | None) -> str | None:
+    """`next` only ever sends the person to a path on this site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else None
+
+
+# -- sign-in -----------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
 def login():
-    return "Staff sign-in is coming.", 200
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_staff() is not None:
+            return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
+        notice = "Your session timed out. Please sign in again." if request.args.get("timed_out") else None
+        return render_template("staff/login.html", form=form, error=None, notice=notice)
+    if not form.validate():
+        return render_template("staff/login.html", form=form, error=None, notice=None), 422
+    try:
+        user = authenticate(form.email.data, form.password.data, request.remote_addr or "unknown")
+    except SignInRefused as refused:
+        response = make_response(render_template("staff/login.html", form=form, error=refused.message, notice=None),
+                                 429 if refused.retry_after else 422)
+        if refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    sign_in(user)
+    audit.record(user.email, "sign_in", detail=f"from {request.remote_addr}")
+    db.session.commit()
+    return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    if not EmptyForm().validate():
+        abort(400, "The sign-out form had expired. Please try again.")
+    user = current_staff()
+    if user is not None:
+        audit.record(user.email, "sign_out")
+        db.session.commit()
+    sign_out()
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.get("/")
+@staff_required()
+def index():
+    return redirect(url_for("staff.bookings"), code=303)
+
+
+# -- the bookings list ---------------------------------------------------------------------
+
+def _page_url(**changes) -> str:
+    args = {k: v for k, v in request.args.items(multi=False) if v and k != "after"}
+    args.update({k: v for k, v in changes.items() if v})
+    return url_for("staff.bookings", **args)
+
+
+@bp.get("/bookings")
+@staff_required()
+def bookings():
+    """The search page; with htmx, only the results block (as the person types)."""
+    form = SearchForm(request.args)
+    context = dict(form=form, page=None, anomalies=ANOMALIES, page_url=_page_url, card_attempt=card_attempt,
+                   needs_attention=needs_attention)
+    if not form.validate():
+        return render_step("staff/bookings.html", ["results"], **context), 422
+    search = BookingSearch(text=form.q.data or "", status=form.status.data or None, booked_from=form.booked_from.data,
+                           booked_to=form.booked_to.data, anomaly=form.anomaly.data or None)
+    context["page"] = find_bookings(search, after=form.after.data)
+    return render_step("staff/bookings.html", ["results"], **context)
+
+
+# -- one booking -----------------------------------------------------------------------
+
+def _record_or_404(reference: str):
+    record = booking_record(reference)
+    if record is None:
+        abort(404, f"No booking with the reference {reference}.")
+    return record
+
+
+def _booking_id_or_404(reference: str) -> int:
+    booking_id = db.session.execute(
+        select(Booking.id).where(Booking.reference == reference.strip().upper())).scalar_one_or_none()
+    if booking_id is None:
+        abort(404, f"No booking with the reference {reference}.")
+    return booking_id
+
+
+def _show(reference: str, status: int = 200, **problems):
+    """The booking page, with a problem beside the action it concerns (and what was chosen kept)."""
+    record = _record_or_404(reference)
+    context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
+                   resend_error=None, ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   refunded_lines=refunds.refunded_line_ids(record.booking),
+                   acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
+    context.update(problems)
+    return render_template("staff/booking.html", **context), status
+
+
+@bp.get("/bookings/<reference>")
+@staff_required()
+def booking(reference: str):
+    return _show(reference)
+
+
+@bp.post("/bookings/<reference>/resend")
+@staff_required()
+def resend(reference: str):
+    if not EmptyForm().validate():
+        abort(400, "The form had expired. Please try again.")
+    booking_id = _booking_id_or_404(reference)
+    try:
+        address = actions.resend_confirmation(booking_id, current_staff().email)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, resend_error=refused.message)
+    flash(f"The confirmation email is queued to {address}.", "success")
+    return go_to(url_for("staff.booking", reference=reference))
+
+
+def _ticked_lines() -> list[int]:
+    try:
+        return [int(value) for value in request.args.getlist("line")]
+    except ValueError:
+        abort(422, "The chosen price lines were not understood. Please go back and choose again.")
+
+
+@bp.get("/bookings/<reference>/refund")
+@staff_required(StaffRole.SUPERVISOR)
+def refund_quote(reference: str):
+    """The quote: what the ticked lines (or a full refund) give back. Moves no money."""
+    record = _record_or_404(reference)
+    ticked = _ticked_lines()
+    try:
+        quote = refunds.quote_refund(record.booking, ticked, full=request.args.get("full") == "1")
+    except ActionRefused as refused:
+        return _show(reference, refused.status, refund_error=refused.message, ticked=set(ticked))
+    form = RefundConfirmForm(formdata=None, amount=quote.amount, line_ids=quote.line_ids,
+                             full="1" if quote.full else "", key=quote.key)
+    return render_template("staff/refund_quote.html", booking=record.booking, quote=quote, form=form)
+
+
+@bp.post("/bookings/<reference>/refund")
+@staff_required(StaffRole.SUPERVISOR)
+def refund_confirm(reference: str):
+    booking_id = _booking_id_or_404(reference)
+    form = RefundConfirmForm()
+    if not form.validate():
+        if set(form.errors) == {"reason"}:  # the quote stands: show it again with what was typed
+            record = _record_or_404(reference)
+            try:
+                quote = refunds.quote_refund(record.booking, form.line_id_list(), form.full.data == "1", form.key.data)
+            except ActionRefused as refused:
+                return _show(reference, refused.status, refund_error=refused.message)
+            return render_template("staff/refund_quote.html", booking=record.booking, quote=quote, form=form), 422
+        problem = " ".join(error for errors in form.errors.values() for error in errors)
+        return _show(reference, 422, refund_error=f"The refund was not made: {problem} Please ask for a new quote.")
+    try:
+        done = refunds.confirm_refund(booking_id, form.line_id_list(), form.full.data == "1", form.amount.data,
+                                      form.key.data, current_staff().email, reason=(form.reason.data or "").strip() or None)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, refund_error=refused.message)
+    amount = money(done.refund.amount, done.refund.currency)
+    if done.repeated:
+        flash(f"This refund of {amount} had already been made; nothing more was refunded.", "info")
+    else:
+        flash(f"Refunded {amount}." + (" The booking is cancelled." if done.cancelled else ""), "success")
+    return go_to(url_for("staff.booking", reference=reference))
+
+
+@bp.get("/bookings/<reference>/cancel")
+@staff_required(StaffRole.SUPERVISOR)
+def cancel_quote(reference: str):
+    record = _record_or_404(reference)
+    try:
+        terms = actions.cancellation_quote(record.booking)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, cancel_error=refused.message)
+    form = CancelConfirmForm(formdata=None, expected_refund=terms.refund_amount)
+    return render_template("staff/cancel_quote.html", booking=record.booking, terms=terms, form=form)
+
+
+@bp.post("/bookings/<reference>/cancel")
+@staff_required(StaffRole.SUPERVISOR)
+def cancel_confirm(reference: str):
+    booking_id = _booking_id_or_404(reference)
+    form = CancelConfirmForm()
+    if not form.validate():
+        return _show(reference, 422, cancel_error="The quoted refund was missing. Please ask for a new quote.")
+    try:
+        booking, refunded = actions.cancel_booking(booking_id, current_staff().email, form.expected_refund.data)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, cancel_error=refused.message)
+    flash(f"Booking cancelled; {money(refunded, booking.currency)} refunded.", "success")
+    return go_to(url_for("staff.booking", reference=reference))

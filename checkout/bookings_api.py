@@ -1,0 +1,342 @@
+"""The bookings API after creation: list and search (staff), and one booking read, amended
+or cancelled by staff or by the traveller who proves it with its reference and email.
+
+Registered on the same `api` blueprint as checkout/api.py (imported at its end).
+Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
+`X-Booking-Reference` and `X-Booking-Email` headers match it. A wrong id, reference or email
+all answer the same 404, so nobody learns whether someone else's booking exists.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import jsonify, request, session
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from .api import _json_body, bp, booking_json
+from .bookings import amendments, cancellation
+from .bookings.service import BookingError, Contact
+from .clock import utcnow
+from .errors import ApiError
+from .extensions import db, limiter
+from .manage import normalize_reference, record_failure, reference_locked_until
+from .models import Booking, BookingStatus, Passenger
+from .staff import audit
+from .staff.auth import StaffActor, staff_actor
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+NOT_FOUND = "We couldn't find a booking with that id, reference and email."
+ACTOR_LENGTH = 80  # transitions and refunds keep the actor in 80 characters
+
+
+def _staff_credentials() -> bool:
+    """Cheap (no query): whether staff credentials were presented. A bad token gets 401
+    from _access, never a 404, so this cannot be used to dodge the traveller limits."""
+    return bool(request.headers.get("Authorization") or session.get("staff_user_id"))
+
+
+# Proving a booking by reference + email is guessing-resistant like /manage: failed proofs
+# (404s) are limited per address, and count towards the per-reference lock.
+traveller_proof_limit = limiter.shared_limit(
+    "10 per minute; 50 per hour", scope="api-booking-proof",
+    deduct_when=lambda response: response.status_code == 404, exempt_when=_staff_credentials,
+    error_message="Too many unsuccessful look-ups from your network. Please wait a few minutes.")
+
+
+@bp.after_request
+def _bearer_challenge(response):
+    # RFC 6750: a 401 names the scheme the client should use.
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="fly2any"')
+    return response
+
+
+# -- who is asking -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Access:
+    booking: Booking
+    actor: str  # for audit entries and transitions
+    staff: StaffActor | None  # None for the traveller
+
+
+def _require_staff() -> StaffActor:
+    actor = staff_actor()
+    if actor is None:
+        if request.headers.get("Authorization"):
+            raise ApiError(401, "unauthorized", "That API token is not valid (or was revoked).")
+        raise ApiError(401, "unauthorized",
+                       "Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+    return actor
+
+
+def _access(booking_id: int, query_proof: bool = False) -> Access:
+    """The booking, for staff or for its traveller; otherwise 404 (401 for a bad token)."""
+    actor = staff_actor()
+    if actor is not None:
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            raise ApiError(404, "not_found", "There is no booking with that id.")
+        return Access(booking, actor.name, actor)
+    if request.headers.get("Authorization"):
+        raise ApiError(401, "unauthorized", "That API token is not valid (or was revoked).")
+    reference = request.headers.get("X-Booking-Reference") or (request.args.get("reference") if query_proof else None)
+    email = request.headers.get("X-Booking-Email") or (request.args.get("email") if query_proof else None)
+    reference = normalize_reference(reference or "")[:20]
+    now = utcnow()
+    if reference and reference_locked_until(reference, now):
+        raise ApiError(429, "too_many_requests", "Too many unsuccessful attempts for this booking reference. "
+                                                 "It is locked for 15 minutes.")
+    booking = None
+    if reference and email:
+        booking = db.session.execute(select(Booking).where(
+            Booking.id == booking_id,
+            Booking.reference == reference,
+            func.lower(Booking.contact_email) == email.strip().lower(),
+        )).scalar_one_or_none()
+    if booking is None:
+        if reference:
+            record_failure(reference, request.remote_addr or "unknown", now)
+        raise ApiError(404, "not_found", NOT_FOUND)
+    return Access(booking, f"traveller {booking.contact_email}", None)
+
+
+# -- answers -------------------------------------------------------------------------
+
+def _list_item(booking: Booking) -> dict:
+    lead = booking.passengers[0] if booking.passengers else None
+    return booking_json(booking) | {
+        "contactEmail": booking.contact_email,
+        "leadPassenger": lead.full_name if lead and lead.full_name else None,
+        "submittedAt": booking.submitted_at.isoformat() if booking.submitted_at else None,
+    }
+
+
+def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
+    """Everything about one booking a traveller may see. Card data: brand and last4 only."""
+    terms = cancellation.cancellation_terms(booking, now)
+    return booking_json(booking) | {
+        "submittedAt": booking.submitted_at.isoformat() if booking.submitted_at else None,
+        "confirmedAt": booking.confirmed_at.isoformat() if booking.confirmed_at else None,
+        "passengers": [
+            {"position": p.position, "type": p.passenger_type, "firstName": p.first_name, "lastName": p.last_name,
+             "seat": p.seat_code, "checkedBags": p.checked_bags}
+            for p in booking.passengers
+        ],
+        "contact": {"email": booking.contact_email, "phone": booking.contact_phone},
+        "priceLines": [
+            {"kind": line.kind, "description": line.description, "amount": line.amount,
+             "passengerPosition": line.passenger_position}
+            for line in booking.price_lines
+        ],
+        "payments": [{"status": a.status, "brand": a.card_brand, "last4": a.card_last4}
+                     for a in booking.payment_attempts],
+        "refunds": [{"amount": r.amount, "currency": r.currency, "status": r.status,
+                     "createdAt": r.created_at.isoformat()} for r in booking.refunds],
+        "cancellation": {"allowed": terms.allowed, "refundAmount": terms.refund_amount, "rule": terms.rule,
+                         "explanation": terms.explanation},
+    }
+
+
+# -- list and search -----------------------------------------------------------------
+
+def encode_cursor(booking_id: int) -> str:
+    return base64.urlsafe_b64encode(f"b{booking_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return int(raw[1:]) if raw.startswith("b") and raw[1:].isdigit() else None
+
+
+def _day(name: str, errors: dict) -> date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Give the date as YYYY-MM-DD."
+        return None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+@bp.get("/bookings")
+def list_bookings():
+    """Staff only. Newest first; keyset pagination on the id (the cursor is opaque)."""
+    _require_staff()
+    args, errors = request.args, {}
+    stmt = select(Booking).options(selectinload(Booking.passengers))
+
+    if args.get("status"):
+        statuses = [s.strip().upper() for s in args["status"].split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in BookingStatus.ALL]
+        if unknown:
+            errors["status"] = f"Unknown status {', '.join(unknown)}. Use {', '.join(BookingStatus.ALL)}."
+        stmt = stmt.where(Booking.status.in_(statuses))
+    else:
+        stmt = stmt.where(Booking.status != BookingStatus.DRAFT)  # abandoned drafts only on request
+    if args.get("email"):
+        stmt = stmt.where(func.lower(Booking.contact_email) == args["email"].strip().lower())
+    if args.get("reference"):
+        stmt = stmt.where(Booking.reference == args["reference"].strip().upper())
+    if args.get("q", "").strip():
+        q = args["q"].strip()
+        stmt = stmt.where(or_(
+            Booking.reference.icontains(q, autoescape=True),
+            Booking.contact_email.icontains(q, autoescape=True),
+            exists().where(Passenger.booking_id == Booking.id, Passenger.last_name.icontains(q, autoescape=True)),
+        ))
+    start, end = _day("from", errors), _day("to", errors)
+    if start and end and start > end:
+        errors["to"] = "The end date is before the start date."
+    if start:
+        stmt = stmt.where(Booking.submitted_at >= _midnight(start))
+    if end:
+        stmt = stmt.where(Booking.submitted_at < _midnight(end + timedelta(days=1)))
+
+    limit = DEFAULT_LIMIT
+    if args.get("limit"):
+        raw = args["limit"].strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            errors["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
+        else:
+            limit = int(raw)
+    if args.get("cursor"):
+        after = decode_cursor(args["cursor"].strip())
+        if after is None:
+            errors["cursor"] = "This cursor is not valid. Use the nextCursor of the previous page, or leave it out."
+        else:
+            stmt = stmt.where(Booking.id < after)
+    if errors:
+        raise ApiError(422, "validation_error", "Some filters are invalid.", errors)
+
+    rows = db.session.execute(stmt.order_by(Booking.id.desc()).limit(limit + 1)).unique().scalars().all()
+    page = rows[:limit]
+    return jsonify({
+        "bookings": [_list_item(b) for b in page],
+        "nextCursor": encode_cursor(page[-1].id) if len(rows) > limit else None,
+    })
+
+
+# -- one booking ---------------------------------------------------------------------
+
+# The path parameter is `id`, as documented in the OpenAPI paths ({id}).
+@bp.get("/bookings/<int:id>")
+@traveller_proof_limit
+def get_booking(id: int):  # noqa: A002
+    access = _access(id, query_proof=True)
+    return jsonify(booking_detail_json(access.booking))
+
+
+@bp.put("/bookings/<int:id>")
+@traveller_proof_limit
+def amend_booking(id: int):  # noqa: A002
+    """Amend `contact` (any time before departure) and/or `passengers` names (only while unpaid)."""
+    access = _access(id)
+    booking = access.booking
+    body = _json_body()
+    unknown = sorted(set(body) - {"contact", "passengers"})
+    if unknown or not body:
+        raise ApiError(422, "validation_error", "Send contact and/or passengers to change.",
+                       {name: "This cannot be changed here." for name in unknown} or
+                       {"contact": "Send contact and/or passengers to change."})
+    problem = amendments.amendment_problem(booking, utcnow(), names="passengers" in body)
+    if problem:
+        raise ApiError(409, "not_amendable", problem)
+
+    fields: dict[str, str] = {}
+    contact = _contact_from(body["contact"], booking, fields) if "contact" in body else None
+    names = _names_from(body["passengers"], booking, fields) if "passengers" in body else None
+    if fields:
+        raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
+    try:
+        booking = amendments.amend(booking.id, access.actor[:254], contact=contact, names=names)
+    except amendments.AmendmentRefused as err:
+        raise ApiError(409, "not_amendable", err.message)
+    return jsonify(booking_detail_json(booking))
+
+
+def _text(value, default: str | None) -> str:
+    if value is None:
+        return default or ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _contact_from(given, booking: Booking, fields: dict) -> Contact | None:
+    """A partial contact keeps the booking's other value; both are validated as in step 2."""
+    if not isinstance(given, dict) or not given or set(given) - {"email", "phone"}:
+        fields["contact"] = "Give contact as an object with email and/or phone."
+        return None
+    form = amendments.ContactForm(formdata=MultiDict({
+        "email": _text(given.get("email"), booking.contact_email),
+        "phone": _text(given.get("phone"), booking.contact_phone),
+    }), meta={"csrf": False})
+    if not form.validate():
+        for name in ("email", "phone"):
+            if getattr(form, name).errors:
+                fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
+        return None
+    return Contact(form.email_normalized, form.phone_e164)
+
+
+def _names_from(given, booking: Booking, fields: dict) -> list[tuple[str, str]] | None:
+    count = len(booking.passengers)
+    if not isinstance(given, list) or len(given) != count or not all(isinstance(p, dict) for p in given):
+        fields["passengers"] = (f"Give all {count} passengers in the booking's order, "
+                                "each as {firstName, lastName}.")
+        return None
+    names = []
+    for i, (entry, passenger) in enumerate(zip(given, booking.passengers)):
+        form = amendments.PassengerNameForm(MultiDict({
+            "first_name": _text(entry.get("firstName"), passenger.first_name).strip(),
+            "last_name": _text(entry.get("lastName"), passenger.last_name).strip(),
+        }))
+        if form.validate():
+            names.append((form.first_name.data, form.last_name.data))
+        for camel, sub in (("firstName", form.first_name), ("lastName", form.last_name)):
+            if sub.errors:
+                fields[f"passengers.{i}.{camel}"] = " ".join(sub.errors)
+    return names if len(names) == count else None
+
+
+@bp.delete("/bookings/<int:id>")
+@traveller_proof_limit
+def cancel_booking(id: int):  # noqa: A002
+    """Cancel with the refund the rules allow. `?expectedRefund=` (minor units) makes it
+    quote-then-confirm: nothing happens unless the rules still give exactly that."""
+    access = _access(id)
+    if access.staff is not None and not access.staff.can_refund:
+        raise ApiError(403, "forbidden", "Only supervisors can cancel and refund bookings.")
+    expected = request.args.get("expectedRefund")
+    if expected is not None and not expected.strip().isdigit():
+        raise ApiError(422, "validation_error", "expectedRefund must be a whole number of minor units.",
+                       {"expectedRefund": "Give the quoted refund in minor units, e.g. 59999 for $599.99."})
+    booking = access.booking
+    terms = cancellation.cancellation_terms(booking)
+    if not terms.allowed:
+        raise ApiError(409, "not_cancellable", terms.explanation)
+    before = audit.snapshot(booking)
+    try:
+        booking, refunded = cancellation.cancel(booking.id, actor=access.actor[:ACTOR_LENGTH],
+                                                expected_refund=int(expected) if expected is not None else None)
+    except BookingError as err:
+        db.session.rollback()
+        raise ApiError(409, "not_cancellable", err.message)
+    audit.record(access.actor[:254], "cancel_booking", booking, before, audit.snapshot(booking),
+                 detail=f"{terms.rule}: refunded {refunded} {booking.currency}")
+    db.session.commit()
+    return jsonify({"bookingId": booking.id, "status": booking.status, "refundAmount": refunded,
+                    "currency": booking.currency})

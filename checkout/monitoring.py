@@ -1,0 +1,139 @@
+"""Recording what the monitoring dashboard measures: funnel stages and error answers.
+
+Recording must never break the checkout: every write here is best effort, logged when it
+fails. Funnel stages and error events are written on their own short connection, so a
+request's own transaction is never committed early by us. `payment_completed` is the
+exception: it belongs to the payment's transaction, which commits it.
+
+Funnel visitors are opaque random ids kept in the server-side session (one per browser
+session), not derived from the cookie, so they say nothing about the session itself.
+Web checkout only: bookings made through the JSON API are not in the funnel.
+
+Error events: one row per answer with status >= 400 (kind http_4xx or http_5xx), or
+kind "database" for a 5xx during which the database raised an error. Not recorded:
+anything under /static, and 404s for what browsers ask for on their own (favicon.ico,
+robots.txt, apple-touch-icon, /.well-known/), which no person or bug of ours caused.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from sqlalchemy import event, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from .clock import utcnow
+from .extensions import db
+from .models import Booking, ErrorEvent, FunnelEvent, FunnelStage
+
+# Browsers ask for these on their own; a 404 for them is not an error anybody made.
+BROWSER_PROBES = ("/favicon.ico", "/robots.txt", "/apple-touch-icon", "/.well-known/")
+
+
+def _insert(model):
+    """INSERT with ON CONFLICT support on both PostgreSQL and the demo's SQLite."""
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model)
+
+
+def visitor() -> str:
+    """This browser session's funnel visitor id, made on first use."""
+    if "visitor" not in session:
+        session["visitor"] = secrets.token_hex(16)
+    return session["visitor"]
+
+
+def record_stage(stage: str, booking_id: int | None = None, now: datetime | None = None) -> None:
+    """This visitor reached `stage`: counted once per visitor and stage (the first time).
+
+    When a booking is named, the row is re-pointed at it, so a visitor who starts over
+    with a new booking is credited when that booking is paid. A database failure is
+    logged, never passed on to the traveller.
+    """
+    if stage not in FunnelStage.ORDER:
+        raise ValueError(f"unknown funnel stage {stage!r}")
+    statement = _insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id,
+                                            at=now or utcnow())
+    if booking_id is None:
+        statement = statement.on_conflict_do_nothing(index_elements=["stage", "visitor"])
+    else:
+        statement = statement.on_conflict_do_update(index_elements=["stage", "visitor"],
+                                                    set_={"booking_id": booking_id})
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    except Exception:  # noqa: BLE001 - monitoring never breaks the checkout
+        current_app.logger.exception("could not record funnel stage %s", stage)
+
+
+def record_payment_completed(booking: Booking, now: datetime) -> None:
+    """The booking was paid: credit the visitor who took it to payment.
+
+    Runs inside the payment's transaction (the caller holds the booking lock and commits),
+    so it must not commit, and ON CONFLICT keeps a second confirmation from failing it.
+    Bookings that never went through the web funnel (the JSON API) are not counted.
+    """
+    earlier = (
+        select(literal(FunnelStage.PAYMENT_COMPLETED), FunnelEvent.visitor, literal(booking.id),
+               literal(now, FunnelEvent.at.type))
+        .where(FunnelEvent.booking_id == booking.id,
+               FunnelEvent.stage.in_((FunnelStage.PAYMENT_REACHED, FunnelStage.BOOKING_STARTED)))
+        .order_by(FunnelEvent.stage.desc())  # payment_reached before booking_started
+        .limit(1)
+    )
+    db.session.execute(
+        _insert(FunnelEvent).from_select(["stage", "visitor", "booking_id", "at"], earlier)
+        .on_conflict_do_nothing(index_elements=["stage", "visitor"])
+    )
+
+
+def _error_kind(status: int) -> str:
+    if status >= 500:
+        return "database" if g.get("database_error") else "http_5xx"
+    return "http_4xx"
+
+
+def _worth_recording(status: int) -> bool:
+    if status < 400:
+        return False
+    path = request.path
+    if path.startswith(current_app.static_url_path or "/static"):
+        return False
+    return not (status == 404 and path.startswith(BROWSER_PROBES))
+
+
+def record_error(status: int, path: str, kind: str, now: datetime | None = None) -> None:
+    """One ErrorEvent on its own connection. Never raises."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(insert(ErrorEvent).values(at=now or utcnow(), kind=kind, status=status, path=path[:200]))
+    except Exception:  # noqa: BLE001 - the database may be what failed; the log still has it
+        current_app.logger.exception("could not record a %s answer for %s", status, path)
+
+
+def _note_database_error(context) -> None:
+    # SQLAlchemy's engine hook sees every error the database raised; we keep only the fact
+    # that one happened during this request, and count it if the request ends in a 5xx
+    # (errors the code catches and recovers from, like a retried reference, are not errors).
+    if has_request_context():
+        g.database_error = True
+
+
+def init_app(app: Flask) -> None:
+    if not event.contains(Engine, "handle_error", _note_database_error):
+        event.listen(Engine, "handle_error", _note_database_error)
+
+    @app.after_request
+    def record_error_answers(response):
+        status = response.status_code
+        if _worth_recording(status):
+            if status >= 500:
+                # The request failed: drop its half-done work (and free SQLite's write lock)
+                # before writing the event on another connection.
+                try:
+                    db.session.rollback()
+                except Exception:  # noqa: BLE001 - a dead connection: nothing left to drop
+                    pass
+            record_error(status, request.path, _error_kind(status))
+        return response

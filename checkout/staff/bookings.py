@@ -1,0 +1,257 @@
+"""What the staff console reads: booking search, filters, keyset pages, one booking, its timeline.
+
+Reading only; nothing here changes a booking. Every list query eager-loads what the
+table shows, so the number of SQL statements does not grow with the rows shown.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import (
+    AttemptStatus, AuditEntry, Booking, BookingStatus, OutboxEmail, Passenger, PaymentAttempt, Refund,
+    RefundStatus, WebhookEvent,
+)
+
+PAGE_SIZE = 25
+ANOMALIES = {
+    "paid_not_confirmed": "Paid but not confirmed",
+    "pending_past_expiry": "Pending past expiry",
+    "needs_attention": "Needs attention",
+    "webhook_failures": "Webhook failures",
+}
+PAYMENT_INTENT = re.compile(r"^pi_\w+$")
+LAST4 = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class BookingSearch:
+    """What the person asked for. `text` is one box: reference, email, surname, last4 or pi_ id."""
+    text: str = ""
+    status: str | None = None
+    booked_from: date | None = None
+    booked_to: date | None = None
+    anomaly: str | None = None
+
+
+@dataclass
+class BookingPage:
+    bookings: list[Booking]
+    next_after: int | None  # the `after` of the next page, None on the last page
+
+
+def _like_prefix(text: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", text.lower()) + "%"
+
+
+def text_condition(text: str):
+    """Which bookings one search term finds (None: the term is empty).
+
+    pi_… -> that PaymentIntent; four digits -> card last4; otherwise the reference
+    (exact), the contact email (exact or prefix) or a passenger surname (prefix), all
+    case-insensitive, so typing narrows the list as it goes.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if PAYMENT_INTENT.match(text):
+        return Booking.payment_attempts.any(PaymentAttempt.payment_intent_id == text)
+    if LAST4.match(text):
+        return Booking.payment_attempts.any(PaymentAttempt.card_last4 == text)
+    pattern = _like_prefix(text)
+    found = [Booking.reference == text.upper(), func.lower(Booking.contact_email).like(pattern, escape="\\")]
+    if "@" not in text:
+        found.append(Booking.passengers.any(func.lower(Passenger.last_name).like(pattern, escape="\\")))
+    return or_(*found)
+
+
+def _refunded(attempt_table=PaymentAttempt):
+    """Money given back for the attempt in the enclosing query (pending refunds count as gone)."""
+    return (select(func.coalesce(func.sum(Refund.amount), 0))
+            .where(Refund.payment_attempt_id == attempt_table.id, Refund.status != RefundStatus.FAILED)
+            .correlate(attempt_table).scalar_subquery())
+
+
+def anomaly_condition(name: str, now: datetime):
+    """The saved anomaly filters, defined precisely.
+
+    paid_not_confirmed: a succeeded attempt not fully refunded, on a booking that is not CONFIRMED,
+        except a CANCELLED booking whose attempt has a refund (cancelled under the fare rules,
+        which may keep part of the money; pending refunds count as given back).
+    pending_past_expiry: PENDING_PAYMENT whose hold has passed (the sweeper has not run).
+    needs_attention: flagged (late or double payment...) or a refund that failed.
+    webhook_failures: a failed webhook event for one of the booking's PaymentIntents.
+    """
+    if name == "paid_not_confirmed":
+        refunded = _refunded()
+        return and_(Booking.status != BookingStatus.CONFIRMED, Booking.payment_attempts.any(and_(
+            PaymentAttempt.status == AttemptStatus.SUCCEEDED, PaymentAttempt.amount > refunded,
+            or_(Booking.status != BookingStatus.CANCELLED, refunded == 0))))
+    if name == "pending_past_expiry":
+        return and_(Booking.status == BookingStatus.PENDING_PAYMENT, Booking.hold_expires_at < now)
+    if name == "needs_attention":
+        return or_(Booking.attention_reason.is_not(None), Booking.refunds.any(Refund.status == RefundStatus.FAILED))
+    if name == "webhook_failures":
+        return exists(select(WebhookEvent.id).join(
+            PaymentAttempt, PaymentAttempt.payment_intent_id == WebhookEvent.payment_intent_id
+        ).where(PaymentAttempt.booking_id == Booking.id, WebhookEvent.status == "failed"))
+    raise ValueError(f"unknown anomaly filter {name!r}")
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def find_bookings(search: BookingSearch, after: int | None = None, limit: int = PAGE_SIZE,
+                  now: datetime | None = None) -> BookingPage:
+    """Submitted bookings matching `search`, newest first, `limit` at a time after booking id `after`.
+
+    Keyset pagination on the id: a page never shifts when new bookings arrive.
+    Always the same few statements, whatever `limit` is.
+    """
+    now = now or utcnow()
+    query = select(Booking).where(Booking.reference.is_not(None))
+    condition = text_condition(search.text)
+    if condition is not None:
+        query = query.where(condition)
+    if search.status:
+        query = query.where(Booking.status == search.status)
+    if search.booked_from:
+        query = query.where(Booking.submitted_at >= _day_start(search.booked_from))
+    if search.booked_to:
+        query = query.where(Booking.submitted_at < _day_start(search.booked_to + timedelta(days=1)))
+    if search.anomaly:
+        query = query.where(anomaly_condition(search.anomaly, now))
+    if after:
+        query = query.where(Booking.id < after)
+    query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
+                          selectinload(Booking.refunds)).order_by(Booking.id.desc()).limit(limit + 1)
+    rows = list(db.session.execute(query).scalars().unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return BookingPage(rows, rows[-1].id if more else None)
+
+
+def card_attempt(booking: Booking) -> PaymentAttempt | None:
+    """The attempt whose card the table shows: the paid one, else the latest with a card."""
+    return booking.paid_attempt or next((a for a in reversed(booking.payment_attempts) if a.card_last4), None)
+
+
+def needs_attention(booking: Booking) -> bool:
+    return bool(booking.attention_reason) or any(r.status == RefundStatus.FAILED for r in booking.refunds)
+
+
+# -- one booking ------------------------------------------------------------------------
+
+def booking_for_staff(reference: str) -> Booking | None:
+    """The booking with everything its page shows, loaded up front."""
+    return db.session.execute(
+        select(Booking).where(Booking.reference == (reference or "").strip().upper()).options(
+            selectinload(Booking.passengers), selectinload(Booking.price_lines), selectinload(Booking.transitions),
+            selectinload(Booking.acknowledgements), selectinload(Booking.payment_attempts),
+            selectinload(Booking.refunds))
+    ).scalar_one_or_none()
+
+
+def webhook_events(booking: Booking) -> list[WebhookEvent]:
+    intents = [a.payment_intent_id for a in booking.payment_attempts]
+    if not intents:
+        return []
+    return list(db.session.execute(
+        select(WebhookEvent).where(WebhookEvent.payment_intent_id.in_(intents)).order_by(WebhookEvent.received_at)
+    ).scalars())
+
+
+def outbox_emails(booking: Booking) -> list[OutboxEmail]:
+    return list(db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.booking_id == booking.id).order_by(OutboxEmail.created_at, OutboxEmail.id)
+    ).scalars())
+
+
+def audit_entries(booking: Booking) -> list[AuditEntry]:
+    return list(db.session.execute(
+        select(AuditEntry).where(AuditEntry.booking_id == booking.id).order_by(AuditEntry.at, AuditEntry.id)
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # status | payment | refund | webhook | email | staff
+    title: str
+    actor: str | None = None
+    detail: str | None = None
+    amount: int | None = None  # minor units, formatted by the template
+    currency: str | None = None
+
+
+@dataclass
+class BookingRecord:
+    """Everything the staff booking page shows about one booking."""
+    booking: Booking
+    webhook_events: list[WebhookEvent] = field(default_factory=list)
+    emails: list[OutboxEmail] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    @property
+    def timeline(self) -> list[TimelineEntry]:
+        return timeline(self.booking, self.webhook_events, self.emails, self.audit)
+
+
+def booking_record(reference: str) -> BookingRecord | None:
+    booking = booking_for_staff(reference)
+    if booking is None:
+        return None
+    return BookingRecord(booking, webhook_events(booking), outbox_emails(booking), audit_entries(booking))
+
+
+def _status_words(status: str | None) -> str:
+    return (status or "new").replace("_", " ").lower()
+
+
+def _attempt_entries(attempt: PaymentAttempt) -> list[TimelineEntry]:
+    label = f"Payment attempt {attempt.number}"
+    entries = [TimelineEntry(attempt.created_at, "payment", f"{label} created", "payment",
+                             attempt.payment_intent_id, attempt.amount, attempt.currency)]
+    card = f"{(attempt.card_brand or 'card').capitalize()} •••• {attempt.card_last4}" if attempt.card_last4 else None
+    if attempt.status == AttemptStatus.SUCCEEDED:
+        entries.append(TimelineEntry(attempt.succeeded_at or attempt.updated_at, "payment", f"{label} succeeded",
+                                     "payment", ", ".join(filter(None, [card, "3-D Secure" if attempt.used_3ds else None]))))
+    elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.CANCELED):
+        entries.append(TimelineEntry(attempt.updated_at, "payment", f"{label} {attempt.status}", "payment",
+                                     ": ".join(filter(None, [attempt.failure_code, attempt.failure_message])) or None))
+    return entries
+
+
+def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEmail],
+             audit: list[AuditEntry]) -> list[TimelineEntry]:
+    """State changes, payment attempts, refunds, webhook events, emails and staff actions, oldest first."""
+    entries: list[TimelineEntry] = []
+    for change in booking.transitions:
+        title = (f"Status {_status_words(change.from_status)} → {_status_words(change.to_status)}"
+                 if change.from_status != change.to_status else f"Noted while {_status_words(change.to_status)}")
+        entries.append(TimelineEntry(change.at, "status", title, change.actor, change.note))
+    for attempt in booking.payment_attempts:
+        entries.extend(_attempt_entries(attempt))
+    for refund in booking.refunds:
+        entries.append(TimelineEntry(refund.created_at, "refund", f"Refund {refund.status}", refund.created_by,
+                                     refund.reason, refund.amount, refund.currency))
+    for event in events:
+        detail = f"{event.payment_intent_id}, {event.deliveries} deliver{'y' if event.deliveries == 1 else 'ies'}"
+        entries.append(TimelineEntry(event.received_at, "webhook", f"Webhook {event.event_type}: {event.status}",
+                                     "stripe", f"{detail}. {event.error}" if event.error else detail))
+    for email in emails:
+        sent = f", sent {email.sent_at:%Y-%m-%d %H:%M} UTC" if email.sent_at else ""
+        entries.append(TimelineEntry(email.created_at, "email", f"Email {email.kind.replace('_', ' ')}: {email.status}",
+                                     None, f"to {email.to_address}{sent}"
+                                           + (f". {email.last_error}" if email.last_error else "")))
+    for entry in audit:
+        entries.append(TimelineEntry(entry.at, "staff", entry.action.replace("_", " ").capitalize(), entry.actor,
+                                     entry.detail))
+    return sorted(entries, key=lambda e: e.at)

@@ -1,0 +1,60 @@
+"""Forms for the staff console (Flask-WTF: CSRF on every POST; the search is a plain GET)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..models import BookingStatus
+from .bookings import ANOMALIES
+
+
+class EmptyForm(FlaskForm):
+    """Carries only the CSRF token, for button-only POSTs (sign out, resend)."""
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired("Enter your staff email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+
+
+STATUS_CHOICES = [SelectChoice("", "Any status")] + [
+    SelectChoice(s, s.replace("_", " ").capitalize()) for s in BookingStatus.ALL if s != BookingStatus.DRAFT]
+ANOMALY_CHOICES = [SelectChoice("", "None")] + [SelectChoice(key, label) for key, label in ANOMALIES.items()]
+
+
+class SearchForm(FlaskForm):
+    """The bookings page's search and filters: read from the query string, no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search bookings", validators=[Optional(), Length(max=254, message="Use at most 254 characters.")],
+                    description="Reference, email, surname, card last 4 digits or PaymentIntent id (pi_…)")
+    status = SelectField("Status", choices=STATUS_CHOICES, default="")
+    booked_from = DateField("Booked from", validators=[Optional()])
+    booked_to = DateField("Booked to", validators=[Optional()])
+    anomaly = SelectField("Anomaly", choices=ANOMALY_CHOICES, default="")
+    after = IntegerField("After", validators=[Optional(), NumberRange(min=1, message="That page link is not valid.")])
+
+    def validate_booked_to(self, field):
+        if field.data and self.booked_from.data and field.data < self.booked_from.data:
+            raise ValidationError("“Booked to” must be on or after “Booked from”.")
+
+
+class RefundConfirmForm(FlaskForm):
+    """What the quote page posts back: exactly what was quoted, and its one-time key."""
+    amount = IntegerField("Amount", validators=[DataRequired("The quoted amount is missing."), NumberRange(min=1)])
+    line_ids = StringField("Lines", validators=[Optional(), Regexp(r"^\d+(,\d+)*$", message="The quoted lines were not understood.")])
+    full = HiddenField()
+    key = StringField("Key", validators=[DataRequired("The refund key is missing."),
+                                         Regexp(r"^[0-9a-f]{32}$", message="The refund key is not valid.")])
+    reason = StringField("Reason", validators=[Optional(), Length(max=150, message="Use at most 150 characters.")])
+
+    def line_id_list(self) -> list[int]:
+        return [int(part) for part in (self.line_ids.data or "").split(",") if part]
+
+
+class CancelConfirmForm(FlaskForm):
+    expected_refund = IntegerField("Refund", validators=[InputRequired("The quoted refund is missing."), NumberRange(min=0)])
