@@ -51,7 +51,7 @@ def _database(name: str) -> str:
 def _booking_body(offer_id: str, n: int) -> bytes:
     return json.dumps({
         "offerId": offer_id, "fareFamily": "STANDARD",
-        "passengers": [{"type": "adult", "firstName": "Bench", "lastName": f"Traveller", "dateOfBirth": "1980-01-01",
+        "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller", "dateOfBirth": "1980-01-01",
                         "nationality": "US"}],
         "contact": {"email": f"bench{n}@example.com", "phone": "+1 212 555 0100"},
     }).encode()

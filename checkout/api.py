@@ -122,7 +122,7 @@ def create_booking():
     types = sorted(types, key=order.__getitem__)
     party = Party(types.count("adult"), types.count("child"), types.count("infant"))
     if party.problems():
-        raise ApiError(422, "validation_error", "Invalid party.", {f"passengers": m for m in party.problems().values()})
+        raise ApiError(422, "validation_error", "Invalid party.", {"passengers": m for m in party.problems().values()})
     contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
 
     # Validate people and contact with the same form as step 2.

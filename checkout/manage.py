@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import (
-    Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for,
+    Blueprint, flash, make_response, redirect, render_template, request, session, url_for,
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from .bookings.service import BookingError, Contact
 from .clock import utcnow
 from .extensions import db, limiter
 from .models import Booking, BookingStatus, LoginFailure
-from .notifications.eticket import card_label, eticket_filename, render_eticket_pdf
+from .notifications.eticket import card_label, eticket_response
 from .presentation import go_to, money
 from .staff import audit
 
@@ -189,12 +189,7 @@ def eticket(reference: str):
     booking, redirect_response = _proven_or_redirect(reference)
     if booking is None:
         return redirect_response
-    if booking.status != BookingStatus.CONFIRMED:
-        abort(409, "The e-ticket is available while the booking is confirmed.")
-    response = make_response(render_eticket_pdf(booking))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{eticket_filename(booking)}"'
-    return response
+    return eticket_response(booking)
 
 
 def _render_cancel(booking: Booking, problem: str | None = None, status: int = 200):

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import text
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
@@ -192,3 +192,18 @@ class Checkout:
 @pytest.fixture
 def checkout(client):
     return Checkout(client)
+
+
+@pytest.fixture
+def smtp_inbox(app, monkeypatch):
+    """A real SMTP server on a free port; the app sends its email there during the test."""
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp_support import Inbox, free_port, point_mail_at
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    point_mail_at(monkeypatch, app, MAIL_PORT=port)
+    yield inbox
+    controller.stop()

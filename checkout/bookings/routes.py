@@ -1,7 +1,7 @@
 """The traveller's booking page: pay while pending, the confirmation once paid, the e-ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, session, url_for
+from flask import Blueprint, abort, render_template, session, url_for
 
 from .. import monitoring
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
@@ -47,14 +47,8 @@ def show(reference: str):
 
 @bp.get("/<reference>/e-ticket.pdf")
 def eticket(reference: str):
-    from ..notifications.eticket import render_eticket_pdf
-    booking = _own_booking(reference)
-    if booking.status != BookingStatus.CONFIRMED:
-        abort(409, "The e-ticket is ready once the booking is confirmed.")
-    response = make_response(render_eticket_pdf(booking))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{booking.reference}-e-ticket.pdf"'
-    return response
+    from ..notifications.eticket import eticket_response
+    return eticket_response(_own_booking(reference))
 
 
 @bp.post("/<reference>/change")

@@ -1,7 +1,7 @@
 """Search pages: the form, results, airport look-up and selecting a flight."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, request, session, url_for
 
 from .. import monitoring
 from ..bookings import service

@@ -52,3 +52,16 @@ def render_eticket_pdf(booking: Booking) -> bytes:
 
 def eticket_filename(booking: Booking) -> str:
     return f"Fly2Any-e-ticket-{booking.reference}.pdf"
+
+
+def eticket_response(booking: Booking):
+    """The e-ticket as a download; only a confirmed booking has one (409 otherwise)."""
+    from flask import abort, make_response
+
+    from ..models import BookingStatus
+    if booking.status != BookingStatus.CONFIRMED:
+        abort(409, "The e-ticket is ready while the booking is confirmed.")
+    response = make_response(render_eticket_pdf(booking))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{eticket_filename(booking)}"'
+    return response

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AttemptStatus, Booking, BookingStatus, OutboxEmail, PaymentAttempt, RefundStatus
+from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, RefundStatus
 from .eticket import bag_terms, card_label, eticket_filename, render_eticket_pdf
 from .outbox import Kind
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from ..bookings import seat_holds, states
 from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db

@@ -20,7 +20,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
-from . import fulfilment, gateway
+from . import fulfilment
 from .service import reconcile
 
 STALE_ATTEMPT = timedelta(minutes=10)

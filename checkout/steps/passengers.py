@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, redirect, request, url_for
+from flask import Blueprint, g, request, url_for
 
 from ..bookings import service
 from ..bookings.service import BookingError, Contact, PassengerDetails

@@ -1,7 +1,7 @@
 """Step 3: review everything, accept the notices, and submit for payment."""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, request, session, url_for
+from flask import Blueprint, g, request, session, url_for
 
 from ..bookings import service
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS

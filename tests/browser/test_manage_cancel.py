@@ -6,13 +6,9 @@ goes to a real SMTP server (aiosmtpd), sent by the function the mailer worker ru
 """
 from __future__ import annotations
 
-import email
 import re
-import socket
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -26,31 +22,6 @@ from tests.manage_support import confirmed_booking
 pytestmark = pytest.mark.browser
 
 
-class Inbox:
-    def __init__(self):
-        self.received: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_inbox(app, monkeypatch):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for key, value in {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-                       "MAIL_USE_TLS": False, "MAIL_USE_SSL": False}.items():
-        monkeypatch.setitem(app.config, key, value)
-    yield inbox
-    controller.stop()
-
-
 def test_traveller_cancels_within_24_hours_and_gets_the_refund_and_the_email(page: Page, app, far_flight, live_server, smtp_inbox):
     with app.app_context():
         booking = confirmed_booking(far=True)
@@ -58,7 +29,7 @@ def test_traveller_cancels_within_24_hours_and_gets_the_refund_and_the_email(pag
         from checkout.notifications.sender import send_due
         send_due()  # the confirmation email goes out first, as the mailer would have sent it
     amount = money(total, "USD")
-    smtp_inbox.received.clear()
+    smtp_inbox.messages.clear()
 
     page.goto("/manage")
     page.get_by_label("Booking reference").fill(reference)

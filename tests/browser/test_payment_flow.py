@@ -12,16 +12,12 @@ held with page.route until the test has looked, then let through unchanged.
 """
 from __future__ import annotations
 
-import email
 import re
-import socket
 import urllib.parse
 from datetime import date
-from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select, text
 
@@ -47,42 +43,6 @@ def carries_card_number(record: bytes) -> bool:
 
 
 # --- A real SMTP server -----------------------------------------------------------------
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is given."""
-
-    def __init__(self):
-        self.received: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for rcpt, m in self.received if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_inbox(app):
-    """An SMTP server on 127.0.0.1 and a free port; the app mails there during the test."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    saved = {key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    try:
-        yield inbox
-    finally:
-        app.config.update(saved)
-        controller.stop()
-
 
 # --- The payment form, as a person uses it ----------------------------------------------
 

@@ -126,7 +126,6 @@ def test_bundle_recommendation_learns_from_confirmed_bookings(app_ctx):
     from checkout.catalog.recommend import recommend
     rule = recommend(True, ["adult"])
     assert rule.bundle_code == "COMFORT" and "%" not in rule.reason  # no history yet: the stated rule
-    flight = _flight("FA100")
     for bundle in ["BUSINESS_TRAVELLER"] * 4 + ["COMFORT", None]:
         booking = _ready_draft()
         service.choose_bundle(booking, bundle)

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
 import zlib
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select, text
 
@@ -29,59 +27,21 @@ from checkout.notifications import (
 from checkout.notifications.cli import register_cli
 from checkout.notifications.sender import MAX_ATTEMPTS
 from checkout.presentation import money
+from tests.smtp_support import free_port, point_mail_at
 
 ALL_ACKS = [a.key for a in ACKNOWLEDGEMENTS]
-SENDER = "Fly2Any <bookings@fly2any.test>"
 
 
-# -- a real SMTP server ------------------------------------------------------------------
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _point_mail_at(monkeypatch, app, **values):
-    """Set MAIL_* for one test; monkeypatch puts the session-wide app.config back after."""
-    settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_USE_TLS": False, "MAIL_USE_SSL": False,
-                "MAIL_USERNAME": "", "MAIL_PASSWORD": "", "MAIL_DEFAULT_SENDER": SENDER, "MAIL_TIMEOUT": 5}
-    settings.update(values)
-    for key, value in settings.items():
-        monkeypatch.setitem(app.config, key, value)
-
-
-@pytest.fixture
-def smtp_inbox(app, monkeypatch):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    _point_mail_at(monkeypatch, app, MAIL_PORT=port)
-    yield inbox
-    controller.stop()
-
+# -- mail settings ------------------------------------------------------------------------
 
 @pytest.fixture
 def smtp_down(app, monkeypatch):
-    _point_mail_at(monkeypatch, app, MAIL_PORT=_free_port())  # nothing listens there
+    point_mail_at(monkeypatch, app, MAIL_PORT=free_port())  # nothing listens there
 
 
 @pytest.fixture
 def mail_folder(app, monkeypatch, tmp_path):
-    _point_mail_at(monkeypatch, app, MAIL_BACKEND="file")
+    point_mail_at(monkeypatch, app, MAIL_BACKEND="file")
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     return tmp_path / "mail"
 

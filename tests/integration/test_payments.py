@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from checkout.bookings import seat_holds
 from checkout.clock import utcnow
 from checkout.extensions import db
-from checkout.models import (AttemptStatus, BookingStatus, BookingTransition, OutboxEmail, Refund, SeatHold)
+from checkout.models import (BookingStatus, BookingTransition, OutboxEmail, Refund, SeatHold)
 from checkout.payments import fulfilment, gateway
 from checkout.payments import service as payments
 from checkout.payments.sweeper import sweep

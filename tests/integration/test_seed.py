@@ -1,5 +1,5 @@
 """The demo catalogue: real airports, local times right across zones and date lines."""
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
