@@ -44,7 +44,7 @@ def _int_arg(name: str, default: int, errors: dict) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    if not is_digits(raw):
         errors[name] = "Must be a whole number."
         return default
     return int(raw)
@@ -124,6 +124,7 @@ def create_booking():
     if party.problems():
         raise ApiError(422, "validation_error", "Invalid party.", {"passengers": m for m in party.problems().values()})
     contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
+    choices = _choices(body, passengers)
 
     # Validate people and contact with the same form as step 2.
     formdata = MultiDict()
@@ -138,15 +139,14 @@ def create_booking():
     if not form.validate():
         raise ApiError(422, "validation_error", "Some details are missing or invalid.", _form_errors(form))
 
+    booking = None
     try:
-        booking = service.create_draft(flight, party, fare_family_code=body.get("fareFamily") or None, channel="api")
-        service.choose_bundle(booking, body.get("bundle") or None)
-        bags = {i: int(p.get("bags", 0) or 0) for i, p in enumerate(passengers) if str(p.get("bags", 0) or 0).isdigit()}
-        service.choose_extras(booking, bags=bags, insurance=bool(body.get("insurance")),
-                              priority_boarding=bool(body.get("priorityBoarding")))
-        for i, passenger in enumerate(passengers):
-            if passenger.get("seat"):
-                service.choose_seat(booking, i, str(passenger["seat"]))
+        booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
+        service.choose_bundle(booking, choices["bundle"])
+        service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
+                              priority_boarding=choices["priorityBoarding"])
+        for i, seat in choices["seats"].items():
+            service.choose_seat(booking, i, seat)
         service.save_passengers(booking, [
             PassengerDetails(
                 first_name=e.first_name.data.strip(), last_name=e.last_name.data.strip(),
@@ -157,11 +157,48 @@ def create_booking():
         booking = service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor="api client")
     except BookingError as err:
         db.session.rollback()
-        _discard_draft(locals().get("booking"))
+        _discard_draft(booking)
         field = err.field or "booking"
         raise ApiError(409 if isinstance(err, service.SeatUnavailable) else 422, "validation_error", err.message,
                        {_camel_field(field): err.message})
+    except Exception:
+        db.session.rollback()
+        _discard_draft(booking)  # all or nothing, whatever went wrong
+        raise
     return jsonify(booking_json(booking)), 201
+
+
+def _choices(body: dict, passengers: list[dict]) -> dict:
+    """The optional choices of POST /api/bookings, type-checked before anything is stored."""
+    errors = {}
+    choices = {}
+    for name in ("fareFamily", "bundle"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = "Give a code as a string, e.g. STANDARD."
+        choices[name] = value or None
+    for name in ("insurance", "priorityBoarding"):
+        value = body.get(name, False)
+        if not isinstance(value, bool):
+            errors[name] = "Give true or false."
+        choices[name] = value is True
+    choices["bags"], choices["seats"] = {}, {}
+    for i, passenger in enumerate(passengers):
+        bags = passenger.get("bags", 0)
+        if bags is None:
+            bags = 0
+        if isinstance(bags, bool) or not (isinstance(bags, int) or is_digits(bags)):
+            errors[f"passengers.{i}.bags"] = "Give the number of checked bags, 0 to 3."
+        else:
+            choices["bags"][i] = int(bags)
+        seat = passenger.get("seat")
+        if seat is not None and not isinstance(seat, str):
+            errors[f"passengers.{i}.seat"] = "Give a seat like 12A."
+        elif seat:
+            choices["seats"][i] = seat
+    if errors:
+        raise ApiError(422, "validation_error", "Some choices are invalid.", errors)
+    return choices
 
 
 def travel_date_of(flight):
@@ -197,3 +234,4 @@ def _form_errors(form: PassengersForm) -> dict:
 
 # The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.
 from . import bookings_api, openapi  # noqa: E402,F401
+from .parsing import is_digits

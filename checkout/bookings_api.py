@@ -28,6 +28,7 @@ from .manage import normalize_reference, record_failure, reference_locked_until
 from .models import Booking, BookingStatus, Passenger
 from .staff import audit
 from .staff.auth import StaffActor, staff_actor
+from .parsing import is_digits
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -155,7 +156,7 @@ def decode_cursor(cursor: str) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return int(raw[1:]) if raw.startswith("b") and raw[1:].isdigit() else None
+    return int(raw[1:]) if raw.startswith("b") and is_digits(raw[1:]) else None
 
 
 def _day(name: str, errors: dict) -> date | None:
@@ -210,7 +211,7 @@ def list_bookings():
     limit = DEFAULT_LIMIT
     if args.get("limit"):
         raw = args["limit"].strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not is_digits(raw) or not 1 <= int(raw) <= MAX_LIMIT:
             errors["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
         else:
             limit = int(raw)
@@ -321,7 +322,7 @@ def cancel_booking(id: int):  # noqa: A002
     if access.staff is not None and not access.staff.can_refund:
         raise ApiError(403, "forbidden", "Only supervisors can cancel and refund bookings.")
     expected = request.args.get("expectedRefund")
-    if expected is not None and not expected.strip().isdigit():
+    if expected is not None and not is_digits(expected.strip()):
         raise ApiError(422, "validation_error", "expectedRefund must be a whole number of minor units.",
                        {"expectedRefund": "Give the quoted refund in minor units, e.g. 59999 for $599.99."})
     booking = access.booking

@@ -19,6 +19,8 @@ from ..models import AttemptStatus, Booking, BookingStatus, RefundStatus
 from . import seat_holds, states
 from .service import BookingError, lock_booking
 
+# Audit actions whose `after.lineIds` list the price lines a refund covered.
+LINE_REFUND_ACTIONS = ("refund", "cancellation refund")
 DOT_WINDOW = timedelta(hours=24)
 DOT_MIN_LEAD = timedelta(days=7)
 
@@ -38,6 +40,23 @@ def refundable_left(booking: Booking) -> int:
         return 0
     refunded = sum(r.amount for r in booking.refunds if r.payment_attempt_id == paid.id and r.status != RefundStatus.FAILED)
     return paid.amount - refunded
+
+
+def refunded_line_ids(booking: Booking) -> set[int]:
+    """Price lines already given back, by a staff refund or a cancellation, so none twice."""
+    import json
+
+    from sqlalchemy import select
+
+    from ..models import AuditEntry
+    afters = db.session.execute(select(AuditEntry.after).where(
+        AuditEntry.booking_id == booking.id, AuditEntry.action.in_(LINE_REFUND_ACTIONS))).scalars()
+    return {line_id for after in afters if after for line_id in json.loads(after).get("lineIds", [])}
+
+
+def unrefunded_tax_lines(booking: Booking) -> list:
+    already = refunded_line_ids(booking)
+    return [line for line in booking.price_lines if line.kind == "tax" and line.id not in already]
 
 
 def within_24_hour_rule(booking: Booking, now: datetime) -> bool:
@@ -63,7 +82,7 @@ def cancellation_terms(booking: Booking, now: datetime | None = None) -> Cancell
         amount = max(0, left - fare.refund_fee)
         fee = f", less the {fare.refund_fee / 100:.2f} {booking.currency} refund fee" if fare.refund_fee else ""
         return CancellationTerms(True, amount, "refundable_fare", f"Your {fare.name} fare is refundable{fee}.")
-    taxes = sum(line.amount for line in booking.price_lines if line.kind == "tax")
+    taxes = sum(line.amount for line in unrefunded_tax_lines(booking))
     return CancellationTerms(True, min(left, taxes), "taxes_only",
                              f"Your {fare.name} fare is not refundable; taxes and fees are refunded.")
 
@@ -109,6 +128,10 @@ def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_re
             raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
                                "Nothing has changed; please try again.")
         refunded = refund.amount
+        if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
+            from ..staff import audit
+            audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in unrefunded_tax_lines(booking)]},
+                         detail=f"taxes refunded on cancellation: {refunded}", now=now)
     fulfilment.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
     notifications.queue_cancellation(booking, refunded)
     db.session.commit()

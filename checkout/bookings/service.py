@@ -345,6 +345,9 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
         raise PriceChanged("Your hold had expired and we have renewed it. Please check what changed before you continue.")
 
     booking = lock_booking(booking.id)
+    if booking.status == BookingStatus.PENDING_PAYMENT:  # a second click got here first
+        return booking
+    _require_draft(booking)
     _assign_reference(booking)
     quote = quote_for(booking)
     booking.price_lines = [

@@ -11,6 +11,7 @@ from .. import pricing
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
 from .seatmaps import AIRCRAFT
+from ..parsing import is_digits
 
 MAX_PASSENGERS = 9
 
@@ -141,7 +142,7 @@ def offer_id_for(flight: Flight) -> str:
 
 
 def flight_for_offer(offer_id: str) -> Flight | None:
-    if not offer_id or not offer_id.startswith("off_") or not offer_id[4:].isdigit():
+    if not offer_id or not offer_id.startswith("off_") or not is_digits(offer_id[4:]):
         return None
     return db.session.get(Flight, int(offer_id[4:]))
 

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, RefundStatus
 from .eticket import bag_terms, card_label, eticket_filename, render_eticket_pdf
 from .outbox import Kind
+from ..parsing import is_digits
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Queued, then overtaken by events before it went out (a payment failure notice for a
@@ -166,7 +167,7 @@ def booking_url(booking: Booking) -> str:
 def _failed_attempt(email: OutboxEmail, booking: Booking) -> PaymentAttempt | None:
     """The attempt a payment_failed email is about: its id is in the dedupe key."""
     _, _, attempt_id = email.dedupe_key.partition(":")
-    attempt = db.session.get(PaymentAttempt, int(attempt_id)) if attempt_id.isdigit() else None
+    attempt = db.session.get(PaymentAttempt, int(attempt_id)) if is_digits(attempt_id) else None
     return attempt if attempt is not None and attempt.booking_id == booking.id else None
 
 

@@ -83,9 +83,14 @@ def refund_in_full(booking: Booking, attempt: PaymentAttempt, reason: str, actor
 def create_refund(booking: Booking, attempt: PaymentAttempt, amount: int, reason: str, actor: str,
                   now: datetime, idempotency_key: str) -> Refund | None:
     """Refund `amount` of this attempt at Stripe and record it. Never more than was paid."""
-    existing = db.session.query(Refund).filter_by(idempotency_key=idempotency_key).one_or_none()
-    if existing is not None:
-        return existing
+    tries = db.session.query(Refund).filter(
+        (Refund.idempotency_key == idempotency_key) | Refund.idempotency_key.startswith(f"{idempotency_key}-retry-")
+    ).all()
+    done = next((r for r in tries if r.status != RefundStatus.FAILED), None)
+    if done is not None:
+        return done  # the same request again: the same refund
+    if tries:  # every earlier try failed at Stripe: this is a new try, with a key of its own
+        idempotency_key = f"{idempotency_key}-retry-{len(tries)}"
     refunded = sum(r.amount for r in booking.refunds if r.payment_attempt_id == attempt.id and r.status != RefundStatus.FAILED)
     if amount <= 0 or amount > attempt.amount - refunded:
         return None

@@ -11,6 +11,7 @@ from ..models import BookingStatus
 from ..presentation import go_to
 from . import gateway, webhooks
 from .service import PaymentRefused, attempt_for_intent, reconcile, start_payment
+from ..parsing import is_digits
 
 bp = Blueprint("payments", __name__)
 # The webhook is authenticated by its signature. The JSON endpoints, like the rest of /api,
@@ -114,7 +115,7 @@ def payment_status(reference: str):
     if booking is None or booking.id not in session.get("booking_ids", []):
         abort(404)
     polls = request.args.get("n", "0")
-    polls = int(polls) + 1 if polls.isdigit() else 1
+    polls = int(polls) + 1 if is_digits(polls) else 1
     attempt = booking.payment_attempts[-1] if booking.payment_attempts else None
     if attempt is not None and attempt.status in ("processing", "requires_action", "created"):
         try:

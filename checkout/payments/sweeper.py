@@ -79,14 +79,23 @@ def _expire_pending(now: datetime, report: SweepReport) -> None:
 
 
 def _close_abandoned_drafts(now: datetime, report: SweepReport) -> None:
+    cutoff = now - ABANDONED_DRAFT
     due = db.session.execute(
-        select(Booking).where(Booking.status == BookingStatus.DRAFT, Booking.hold_expires_at <= now - ABANDONED_DRAFT)
+        select(Booking.id).where(Booking.status == BookingStatus.DRAFT, Booking.hold_expires_at <= cutoff)
     ).scalars().all()
-    for booking in due:
-        states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="draft abandoned")
-        seat_holds.release(booking.id)
-        report.drafts_closed += 1
-    db.session.commit()
+    for booking_id in due:
+        try:
+            # Lock and look again: the traveller may have submitted it since the query above.
+            booking = lock_booking(booking_id)
+            if booking.status == BookingStatus.DRAFT and booking.hold_expires_at <= cutoff:
+                states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="draft abandoned")
+                seat_holds.release(booking.id)
+                report.drafts_closed += 1
+            db.session.commit()
+        except Exception as err:  # noqa: BLE001
+            db.session.rollback()
+            current_app.logger.exception("sweeper could not close draft %s", booking_id)
+            report.errors.append(f"draft {booking_id}: {err}")
 
 
 def _alert_on_webhook_failures(now: datetime) -> None:

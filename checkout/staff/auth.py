@@ -203,6 +203,11 @@ def staff_actor() -> StaffActor | None:
         return StaffActor(user.email, user.can_refund)
     token = api_token_from_request()
     if token is not None:
-        owner = db.session.get(StaffUser, token.staff_user_id) if token.staff_user_id else None
-        return StaffActor(f"api token {token.name}", bool(owner and owner.can_refund) or owner is None)
+        if token.staff_user_id is None:
+            # An integration token (no owner) acts with supervisor rights; see DECISIONS.md.
+            return StaffActor(f"api token {token.name}", True)
+        owner = db.session.get(StaffUser, token.staff_user_id)
+        if owner is None or not owner.active:
+            return None  # a departed staff member's tokens die with their account
+        return StaffActor(f"api token {token.name}", owner.can_refund)
     return None

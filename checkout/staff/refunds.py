@@ -7,7 +7,6 @@ each staff refund covered are kept in its audit entry).
 """
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import notifications
+from ..bookings import cancellation
 from ..bookings.cancellation import refundable_left
 from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AuditEntry, Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
+from ..models import Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
 from ..payments import fulfilment
 from ..presentation import money
 from . import audit
@@ -50,13 +50,6 @@ class RefundQuote:
         return self.left_after == 0 and self.booking.status == BookingStatus.CONFIRMED
 
 
-def refunded_line_ids(booking: Booking) -> set[int]:
-    """Price lines already covered by an earlier staff refund of this booking."""
-    afters = db.session.execute(select(AuditEntry.after).where(
-        AuditEntry.booking_id == booking.id, AuditEntry.action == ACTION)).scalars()
-    return {line_id for after in afters if after for line_id in json.loads(after).get("lineIds", [])}
-
-
 def quote_refund(booking: Booking, line_ids: list[int], full: bool, key: str | None = None) -> RefundQuote:
     """What refunding these lines (or everything left) would give back. Moves no money."""
     paid = booking.paid_attempt
@@ -65,7 +58,7 @@ def quote_refund(booking: Booking, line_ids: list[int], full: bool, key: str | N
     left = refundable_left(booking)
     if left <= 0:
         raise ActionRefused(f"All {money(paid.amount, paid.currency)} paid has already been refunded.")
-    already = refunded_line_ids(booking)
+    already = cancellation.refunded_line_ids(booking)
     if full:
         lines = [line for line in booking.price_lines if line.id not in already]
         return RefundQuote(booking, lines, left, True, key or uuid.uuid4().hex)

@@ -13,6 +13,7 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..bookings import cancellation
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..extensions import db
 from ..models import Booking, StaffRole
@@ -146,7 +147,7 @@ def _show(reference: str, status: int = 200, **problems):
     record = _record_or_404(reference)
     context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
                    resend_error=None, ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
-                   refunded_lines=refunds.refunded_line_ids(record.booking),
+                   refunded_lines=cancellation.refunded_line_ids(record.booking),
                    acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
     context.update(problems)
     return render_template("staff/booking.html", **context), status

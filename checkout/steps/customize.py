@@ -24,6 +24,7 @@ from ..models import Booking, Bundle
 from ..presentation import go_to, is_fragment_request, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
+from ..parsing import is_digits
 
 bp = Blueprint("customize", __name__, url_prefix="/customize")
 
@@ -108,7 +109,7 @@ def _apply(booking: Booking, section: str, form_data) -> None:
         for passenger in booking.passengers:
             raw = form_data.get(f"bags-{passenger.position}")
             if raw is not None:
-                if not raw.isdigit():
+                if not is_digits(raw):
                     raise BookingError("Choose a number of bags from the list.", f"bags-{passenger.position}")
                 bags[passenger.position] = int(raw)
         service.choose_extras(booking, bags=bags, insurance=form_data.get("insurance") == "y",
@@ -123,7 +124,7 @@ def _apply(booking: Booking, section: str, form_data) -> None:
 
 def _seat_for() -> int | None:
     raw = request.values.get("seat_passenger") or request.args.get("seat_for")
-    return int(raw) if raw and raw.isdigit() else None
+    return int(raw) if is_digits(raw) else None
 
 
 @bp.get("")
