@@ -94,7 +94,7 @@ def app(database_url, localstripe):
 
 @pytest.fixture(autouse=True)
 def _clean_bookings(request):
-    """Each test starts with no bookings and only the seeded sold seats."""
+    """Each test leaves no bookings, monitoring rows or sessions, and only the seeded sold seats."""
     yield
     if "app" not in request.fixturenames:
         return
@@ -104,6 +104,7 @@ def _clean_bookings(request):
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
             "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
             "DELETE FROM login_failures; DELETE FROM audit_entries;"
+            "DELETE FROM funnel_events; DELETE FROM error_events;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
         db.session.commit()

@@ -30,17 +30,6 @@ def at(day: int, hour: int = 12, minute: int = 0, second: float = 0) -> datetime
     return datetime(2026, 3, 1, hour, minute, tzinfo=UTC) + timedelta(days=day - 1, seconds=second)
 
 
-@pytest.fixture(autouse=True)
-def _no_monitoring_rows(app):
-    """Funnel and error events outlive the suite's booking clean-up: start and end without any."""
-    def wipe():
-        with app.app_context():
-            db.session.execute(text("DELETE FROM funnel_events; DELETE FROM error_events;"))
-            db.session.commit()
-    wipe()
-    yield
-    wipe()
-
 
 # -- the fixed data set ------------------------------------------------------------------
 

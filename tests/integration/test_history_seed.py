@@ -20,16 +20,6 @@ from checkout.staff import metrics
 NOW = utcnow().replace(microsecond=0)
 
 
-@pytest.fixture(autouse=True)
-def _no_monitoring_rows(app):
-    def wipe():
-        with app.app_context():
-            db.session.execute(text("DELETE FROM funnel_events; DELETE FROM error_events;"))
-            db.session.commit()
-    wipe()
-    yield
-    wipe()
-
 
 def _count(model, *where) -> int:
     return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar()
