@@ -10,6 +10,7 @@ so references cannot be guessed by brute force.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import wraps
 
 from flask import (
     Blueprint, flash, make_response, redirect, render_template, request, session, url_for,
@@ -108,6 +109,17 @@ def _proven_or_redirect(reference: str):
     return booking, None
 
 
+def with_proven_booking(view):
+    """Views of /manage/<reference>: only for a booking proven in this session."""
+    @wraps(view)
+    def wrapper(reference: str):
+        booking, redirect_response = _proven_or_redirect(reference)
+        if booking is None:
+            return redirect_response
+        return view(booking)
+    return wrapper
+
+
 def _actor(booking: Booking) -> str:
     return f"traveller {booking.contact_email}"
 
@@ -161,18 +173,14 @@ def _render_show(booking: Booking, contact_form=None, problem: str | None = None
 
 
 @bp.get("/<reference>")
-def show(reference: str):
-    booking, redirect_response = _proven_or_redirect(reference)
-    if booking is None:
-        return redirect_response
+@with_proven_booking
+def show(booking: Booking):
     return _render_show(booking)
 
 
 @bp.post("/<reference>/contact")
-def change_contact(reference: str):
-    booking, redirect_response = _proven_or_redirect(reference)
-    if booking is None:
-        return redirect_response
+@with_proven_booking
+def change_contact(booking: Booking):
     form = amendments.ContactForm()
     if not form.validate():
         return _render_show(booking, contact_form=form, status=422)
@@ -185,10 +193,8 @@ def change_contact(reference: str):
 
 
 @bp.get("/<reference>/e-ticket.pdf")
-def eticket(reference: str):
-    booking, redirect_response = _proven_or_redirect(reference)
-    if booking is None:
-        return redirect_response
+@with_proven_booking
+def eticket(booking: Booking):
     return eticket_response(booking)
 
 
@@ -200,20 +206,16 @@ def _render_cancel(booking: Booking, problem: str | None = None, status: int = 2
 
 
 @bp.get("/<reference>/cancel")
-def cancel_quote(reference: str):
+@with_proven_booking
+def cancel_quote(booking: Booking):
     """The quote: what cancelling now gives back, and why. Nothing changes until confirmed."""
-    booking, redirect_response = _proven_or_redirect(reference)
-    if booking is None:
-        return redirect_response
     return _render_cancel(booking)
 
 
 @bp.post("/<reference>/cancel")
-def cancel(reference: str):
+@with_proven_booking
+def cancel(booking: Booking):
     """Confirm the quoted cancellation. If the refund would now differ, nothing happens (409)."""
-    booking, redirect_response = _proven_or_redirect(reference)
-    if booking is None:
-        return redirect_response
     form = CancelForm()
     if not form.validate():
         return _render_cancel(booking, "That form had expired. Please check the refund below and confirm again.", 400)
