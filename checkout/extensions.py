@@ -16,3 +16,9 @@ migrate = Migrate()
 csrf = CSRFProtect()
 # No default limits: each sensitive endpoint names its own.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def upsert_insert(model):
+    """An INSERT with ON CONFLICT support, on PostgreSQL and on the demo's SQLite alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model)

@@ -21,20 +21,15 @@ from datetime import datetime
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event, insert, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from .clock import utcnow
-from .extensions import db
+from .extensions import db, upsert_insert
 from .models import Booking, ErrorEvent, FunnelEvent, FunnelStage
 
 # Browsers ask for these on their own; a 404 for them is not an error anybody made.
 BROWSER_PROBES = ("/favicon.ico", "/robots.txt", "/apple-touch-icon", "/.well-known/")
 
-
-def _insert(model):
-    """INSERT with ON CONFLICT support on both PostgreSQL and the demo's SQLite."""
-    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model)
 
 
 def visitor() -> str:
@@ -53,7 +48,7 @@ def record_stage(stage: str, booking_id: int | None = None, now: datetime | None
     """
     if stage not in FunnelStage.ORDER:
         raise ValueError(f"unknown funnel stage {stage!r}")
-    statement = _insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id,
+    statement = upsert_insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id,
                                             at=now or utcnow())
     if booking_id is None:
         statement = statement.on_conflict_do_nothing(index_elements=["stage", "visitor"])
@@ -83,7 +78,7 @@ def record_payment_completed(booking: Booking, now: datetime) -> None:
         .limit(1)
     )
     db.session.execute(
-        _insert(FunnelEvent).from_select(["stage", "visitor", "booking_id", "at"], earlier)
+        upsert_insert(FunnelEvent).from_select(["stage", "visitor", "booking_id", "at"], earlier)
         .on_conflict_do_nothing(index_elements=["stage", "visitor"])
     )
 

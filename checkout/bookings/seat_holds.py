@@ -9,20 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
+from ..extensions import db, upsert_insert
 from ..models import SeatHold
-
-
-def _insert():
-    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(SeatHold)
 
 
 def claim(flight_id: int, seat_code: str, booking_id: int, passenger_id: int | None,
           expires_at: datetime | None, now: datetime) -> bool:
     """Hold `seat_code` for the booking until `expires_at` (None = sold). True if we hold it."""
-    stmt = _insert().values(
+    stmt = upsert_insert(SeatHold).values(
         flight_id=flight_id, seat_code=seat_code, booking_id=booking_id,
         passenger_id=passenger_id, expires_at=expires_at,
     )

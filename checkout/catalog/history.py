@@ -23,13 +23,12 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import pricing
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..bookings.reference import ALPHABET, LENGTH, PREFIX
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, upsert_insert
 from ..models import (
     AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus as S, BookingTransition, Bundle,
     ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund, RefundStatus,
@@ -322,8 +321,7 @@ def _insert(plans: list[_Plan], rng: random.Random, now: datetime) -> HistoryRep
 
 def _insert_new(model, unique: list[str]):
     # Funnel and webhook rows outlive deleted bookings; a re-run must not trip over them.
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=unique)
+    return upsert_insert(model).on_conflict_do_nothing(index_elements=unique)
 
 
 def _webhook_events(attempts: list[dict], refunds: list[dict], rng: random.Random, now: datetime) -> list[dict]:

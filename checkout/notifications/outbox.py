@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, upsert_insert
 from ..models import Booking, OutboxEmail, PaymentAttempt
 from ..presentation import money
 
@@ -27,9 +26,6 @@ class Kind:
     OPS_ALERT = "ops_alert"
     ALL = (CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT)
 
-
-def _insert():
-    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(OutboxEmail)
 
 
 def enqueue(kind: str, to: str, subject: str, dedupe_key: str, booking_id: int | None = None,
@@ -46,7 +42,7 @@ def enqueue(kind: str, to: str, subject: str, dedupe_key: str, booking_id: int |
         kind=kind, to_address=to, subject=subject[:SUBJECT_LENGTH], dedupe_key=dedupe_key,
         booking_id=booking_id, body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now,
     )
-    stmt = _insert().values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxEmail.id)
+    stmt = upsert_insert(OutboxEmail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxEmail.id)
     return db.session.execute(stmt).first() is not None
 
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..bookings.service import lock_booking
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, upsert_insert
 from ..models import WebhookEvent
 from . import fulfilment, gateway
 from .service import _apply, attempt_for_intent, reconcile
@@ -44,9 +43,8 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
     event_id, event_type = event["id"], event["type"]
     payment_intent_id = _payment_intent_id(event)
     now = utcnow()
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(WebhookEvent)
     inserted = db.session.execute(
-        insert.values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
+        upsert_insert(WebhookEvent).values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
                       status="received", deliveries=1, received_at=now)
         .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id)
     ).first()
