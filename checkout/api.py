@@ -135,7 +135,7 @@ def create_booking():
     formdata.add("email", str(contact.get("email", "")))
     formdata.add("phone", str(contact.get("phone", "")))
     form = PassengersForm(formdata=formdata, meta={"csrf": False}, passenger_types=types,
-                          travel_date=travel_date_of(flight), international=flight.international)
+                          travel_date=flight.departure_date, international=flight.international)
     if not form.validate():
         raise ApiError(422, "validation_error", "Some details are missing or invalid.", _form_errors(form))
 
@@ -199,10 +199,6 @@ def _choices(body: dict, passengers: list[dict]) -> dict:
     if errors:
         raise ApiError(422, "validation_error", "Some choices are invalid.", errors)
     return choices
-
-
-def travel_date_of(flight):
-    return flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)).date()
 
 
 def _discard_draft(booking: Booking | None) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
@@ -118,6 +119,11 @@ class Flight(db.Model):
     @property
     def international(self) -> bool:
         return self.origin.country != self.destination.country
+
+    @property
+    def departure_date(self) -> date:
+        """The day of travel: the departure's calendar date where the flight leaves."""
+        return self.departs_at.astimezone(ZoneInfo(self.origin.tz)).date()
 
 
 class Booking(db.Model):

@@ -132,7 +132,7 @@ class Offer:
     @property
     def arrival_day_offset(self) -> int:
         """+1 when the flight lands the next local day, -1 when it lands the day before."""
-        dep = self.flight.departs_at.astimezone(ZoneInfo(self.flight.origin.tz)).date()
+        dep = self.flight.departure_date
         arr = self.flight.arrives_at.astimezone(ZoneInfo(self.flight.destination.tz)).date()
         return (arr - dep).days
 

@@ -1,8 +1,6 @@
 """Step 2: who is travelling, and how to reach them."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, g, request, url_for
 
 from ..bookings import service
@@ -16,14 +14,10 @@ bp = Blueprint("passengers", __name__, url_prefix="/passengers")
 TEMPLATE = "steps/passengers.html"
 
 
-def travel_date(booking: Booking):
-    return booking.flight.departs_at.astimezone(ZoneInfo(booking.flight.origin.tz)).date()
-
-
 def build_form(booking: Booking, formdata=None) -> PassengersForm:
     """The form, filled from the post if there is one, else from what is saved."""
     kwargs = dict(passenger_types=[p.passenger_type for p in booking.passengers],
-                  travel_date=travel_date(booking), international=booking.flight.international)
+                  travel_date=booking.flight.departure_date, international=booking.flight.international)
     if formdata is not None:
         return PassengersForm(formdata=formdata, **kwargs)
     data = {
@@ -41,7 +35,7 @@ def build_form(booking: Booking, formdata=None) -> PassengersForm:
 def context(booking: Booking, form: PassengersForm) -> dict:
     return dict(booking=booking, form=form, steps=STEPS, current_step="passengers.show",
                 quote=service.quote_for(booking), price_notice=price_change_notice(booking),
-                travel_date=travel_date(booking))
+                travel_date=booking.flight.departure_date)
 
 
 @bp.get("")
