@@ -61,41 +61,40 @@ def _reconcile_stale_attempts(now: datetime, report: SweepReport) -> None:
             report.errors.append(f"{payment_intent_id}: {err}")
 
 
-def _expire_pending(now: datetime, report: SweepReport) -> None:
+def _for_each_due(status: str, held_until: datetime, act, report: SweepReport) -> None:
+    """Run `act(booking)` on every booking in `status` whose hold ended by `held_until`.
+
+    Each booking is locked and looked at again first (a traveller may have moved it on
+    since the query), and handled in its own transaction: one failure never stops the rest.
+    """
     due = db.session.execute(
-        select(Booking.id).where(Booking.status == BookingStatus.PENDING_PAYMENT, Booking.hold_expires_at <= now)
+        select(Booking.id).where(Booking.status == status, Booking.hold_expires_at <= held_until)
     ).scalars().all()
     for booking_id in due:
         try:
             booking = lock_booking(booking_id)
-            if booking.status == BookingStatus.PENDING_PAYMENT and booking.hold_expires_at <= now:
-                fulfilment.expire(booking, actor="sweeper", now=now)
-                report.expired.append(booking.reference)
+            if booking.status == status and booking.hold_expires_at <= held_until:
+                act(booking)
             db.session.commit()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - one bad row must not stop the sweep
             db.session.rollback()
-            current_app.logger.exception("sweeper could not expire booking %s", booking_id)
+            current_app.logger.exception("sweeper could not handle booking %s", booking_id)
             report.errors.append(f"booking {booking_id}: {err}")
 
 
+def _expire_pending(now: datetime, report: SweepReport) -> None:
+    def expire(booking):
+        fulfilment.expire(booking, actor="sweeper", now=now)
+        report.expired.append(booking.reference)
+    _for_each_due(BookingStatus.PENDING_PAYMENT, now, expire, report)
+
+
 def _close_abandoned_drafts(now: datetime, report: SweepReport) -> None:
-    cutoff = now - ABANDONED_DRAFT
-    due = db.session.execute(
-        select(Booking.id).where(Booking.status == BookingStatus.DRAFT, Booking.hold_expires_at <= cutoff)
-    ).scalars().all()
-    for booking_id in due:
-        try:
-            # Lock and look again: the traveller may have submitted it since the query above.
-            booking = lock_booking(booking_id)
-            if booking.status == BookingStatus.DRAFT and booking.hold_expires_at <= cutoff:
-                states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="draft abandoned")
-                seat_holds.release(booking.id)
-                report.drafts_closed += 1
-            db.session.commit()
-        except Exception as err:  # noqa: BLE001
-            db.session.rollback()
-            current_app.logger.exception("sweeper could not close draft %s", booking_id)
-            report.errors.append(f"draft {booking_id}: {err}")
+    def close(booking):
+        states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="draft abandoned")
+        seat_holds.release(booking.id)
+        report.drafts_closed += 1
+    _for_each_due(BookingStatus.DRAFT, now - ABANDONED_DRAFT, close, report)
 
 
 def _alert_on_webhook_failures(now: datetime) -> None:
