@@ -48,12 +48,13 @@ def _database(name: str) -> str:
     return re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", SERVER, count=1)
 
 
-def _booking_body(offer_id: str, n: int) -> bytes:
+def _booking_body(offer_id: str, accepted: list[dict], n: int) -> bytes:
     return json.dumps({
         "offerId": offer_id, "fareFamily": "STANDARD",
         "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller", "dateOfBirth": "1980-01-01",
                         "nationality": "US"}],
         "contact": {"email": f"bench{n}@example.com", "phone": "+1 212 555 0100"},
+        "acknowledgements": accepted,
     }).encode()
 
 
@@ -123,12 +124,16 @@ def main() -> int:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", f"/api/flights?origin=JFK&destination=LAX&date={day}&adults=1")
         offer_id = json.loads(conn.getresponse().read())["offers"][0]["offerId"]
+        # As a client does once: the notices to show, whose {key, version} every booking sends back.
+        conn.request("GET", "/api/acknowledgements")
+        accepted = [{"key": a["key"], "version": a["version"]}
+                    for a in json.loads(conn.getresponse().read())["acknowledgements"]]
         conn.close()
         scenarios = {
             "home": ("GET", "/", None),
             "search_results_page": ("GET", f"/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
             "api_flights": ("GET", f"/api/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
-            "api_create_booking": ("POST", "/api/bookings", lambda n: _booking_body(offer_id, n)),
+            "api_create_booking": ("POST", "/api/bookings", lambda n: _booking_body(offer_id, accepted, n)),
         }
         results = {name: measure(port, name, *spec) for name, spec in scenarios.items()}
     finally:

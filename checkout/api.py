@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from .bookings import service
+from .bookings import acknowledgements, service
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
 from .bookings.service import BookingError, Contact, PassengerDetails
 from .catalog.search import Party, flight_for_offer, search_flights
@@ -103,6 +103,30 @@ def flights():
     ]})
 
 
+@bp.get("/acknowledgements")
+def list_acknowledgements():
+    """The notices a traveller must accept before paying: show them, then send back {key, version}."""
+    return jsonify({"acknowledgements": [{"key": a.key, "version": a.version, "title": a.title, "text": a.text}
+                                         for a in ACKNOWLEDGEMENTS]})
+
+
+def _require_acknowledgements(given) -> list[str]:
+    """The keys of the notices the traveller accepted, which must be every current one at its
+    current version, as on the review page (422 otherwise)."""
+    given = [] if given is None else given  # none sent: name every notice still to accept
+    shape_ok = isinstance(given, list) and all(
+        isinstance(a, dict) and isinstance(a.get("key"), str) and isinstance(a.get("version"), str) for a in given)
+    if not shape_ok:
+        raise ApiError(422, "validation_error", "The traveller's acknowledgements are required.", {
+            "acknowledgements": "Give a list of {key, version}: every notice from GET /api/acknowledgements, "
+                                "accepted by the traveller."})
+    problem = acknowledgements.refusal((a["key"], a["version"]) for a in given)
+    if problem:
+        raise ApiError(422, "validation_error", "The traveller must accept every current notice before booking.",
+                       {"acknowledgements": f"{problem} See GET /api/acknowledgements."})
+    return [a["key"] for a in given]
+
+
 @bp.post("/bookings")
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
@@ -110,6 +134,7 @@ def create_booking():
     flight = flight_for_offer(str(body.get("offerId", "")))
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
+    accepted = _require_acknowledgements(body.get("acknowledgements"))
     passengers = body.get("passengers")
     if not isinstance(passengers, list) or not passengers:
         raise ApiError(422, "validation_error", "Passengers are required.", {"passengers": "Give at least one passenger."})
@@ -154,7 +179,7 @@ def create_booking():
                 passport_number=(e.passport_number.data or "").upper() or None, passport_expiry=e.passport_expiry.data,
             ) for e in form.passengers
         ], Contact(form.email_normalized, form.phone_e164))
-        booking = service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor="api client")
+        booking = service.submit(booking, accepted, actor="api client")
     except BookingError as err:
         db.session.rollback()
         _discard_draft(booking)

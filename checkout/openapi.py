@@ -104,8 +104,23 @@ SCHEMAS = {
         "properties": {"email": {"type": "string", "format": "email"},
                        "phone": {"type": "string", "description": "With its country code; stored as E.164."}},
     },
+    "Acknowledgement": {
+        "type": "object", "required": ["key", "version", "title", "text"],
+        "description": "A notice the traveller must read and accept before paying. A changed text has a new version.",
+        "properties": {"key": {"type": "string", "examples": ["fare_rules"]},
+                       "version": {"type": "string", "examples": ["2026-11-01"]},
+                       "title": {"type": "string", "examples": ["Fare rules"]},
+                       "text": {"type": "string", "description": "The notice to show the traveller."}},
+    },
+    "Acknowledgements": {"type": "object", "required": ["acknowledgements"],
+                         "properties": {"acknowledgements": {"type": "array", "items": _ref("Acknowledgement")}}},
+    "AcceptedAcknowledgement": {
+        "type": "object", "required": ["key", "version"],
+        "properties": {"key": {"type": "string"},
+                       "version": {"type": "string", "description": "The version the traveller was shown."}},
+    },
     "CreateBooking": {
-        "type": "object", "required": ["offerId", "passengers", "contact"],
+        "type": "object", "required": ["offerId", "passengers", "contact", "acknowledgements"],
         "properties": {
             "offerId": {"type": "string"},
             "fareFamily": {"type": "string", "description": "Default: the cheapest sold on the flight."},
@@ -114,6 +129,11 @@ SCHEMAS = {
             "priorityBoarding": {"type": "boolean"},
             "passengers": {"type": "array", "minItems": 1, "items": _ref("PassengerInput")},
             "contact": _ref("ContactInput"),
+            "acknowledgements": {
+                "type": "array", "items": _ref("AcceptedAcknowledgement"),
+                "description": "What the traveller accepted: every notice of GET /api/acknowledgements at its "
+                               "current version. A missing, outdated (other version) or unknown one is a 422 "
+                               "under `fields.acknowledgements`. Recorded with the booking, with the time."},
             "amount": {"type": "integer", "description": "Ignored: the amount is always the server's."},
         },
     },
@@ -270,6 +290,13 @@ PATHS = {
         "responses": {"200": _json(_ref("Offers"), "Offers, cheapest fare families first."),
                       "422": _error("Invalid search (see fields).")},
     }},
+    "/api/acknowledgements": {"get": {
+        "operationId": "listAcknowledgements", "summary": "The notices a traveller must accept before paying",
+        "tags": ["bookings"], "security": [],
+        "description": "Show each to the traveller (fare rules, baggage, conditions of carriage, hazardous "
+                       "materials); POST /api/bookings then takes the accepted `{key, version}` of every one.",
+        "responses": {"200": _json(_ref("Acknowledgements"), "Every current notice, with its version.")},
+    }},
     "/api/bookings": {
         "get": {
             "operationId": "listBookings", "summary": "List and search bookings (staff only)", "tags": ["bookings"],
@@ -303,7 +330,8 @@ PATHS = {
             "responses": {"201": _json(_ref("BookingSummary"), "Created; the amount is the server's."),
                           "409": _error("A chosen seat was just taken."),
                           "415": _error("The body is not application/json."),
-                          "422": _error("Invalid passengers, contact or choices (see fields).")},
+                          "422": _error("Invalid passengers, contact or choices, or a notice not accepted at "
+                                        "its current version (see fields, e.g. acknowledgements).")},
         },
     },
     "/api/bookings/{id}": {

@@ -73,11 +73,13 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
             assert len(offers) >= 2
 
         offer = json.loads(site.get(f"/api/flights?origin=JFK&destination=LAX&date={date.today() + timedelta(days=5)}"))["offers"][0]
+        notices = json.loads(site.get("/api/acknowledgements"))["acknowledgements"]  # shown to the traveller
         status, booking = site.post_json("/api/bookings", {
             "offerId": offer["offerId"], "fareFamily": "STANDARD",
             "passengers": [{"type": "adult", "firstName": "Grace", "lastName": "Hopper", "dateOfBirth": "1980-12-09",
                             "nationality": "US"}],
-            "contact": {"email": "grace@example.com", "phone": "+1 212 555 0100"}})
+            "contact": {"email": "grace@example.com", "phone": "+1 212 555 0100"},
+            "acknowledgements": [{"key": n["key"], "version": n["version"]} for n in notices]})
         assert status == 201
         status, intent = site.post_json("/api/payments/create-intent",
                                         {"bookingReference": booking["bookingReference"], "email": "grace@example.com"})

@@ -13,6 +13,12 @@ def _offer(client, origin="JFK", destination="LHR", adults=1):
     return body["offers"][0]
 
 
+def _accepted(client) -> list[dict]:
+    """What a client sends after showing the traveller every notice and their accepting them."""
+    body = client.get("/api/acknowledgements").get_json()
+    return [{"key": a["key"], "version": a["version"]} for a in body["acknowledgements"]]
+
+
 def _passenger(**overrides):
     p = {"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10",
          "nationality": "GB", "passportNumber": "X1234567", "passportExpiry": (date.today() + timedelta(days=3000)).isoformat()}
@@ -44,7 +50,8 @@ def test_create_booking_returns_201_with_reference_and_the_server_amount(client,
     basic = next(f["amount"] for f in offer["fares"] if f["fareFamily"] == "BASIC")
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "fareFamily": "BASIC", "passengers": [_passenger(bags=1)],
-        "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"}, "amount": 1})
+        "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"}, "amount": 1,
+        "acknowledgements": _accepted(client)})
     body = response.get_json()
     assert response.status_code == 201, body
     assert body["status"] == "PENDING_PAYMENT" and body["bookingReference"].startswith("FLY2A-")
@@ -61,7 +68,7 @@ def test_create_booking_with_a_seat_and_an_infant_given_first(client, app):
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "fareFamily": "STANDARD",
         "passengers": [_passenger(type="infant", firstName="Baby", dateOfBirth=infant_dob), _passenger(seat="1A")],
-        "contact": {"email": "ada@example.com", "phone": "+1 212 555 0100"}})
+        "contact": {"email": "ada@example.com", "phone": "+1 212 555 0100"}, "acknowledgements": _accepted(client)})
     body = response.get_json()
     if response.status_code == 409:  # 1A sold in the seeded data: then any other seat must be refused the same way
         assert "taken" in body["error"]["message"]
@@ -77,7 +84,7 @@ def test_invalid_passengers_are_422_with_camel_case_fields_and_nothing_stored(cl
     offer = _offer(client)
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "passengers": [_passenger(firstName="R2D2", passportExpiry="2000-01-01")],
-        "contact": {"email": "nope", "phone": ""}})
+        "contact": {"email": "nope", "phone": ""}, "acknowledgements": _accepted(client)})
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
     assert set(fields) == {"passengers.0.firstName", "passengers.0.passportExpiry", "contact.email", "contact.phone"}
@@ -95,3 +102,71 @@ def test_unknown_offer_and_non_json_bodies(client):
 def test_unknown_api_route_is_json_404(client):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_acknowledgements_are_the_notices_the_review_page_asks_for(client, checkout):
+    response = client.get("/api/acknowledgements")
+    assert response.status_code == 200
+    notices = response.get_json()["acknowledgements"]
+    assert [set(n) for n in notices] == [{"key", "version", "title", "text"}] * len(notices)
+    assert all(n["title"] and len(n["text"]) > 40 for n in notices)
+    # The same notices, at the same versions, as a traveller accepts on the review page.
+    checkout.select_first()
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    review = checkout.get("/review").get_data(as_text=True)
+    for notice in notices:
+        assert f'name="ack_{notice["key"]}"' in review and f'Version {notice["version"]}' in review
+        assert notice["title"] in review
+    assert review.count('name="ack_') == len(notices)
+
+
+def _booking_body(client, acknowledgements):
+    return {"offerId": _offer(client)["offerId"], "passengers": [_passenger()],
+            "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"},
+            "acknowledgements": acknowledgements}
+
+
+def test_a_booking_records_the_versions_the_traveller_accepted(client, app):
+    accepted = _accepted(client)
+    response = client.post("/api/bookings", json=_booking_body(client, accepted))
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        booking = db.session.get(Booking, response.get_json()["bookingId"])
+        recorded = sorted((a.key, a.version) for a in booking.acknowledgements)
+        assert recorded == sorted((a["key"], a["version"]) for a in accepted)
+        assert all(a.accepted_at is not None for a in booking.acknowledgements)
+
+
+def test_a_booking_without_every_current_acknowledgement_is_refused_naming_what_is_missing(client, app):
+    accepted = _accepted(client)
+    first, rest = accepted[0], accepted[1:]
+    refused = {
+        "none sent": (None, [a["key"] for a in accepted]),
+        "one left out": (rest, [first["key"]]),
+        "an old version": ([{**first, "version": "2001-01-01"}] + rest, [first["key"], first["version"]]),
+        "an unknown notice": (accepted + [{"key": "cheap_flights_forever", "version": "1"}], ["cheap_flights_forever"]),
+    }
+    for case, (acknowledgements, named) in refused.items():
+        body = _booking_body(client, acknowledgements)
+        if acknowledgements is None:
+            del body["acknowledgements"]
+        response = client.post("/api/bookings", json=body)
+        assert response.status_code == 422, (case, response.get_json())
+        error = response.get_json()["error"]
+        assert set(error["fields"]) == {"acknowledgements"}, case
+        assert all(word in error["fields"]["acknowledgements"] for word in named), (case, error)
+    with app.app_context():
+        assert db.session.execute(select(Booking)).first() is None
+
+
+def test_badly_shaped_acknowledgements_are_422_never_500(client, app):
+    accepted = _accepted(client)
+    for shape in ("all of them", {"fare_rules": "2026-11-01"}, ["fare_rules"], [None], [[1, 2]],
+                  [{"key": 1, "version": 2}], [{"key": "fare_rules"}], accepted + [{"key": None, "version": None}],
+                  [{"key": ["x"], "version": {"a": 1}}]):
+        response = client.post("/api/bookings", json=_booking_body(client, shape))
+        assert response.status_code == 422, (shape, response.status_code, response.get_data(as_text=True)[:200])
+        assert "acknowledgements" in response.get_json()["error"]["fields"], shape
+    with app.app_context():
+        assert db.session.execute(select(Booking)).first() is None

@@ -22,6 +22,11 @@ PAX = {"firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10", 
 CONTACT = {"email": "ada@example.com", "phone": "+12125550100"}
 
 
+def _accepted():
+    from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+    return [{"key": a.key, "version": a.version} for a in ACKNOWLEDGEMENTS]
+
+
 @pytest.mark.parametrize("extra", [
     {"passengers": [dict(PAX, bags="²")]},
     {"fareFamily": ["BASIC"]},
@@ -31,7 +36,7 @@ CONTACT = {"email": "ada@example.com", "phone": "+12125550100"}
     {"passengers": [dict(PAX, bags=10**30)]},
 ])
 def test_create_booking_bad_types(client, extra):
-    body = {"offerId": _offer(client), "passengers": [PAX], "contact": CONTACT} | extra
+    body = {"offerId": _offer(client), "passengers": [PAX], "contact": CONTACT, "acknowledgements": _accepted()} | extra
     response = client.post("/api/bookings", json=body)
     assert response.status_code < 500, (extra, response.status_code, response.get_data(as_text=True)[:300])
 
@@ -55,7 +60,8 @@ def test_api_booking_with_a_wrongly_typed_choice_is_422_and_stores_nothing(app, 
 
     from checkout.extensions import db
     from checkout.models import Booking
-    body = {"offerId": _offer(client), "passengers": [PAX], "contact": CONTACT, "bundle": {"x": 1}}
+    body = {"offerId": _offer(client), "passengers": [PAX], "contact": CONTACT, "bundle": {"x": 1},
+            "acknowledgements": _accepted()}
     response = client.post("/api/bookings", json=body)
     assert response.status_code == 422 and "bundle" in response.get_json()["error"]["fields"]
     with app.app_context():

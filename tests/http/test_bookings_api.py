@@ -405,10 +405,11 @@ def test_agents_cannot_cancel_and_unpaid_bookings_cancel_without_refund(client, 
 
 
 def test_existing_create_and_search_still_work(client):
-    from tests.http.test_api import _offer, _passenger
+    from tests.http.test_api import _accepted, _offer, _passenger
     offer = _offer(client)
     response = client.post("/api/bookings", json={"offerId": offer["offerId"], "passengers": [_passenger()],
-                                                  "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"}})
+                                                  "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"},
+                                                  "acknowledgements": _accepted(client)})
     assert response.status_code == 201
     body = response.get_json()
     detail = client.get(f"/api/bookings/{body['bookingId']}",

@@ -97,3 +97,13 @@ def test_the_contract_details(document):
     listing = document["paths"]["/api/bookings"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"status", "email", "reference", "q", "from", "to", "limit", "cursor"}
     assert {"bookingReference", "bookingEmail"} in [set(r) for r in document["paths"]["/api/bookings/{id}"]["get"]["security"]]
+
+
+def test_the_acknowledgements_contract_is_documented(document):
+    schemas = document["components"]["schemas"]
+    assert document["paths"]["/api/acknowledgements"]["get"]["responses"]["200"]
+    assert set(schemas["Acknowledgement"]["required"]) == {"key", "version", "title", "text"}
+    create = schemas["CreateBooking"]
+    assert "acknowledgements" in create["required"]
+    assert create["properties"]["acknowledgements"]["items"] == {"$ref": "#/components/schemas/AcceptedAcknowledgement"}
+    assert set(schemas["AcceptedAcknowledgement"]["required"]) == {"key", "version"}
