@@ -261,7 +261,12 @@ SCHEMAS = {
     },
     "ConfirmPayment": {
         "type": "object", "required": ["bookingReference", "paymentIntentId"],
-        "properties": {"bookingReference": REFERENCE, "paymentIntentId": {"type": "string"}},
+        "description": "Prove the booking with the PaymentIntent's `clientSecret` or the booking's `email`.",
+        "properties": {"bookingReference": REFERENCE, "paymentIntentId": {"type": "string"},
+                       "clientSecret": {"type": "string", "description": "The PaymentIntent's client secret (from "
+                                        "create-intent, or the page that paid); checked with Stripe."},
+                       "email": {"type": "string", "description": "The booking's contact email (case-insensitive)."}},
+        "anyOf": [{"required": ["clientSecret"]}, {"required": ["email"]}],
     },
     "PaymentConfirmed": {
         "type": "object", "required": ["status", "paymentStatus"],
@@ -401,9 +406,12 @@ PATHS = {
     "/api/payments/confirm": {"post": {
         "operationId": "confirmPayment", "summary": "Re-read a PaymentIntent from Stripe and apply it",
         "tags": ["payments"], "security": [],
+        "description": "A reference and PaymentIntent id alone reveal nothing: without a valid client secret or "
+                       "email the answer is the same 404 as for an unknown booking.",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConfirmPayment")}}},
         "responses": {"200": _json(_ref("PaymentConfirmed"), "The booking's status after reconciling."),
-                      "404": _error("No such payment for this booking."),
+                      "404": _error("No such payment for this booking, or no valid client secret or email: "
+                                    "the same answer either way."),
                       "415": _error("The body is not application/json."),
                       "429": _error("Over 30 a minute from this address."),
                       "503": _error("Stripe cannot be reached; try again.")},

@@ -97,7 +97,8 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
             headers={"X-CSRFToken": csrf})
         assert attached.get("status") == "succeeded", (status, attached)
         status, confirmed = site.post_json("/api/payments/confirm", {
-            "bookingReference": booking["bookingReference"], "paymentIntentId": intent["paymentIntentId"]})
+            "bookingReference": booking["bookingReference"], "paymentIntentId": intent["paymentIntentId"],
+            "clientSecret": intent["clientSecret"]})
         assert confirmed["status"] == "CONFIRMED"
 
         # The mailer thread writes the confirmation, with its e-ticket, as an .eml file.

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..errors import ApiError
 from . import gateway
+from .proof import holds_client_secret
 from .service import attempt_for_intent, reconcile, record_card_error
 
 bp = Blueprint("offline_stripe", __name__, url_prefix="/offline/stripe")
@@ -34,8 +35,7 @@ def attach():
     token = str(body.get("token", ""))
     if attempt is None or not token.startswith("tok_"):
         raise ApiError(404, "not_found", "No such payment.")
-    intent = gateway.retrieve_payment_intent(attempt.payment_intent_id)
-    if intent.client_secret != body.get("clientSecret"):
+    if not holds_client_secret(attempt.payment_intent_id, body.get("clientSecret")):
         raise ApiError(403, "forbidden", "This payment belongs to another session.")
     try:
         confirmed = gateway.attach_card_token_and_confirm(

@@ -10,6 +10,7 @@ from ..extensions import csrf, db, limiter
 from ..models import BookingStatus
 from ..presentation import go_to
 from . import gateway, webhooks
+from .proof import holds_client_secret
 from .service import PaymentRefused, attempt_for_intent, reconcile, start_payment
 from ..parsing import is_digits
 
@@ -29,10 +30,15 @@ def _json() -> dict:
     return body
 
 
+def _email_matches(booking, email: object) -> bool:
+    return isinstance(email, str) and bool(email.strip()) and \
+        (booking.contact_email or "").lower() == email.strip().lower()
+
+
 def _booking_for(reference: str, email: str):
     """The booking, only if the email is its contact's; otherwise the same 404 either way."""
     booking = bookings.booking_by_reference(reference or "")
-    if booking is None or not email or (booking.contact_email or "").lower() != email.strip().lower():
+    if booking is None or not _email_matches(booking, email):
         raise ApiError(404, "not_found", "We couldn't find a booking with that reference and email.")
     return booking
 
@@ -61,13 +67,22 @@ def create_intent():
 @bp.post("/api/payments/confirm")
 @limiter.limit("30 per minute")
 def confirm():
-    """Re-read a PaymentIntent from Stripe and apply it; answers the booking's status."""
+    """Re-read a PaymentIntent from Stripe and apply it; answers the booking's status.
+
+    Only to whoever proves the booking with the PaymentIntent's client secret (the paying page
+    has it) or the booking's email: a reference and a PaymentIntent id alone get the same 404
+    as an unknown booking.
+    """
     body = _json()
     booking = bookings.booking_by_reference(str(body.get("bookingReference", "")))
     attempt = attempt_for_intent(str(body.get("paymentIntentId", "")))
+    not_found = ApiError(404, "not_found", "No such payment for this booking.")
     if booking is None or attempt is None or attempt.booking_id != booking.id:
-        raise ApiError(404, "not_found", "No such payment for this booking.")
+        raise not_found
     try:
+        if not (_email_matches(booking, body.get("email"))
+                or holds_client_secret(attempt.payment_intent_id, body.get("clientSecret"))):
+            raise not_found
         outcome = reconcile(attempt.payment_intent_id, actor="confirm endpoint")
     except gateway.PaymentError as err:
         raise ApiError(503, err.code, err.message)

@@ -44,8 +44,10 @@
           fetch(form.dataset.confirmUrl, {
             method: "POST", credentials: "same-origin",
             headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            // The client secret proves this page may ask about the payment.
             body: JSON.stringify({ bookingReference: form.dataset.bookingReference,
-                                   paymentIntentId: form.dataset.paymentIntent })
+                                   paymentIntentId: form.dataset.paymentIntent,
+                                   clientSecret: form.dataset.clientSecret })
           }).catch(function () {}).then(function () { window.location.reload(); });
         });
     });

@@ -56,7 +56,7 @@ def test_a_paid_booking_cannot_be_paid_again(app, client):
     body = _create(client, {"bookingReference": reference, "email": "ada@example.com"}).get_json()
     with app.app_context():
         pay_at_stripe(body["paymentIntentId"], "4242424242424242")
-    confirmed = client.post("/api/payments/confirm", json={"bookingReference": reference,
+    confirmed = client.post("/api/payments/confirm", json={"bookingReference": reference, "clientSecret": body["clientSecret"],
                                                            "paymentIntentId": body["paymentIntentId"]})
     assert confirmed.get_json() == {"status": "CONFIRMED", "paymentStatus": "succeeded", "message": None}
     response = _create(client, {"bookingReference": reference, "email": "ada@example.com"})
@@ -85,6 +85,30 @@ def test_confirm_refuses_a_payment_of_another_booking(app, client):
         first, second = pending_booking(), pending_booking()
         first_ref, second_ref = first.reference, second.reference
     body = _create(client, {"bookingReference": first_ref, "email": "ada@example.com"}).get_json()
-    response = client.post("/api/payments/confirm", json={"bookingReference": second_ref,
+    response = client.post("/api/payments/confirm", json={"bookingReference": second_ref, "email": "ada@example.com",
+                                                          "clientSecret": body["clientSecret"],
                                                           "paymentIntentId": body["paymentIntentId"]})
     assert response.status_code == 404
+
+
+def test_confirm_answers_only_to_the_client_secret_or_the_email(app, client):
+    with app.app_context():
+        reference = pending_booking().reference
+    intent = _create(client, {"bookingReference": reference, "email": "ada@example.com"}).get_json()
+    with app.app_context():
+        pay_at_stripe(intent["paymentIntentId"], "4242424242424242")
+    asked = {"bookingReference": reference, "paymentIntentId": intent["paymentIntentId"]}
+    unknown = client.post("/api/payments/confirm", json={**asked, "bookingReference": "FLY2A-ZZZZZZ",
+                                                         "clientSecret": intent["clientSecret"]})
+    assert unknown.status_code == 404
+    forged = intent["paymentIntentId"] + "_secret_" + "x" * 24
+    for proof in ({}, {"clientSecret": forged}, {"clientSecret": intent["clientSecret"][:-1]}, {"clientSecret": ""},
+                  {"clientSecret": ["x"]}, {"email": "eve@example.com"}, {"email": ""}, {"email": {"a": 1}},
+                  {"email": "eve@example.com", "clientSecret": forged}):
+        response = client.post("/api/payments/confirm", json={**asked, **proof})
+        # Nothing says the booking exists, let alone its status.
+        assert (response.status_code, response.get_json()) == (404, unknown.get_json()), proof
+    by_secret = client.post("/api/payments/confirm", json={**asked, "clientSecret": intent["clientSecret"]})
+    assert by_secret.status_code == 200 and by_secret.get_json()["status"] == "CONFIRMED"
+    by_email = client.post("/api/payments/confirm", json={**asked, "email": " ADA@example.com"})
+    assert by_email.status_code == 200 and by_email.get_json()["status"] == "CONFIRMED"
