@@ -13,10 +13,15 @@ from . import service
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 
 
+def made_in_this_browser(booking: Booking) -> bool:
+    """The review step gives the browser that submits a booking its page (session["booking_ids"])."""
+    return booking.id in session.get("booking_ids", [])
+
+
 def _own_booking(reference: str) -> Booking:
     """Only the browser that made the booking sees it here (manage-my-booking is separate)."""
     booking = service.booking_by_reference(reference)
-    if booking is None or booking.id not in session.get("booking_ids", []):
+    if booking is None or not made_in_this_browser(booking):
         abort(404, "We couldn't find that booking in this browser.")
     return booking
 

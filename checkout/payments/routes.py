@@ -1,13 +1,14 @@
 """Payment endpoints: the JSON API, the webhook, the return URL and the status poll."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..bookings import service as bookings
+from ..bookings.routes import made_in_this_browser
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
-from ..models import BookingStatus
+from ..models import AttemptStatus, BookingStatus
 from ..presentation import go_to
 from . import gateway, webhooks
 from .proof import holds_client_secret
@@ -103,31 +104,81 @@ def webhook():
     return jsonify({"received": True, "status": receipt.status}), 200
 
 
+NO_SUCH_PAYMENT = "We couldn't find that payment. If you were charged, your confirmation email will follow."
+
+
 @bp.get("/payment/return")
 def payment_return():
-    """Where Stripe.js sends the traveller back. Reconciles now, whatever the webhook does."""
+    """Where Stripe.js sends the traveller back. Reconciles now, whatever the webhook does.
+
+    The browser that made the booking goes on to its booking page. Any other browser (a bank's
+    app often opens its own) must hold the PaymentIntent's client secret, which Stripe puts in
+    this URL: it sees the outcome and the reference only, and is offered manage-my-booking for
+    the rest. Without either, the same 404 as an unknown payment.
+    """
     attempt = attempt_for_intent(request.args.get("payment_intent", ""))
     if attempt is None:
-        abort(404, "We couldn't find that payment. If you were charged, your confirmation email will follow.")
+        abort(404, NO_SUCH_PAYMENT)
     booking = attempt.booking
+    own = made_in_this_browser(booking)
+    if not own:
+        try:
+            proven = holds_client_secret(attempt.payment_intent_id, request.args.get("payment_intent_client_secret"))
+        except gateway.PaymentError:
+            current_app.logger.warning("return URL could not check the client secret of %s", attempt.payment_intent_id)
+            return _private(render_template("payments/received.html", reference=None, unknown=True, own=False))
+        if not proven:
+            abort(404, NO_SUCH_PAYMENT)
     reference = booking.reference
     try:
         reconcile(attempt.payment_intent_id, actor="return url")
     except (SQLAlchemyError, gateway.PaymentError):
         db.session.rollback()
         current_app.logger.exception("return URL could not reconcile %s", attempt.payment_intent_id)
-        if request.args.get("redirect_status") == "succeeded":
-            # Stripe has the money; our records will catch up (webhook retry or sweeper).
-            return render_template("payments/received.html", reference=reference), 200
-        return render_template("payments/received.html", reference=reference, unknown=True), 200
-    return go_to(url_for("bookings.show", reference=reference))
+        # Stripe has the money if it says so; our records will catch up (webhook retry or sweeper).
+        unknown = request.args.get("redirect_status") != "succeeded"
+        return _private(render_template("payments/received.html", reference=reference, unknown=unknown, own=own))
+    if own:
+        return go_to(url_for("bookings.show", reference=reference))
+    db.session.refresh(booking)
+    db.session.refresh(attempt)
+    return _private(render_template(
+        "payments/outcome.html", reference=reference, outcome=payment_outcome(booking, attempt),
+        booking_status=booking.status, hold_expires_at=booking.hold_expires_at,
+        failure_message=attempt.failure_message))
+
+
+def payment_outcome(booking, attempt) -> str:
+    """What the return page tells whoever paid with `attempt`, in one word."""
+    if attempt.status == AttemptStatus.SUCCEEDED:
+        paid = booking.paid_attempt
+        if booking.status == BookingStatus.CONFIRMED and paid is not None and paid.id == attempt.id:
+            return "confirmed"
+        return "refunded"  # it came too late for the seats, or a second time: refunded in full (fulfilment)
+    if booking.status == BookingStatus.CONFIRMED:
+        return "confirmed"  # paid with another attempt
+    if attempt.status == AttemptStatus.PROCESSING:
+        return "processing"
+    if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED):
+        return "closed"
+    if attempt.status in (AttemptStatus.FAILED, AttemptStatus.CANCELED):
+        return "failed"
+    return "incomplete"  # authentication not finished, or no card given: nothing charged
+
+
+def _private(html: str):
+    """The URL carries the client secret: keep the page out of caches and referrers."""
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/booking/<reference>/status")
 def payment_status(reference: str):
     """Polled every 2 s by the processing view; tells htmx to move on when settled."""
     booking = bookings.booking_by_reference(reference)
-    if booking is None or booking.id not in session.get("booking_ids", []):
+    if booking is None or not made_in_this_browser(booking):
         abort(404)
     polls = request.args.get("n", "0")
     polls = int(polls) + 1 if is_digits(polls) else 1

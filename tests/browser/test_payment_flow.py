@@ -296,3 +296,37 @@ def test_pay_button_is_disabled_while_processing_and_a_double_click_pays_once(pa
     status, attempts = booking_row(app, reference)
     assert status == BookingStatus.CONFIRMED
     assert [s for s, _, _ in attempts] == ["succeeded"]
+
+
+def test_3d_secure_return_opened_in_another_browser_shows_the_outcome_not_the_booking(page: Page, browser,
+                                                                                       live_server, app):
+    """Banking apps often finish 3-D Secure in their own browser: it must not land on a 404."""
+    reference = to_pending_booking(page, destination="LAX")
+    returns = []
+    page.on("request", lambda request: returns.append(request.url) if "/payment/return" in request.url else None)
+    pay_with(page, NEEDS_3DS)
+    three_d_secure(page).get_by_role("button", name="Complete authentication").click()
+    expect_confirmed(page, reference)  # the browser that booked goes on to its booking page, as before
+    assert len(returns) == 1 and "payment_intent_client_secret=" in returns[0]
+
+    # The same return URL in a new browser context: no cookies, so not the session that booked.
+    elsewhere_context = browser.new_context(base_url=live_server)
+    elsewhere_context.set_default_timeout(TIMEOUT_MS)
+    try:
+        elsewhere = elsewhere_context.new_page()
+        response = elsewhere.goto(returns[0])
+        assert response.status == 200
+        main = elsewhere.get_by_role("main")
+        expect(main.get_by_role("heading", name="Payment received")).to_be_visible()
+        expect(main.get_by_text("Confirmed.", exact=True)).to_be_visible()
+        expect(main.locator(".reference")).to_have_text(reference)
+        expect(main).to_contain_text("email")
+        page_text = elsewhere.content()
+        for private in (TRAVELLER["Last name"], f'{TRAVELLER["First name"]} {TRAVELLER["Last name"]}', CONTACT_EMAIL,
+                        TRAVELLER["Phone"]):
+            assert private not in page_text, private
+
+        main.get_by_role("link", name="Manage my booking").click()
+        expect(elsewhere.get_by_label("Booking reference")).to_have_value(reference)
+    finally:
+        elsewhere_context.close()

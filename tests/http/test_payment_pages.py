@@ -1,4 +1,5 @@
 """The traveller's payment pages: the form, the return URL, processing, and bad moments."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -7,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import AttemptStatus, Booking, OutboxEmail, PaymentAttempt, WebhookEvent
-from checkout.payments import sweeper
+from checkout.payments import gateway, sweeper
 from tests.payments_support import pay_at_stripe
 
 
@@ -45,9 +46,83 @@ def test_return_url_confirms_and_shows_the_confirmation(checkout, app):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
 
 
+def _client_secret(checkout, reference) -> str:
+    """What the payment page hands Stripe.js, and Stripe puts in the return URL."""
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    return re.search(r'data-client-secret="([^"]+)"', html).group(1)
+
+
+def _pay_elsewhere(checkout, app, card: str) -> tuple[str, str, str]:
+    """A booking made in `checkout`'s browser, paid at Stripe: (reference, PaymentIntent id, client secret)."""
+    reference = checkout.to_pending()
+    secret = _client_secret(checkout, reference)
+    pi = _attempt(app, reference)
+    with app.app_context():
+        try:
+            pay_at_stripe(pi, card)
+        except gateway.CardDeclined:
+            pass  # Stripe keeps the decline on the PaymentIntent
+    return reference, pi, secret
+
+
+def _nothing_about_the_booking(html: str, app, reference: str) -> None:
+    with app.app_context():
+        booking = db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one()
+        private = [booking.contact_email, booking.contact_phone, booking.flight.flight_number,
+                   booking.flight.origin_code, booking.flight.destination_code]
+        private += [p.first_name for p in booking.passengers] + [p.last_name for p in booking.passengers]
+    assert [word for word in private if word in html] == []
+
+
+def test_a_paid_traveller_returning_in_another_browser_sees_the_outcome_but_not_the_booking(checkout, app):
+    reference, pi, secret = _pay_elsewhere(checkout, app, "4242424242424242")
+    bank_app = app.test_client()  # no cookies: not the browser that booked
+    response = bank_app.get(f"/payment/return?payment_intent={pi}&payment_intent_client_secret={secret}"
+                            "&redirect_status=succeeded")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:300]
+    assert "Payment received" in html and "Confirmed." in html and reference in html and "email" in html
+    assert f'href="/manage?reference={reference}"' in html
+    _nothing_about_the_booking(html, app, reference)
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "no-referrer"
+    with app.app_context():  # reconciled on the spot, as in the browser that booked
+        assert db.session.execute(select(Booking.status).where(Booking.reference == reference)).scalar() == "CONFIRMED"
+    # The booking page itself stays with the browser that made it.
+    assert bank_app.get(f"/booking/{reference}").status_code == 404
+    assert checkout.get(f"/payment/return?payment_intent={pi}&payment_intent_client_secret={secret}"
+                        "&redirect_status=succeeded").location == f"/booking/{reference}"
+
+
+def test_a_declined_payment_in_another_browser_says_what_to_do(checkout, app):
+    reference, pi, secret = _pay_elsewhere(checkout, app, "4000000000000002")
+    response = app.test_client().get(f"/payment/return?payment_intent={pi}&payment_intent_client_secret={secret}"
+                                     "&redirect_status=failed")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:300]
+    assert "did not go through" in html and "You have not been charged" in html and "Confirmed" not in html
+    assert "go back to the browser you booked in" in html and reference in html
+    assert f'href="/manage?reference={reference}"' in html
+    _nothing_about_the_booking(html, app, reference)
+
+
+def test_a_payment_intent_id_without_its_client_secret_reveals_nothing(checkout, app):
+    reference, pi, secret = _pay_elsewhere(checkout, app, "4242424242424242")
+    stranger = app.test_client()
+    unknown = stranger.get("/payment/return?payment_intent=pi_unknown&redirect_status=succeeded")
+    assert unknown.status_code == 404
+    for query in (f"payment_intent={pi}&redirect_status=succeeded",
+                  f"payment_intent={pi}&payment_intent_client_secret={pi}_secret_{'x' * 24}&redirect_status=succeeded",
+                  f"payment_intent={pi}&payment_intent_client_secret={secret[:-1]}&redirect_status=succeeded",
+                  f"payment_intent={pi}&payment_intent_client_secret={secret}x&redirect_status=succeeded"):
+        response = stranger.get(f"/payment/return?{query}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404 and response.location is None, query
+        assert reference not in html and "We couldn&#39;t find that payment" in html, query
+
+
 def test_paid_but_unrecordable_tells_the_traveller_the_payment_was_received(checkout, app, monkeypatch):
     reference = checkout.to_pending()
-    checkout.get(f"/booking/{reference}")
+    secret = _client_secret(checkout, reference)
     pi = _attempt(app, reference)
     with app.app_context():
         pay_at_stripe(pi, "4242424242424242")
@@ -61,6 +136,12 @@ def test_paid_but_unrecordable_tells_the_traveller_the_payment_was_received(chec
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Payment received" in html and "please don&#39;t pay again" in html.lower().replace("'", "&#39;")
+    assert f'href="/booking/{reference}"' in html
+    # In another browser: the same reassurance, and manage-my-booking instead of a page it cannot open.
+    elsewhere = app.test_client().get(f"/payment/return?payment_intent={pi}&payment_intent_client_secret={secret}"
+                                      "&redirect_status=succeeded").get_data(as_text=True)
+    assert "Payment received" in elsewhere and reference in elsewhere
+    assert f'href="/manage?reference={reference}"' in elsewhere and f'href="/booking/{reference}"' not in elsewhere
     monkeypatch.undo()
     # The sweeper (or the webhook's retry) completes it later.
     with app.app_context():
