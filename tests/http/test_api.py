@@ -113,7 +113,8 @@ def test_acknowledgements_are_the_notices_the_review_page_asks_for(client, check
     # The same notices, at the same versions, as a traveller accepts on the review page.
     checkout.select_first()
     checkout.get("/passengers")
-    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    people = [("Ada", "Lovelace", "1985-12-10")]
+    assert checkout.post("/passengers", checkout.passengers_form(people)).status_code == 303
     review = checkout.get("/review").get_data(as_text=True)
     for notice in notices:
         assert f'name="ack_{notice["key"]}"' in review and f'Version {notice["version"]}' in review

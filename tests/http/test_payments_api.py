@@ -56,8 +56,9 @@ def test_a_paid_booking_cannot_be_paid_again(app, client):
     body = _create(client, {"bookingReference": reference, "email": "ada@example.com"}).get_json()
     with app.app_context():
         pay_at_stripe(body["paymentIntentId"], "4242424242424242")
-    confirmed = client.post("/api/payments/confirm", json={"bookingReference": reference, "clientSecret": body["clientSecret"],
-                                                           "paymentIntentId": body["paymentIntentId"]})
+    confirmed = client.post("/api/payments/confirm", json={"bookingReference": reference,
+                                                           "paymentIntentId": body["paymentIntentId"],
+                                                           "clientSecret": body["clientSecret"]})
     assert confirmed.get_json() == {"status": "CONFIRMED", "paymentStatus": "succeeded", "message": None}
     response = _create(client, {"bookingReference": reference, "email": "ada@example.com"})
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "already_paid"
