@@ -10,17 +10,16 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request
-from werkzeug.datastructures import MultiDict
 
+from .bookings import passengers as passenger_rules
 from .bookings import service
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .bookings.service import BookingError, Contact, PassengerDetails
+from .bookings.service import BookingError
 from .catalog.search import Party, flight_for_offer, search_flights
 from .clock import utcnow
 from .errors import ApiError
 from .extensions import csrf, db
 from .models import Booking
-from .steps.forms import PassengersForm
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -126,18 +125,17 @@ def create_booking():
     contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
     choices = _choices(body, passengers)
 
-    # Validate people and contact with the same form as step 2.
-    formdata = MultiDict()
-    for i, passenger in enumerate(passengers):
-        for camel, snake in PASSENGER_FIELDS.items():
-            value = passenger.get(camel)
-            formdata.add(f"passengers-{i}-{snake}", "" if value is None else str(value))
-    formdata.add("email", str(contact.get("email", "")))
-    formdata.add("phone", str(contact.get("phone", "")))
-    form = PassengersForm(formdata=formdata, meta={"csrf": False}, passenger_types=types,
-                          travel_date=flight.departure_date, international=flight.international)
-    if not form.validate():
-        raise ApiError(422, "validation_error", "Some details are missing or invalid.", _form_errors(form))
+    # Validate people and contact with the same rules (and messages) as step 2.
+    people = [{snake: "" if p.get(camel) is None else str(p.get(camel)) for camel, snake in PASSENGER_FIELDS.items()}
+              for p in passengers]
+    email, phone = str(contact.get("email", "")), str(contact.get("phone", ""))
+    fields = {}
+    for i, (values, passenger_type) in enumerate(zip(people, types)):
+        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
+        fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
+    fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
+    if fields:
+        raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
 
     booking = None
     try:
@@ -147,13 +145,8 @@ def create_booking():
                               priority_boarding=choices["priorityBoarding"])
         for i, seat in choices["seats"].items():
             service.choose_seat(booking, i, seat)
-        service.save_passengers(booking, [
-            PassengerDetails(
-                first_name=e.first_name.data.strip(), last_name=e.last_name.data.strip(),
-                date_of_birth=e.date_of_birth.data, nationality=e.nationality.data,
-                passport_number=(e.passport_number.data or "").upper() or None, passport_expiry=e.passport_expiry.data,
-            ) for e in form.passengers
-        ], Contact(form.email_normalized, form.phone_e164))
+        service.save_passengers(booking, [passenger_rules.passenger_details(values) for values in people],
+                                passenger_rules.contact_details(email, phone))
         booking = service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor="api client")
     except BookingError as err:
         db.session.rollback()
@@ -214,18 +207,6 @@ def _camel_field(name: str) -> str:
     if name.startswith("bags-"):
         return f"passengers.{name[5:]}.bags"
     return {"fare_family": "fareFamily", "seat": "passengers.seat"}.get(name, name)
-
-
-def _form_errors(form: PassengersForm) -> dict:
-    fields = {}
-    for i, entry in enumerate(form.passengers):
-        for sub in entry.form:
-            if sub.errors:
-                fields[f"passengers.{i}.{CAMEL.get(sub.short_name, sub.short_name)}"] = " ".join(sub.errors)
-    for name in ("email", "phone"):
-        if getattr(form, name).errors:
-            fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
-    return fields
 
 
 # The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.

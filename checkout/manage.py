@@ -21,13 +21,15 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from .bookings import amendments, cancellation, service
-from .bookings.service import BookingError, Contact
+from .bookings.passengers import contact_details
+from .bookings.service import BookingError
 from .clock import utcnow
 from .extensions import db, limiter
 from .models import Booking, BookingStatus, LoginFailure
 from .notifications.eticket import card_label, eticket_response
 from .presentation import go_to, money
 from .staff import audit
+from .steps.forms import ContactFields
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -48,6 +50,10 @@ class LookupForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+
+
+class ContactForm(ContactFields, FlaskForm):
+    """Email and phone, checked as in step 2 (the same rules and messages)."""
 
 
 # -- finding a booking ---------------------------------------------------------------
@@ -161,7 +167,7 @@ def lookup():
 
 def _render_show(booking: Booking, contact_form=None, problem: str | None = None, status: int = 200):
     if contact_form is None:
-        contact_form = amendments.ContactForm(data={"email": booking.contact_email, "phone": booking.contact_phone})
+        contact_form = ContactForm(data={"email": booking.contact_email, "phone": booking.contact_phone})
     paid = booking.paid_attempt
     refunds = [r for r in booking.refunds if r.status != "failed"]
     return render_template(
@@ -181,11 +187,11 @@ def show(booking: Booking):
 @bp.post("/<reference>/contact")
 @with_proven_booking
 def change_contact(booking: Booking):
-    form = amendments.ContactForm()
+    form = ContactForm()
     if not form.validate():
         return _render_show(booking, contact_form=form, status=422)
     try:
-        amendments.amend(booking.id, _actor(booking), contact=Contact(form.email_normalized, form.phone_e164))
+        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data))
     except amendments.AmendmentRefused as err:
         return _render_show(booking, contact_form=form, problem=err.message, status=409)
     flash("Your contact details are updated. We will use them for everything about this booking.", "success")
