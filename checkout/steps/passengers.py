@@ -48,16 +48,19 @@ def show():
 @bp.post("")
 @with_draft
 def save():
-    """Full validation on Continue. Errors re-render with 422 and keep everything typed."""
+    """Full validation on Continue. Errors re-render the page with 422 and keep everything typed.
+
+    The form is boosted (a whole page comes back); fields are checked one at a time by
+    check_field as the traveller leaves them."""
     form = build_form(g.booking, request.form)
     if not form.validate():
-        return render_step(TEMPLATE, ["passenger_form"], **context(g.booking, form)), 422
+        return render_step(TEMPLATE, **context(g.booking, form)), 422
     details = [passenger_details(entry.data) for entry in form.passengers]
     try:
         service.save_passengers(g.booking, details, contact_details(form.email.data, form.phone.data))
     except BookingError as err:
         form.email.errors = [err.message]
-        return render_step(TEMPLATE, ["passenger_form"], **context(g.booking, form)), 422
+        return render_step(TEMPLATE, **context(g.booking, form)), 422
     return go_to(url_for("review.show"))
 
 
