@@ -1,16 +1,16 @@
 """The JSON API: flight offers and bookings (camelCase, integer minor units).
 
-Errors are {"error": {"code", "message", "fields"}} with a 4xx. The API is exempt from
-the CSRF token because it is not cookie-authenticated and only accepts
-application/json bodies, which a cross-site form cannot send.
+Errors are {"error": {"code", "message", "fields"}} with a 4xx. The blueprint and the
+JSON body reader are in api_support.py, shared with bookings_api.py and openapi.py.
 """
 from __future__ import annotations
 
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 
+from .api_support import bp, json_body
 from .bookings import passengers as passenger_rules
 from .bookings import service
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
@@ -18,25 +18,15 @@ from .bookings.service import BookingError
 from .catalog.search import Party, flight_for_offer, search_flights
 from .clock import utcnow
 from .errors import ApiError
-from .extensions import csrf, db
+from .extensions import db
 from .models import Booking
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-csrf.exempt(bp)
+from .parsing import is_digits
 
 PASSENGER_FIELDS = {
     "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",
     "nationality": "nationality", "passportNumber": "passport_number", "passportExpiry": "passport_expiry",
 }
 CAMEL = {v: k for k, v in PASSENGER_FIELDS.items()}
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not request.is_json or not isinstance(body, dict):
-        raise ApiError(415 if not request.is_json else 400, "invalid_body",
-                       "Send a JSON object with Content-Type: application/json.")
-    return body
 
 
 def _int_arg(name: str, default: int, errors: dict) -> int:
@@ -105,7 +95,7 @@ def flights():
 @bp.post("/bookings")
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
-    body = _json_body()
+    body = json_body()
     flight = flight_for_offer(str(body.get("offerId", "")))
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
@@ -207,8 +197,3 @@ def _camel_field(name: str) -> str:
     if name.startswith("bags-"):
         return f"passengers.{name[5:]}.bags"
     return {"fare_family": "fareFamily", "seat": "passengers.seat"}.get(name, name)
-
-
-# The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.
-from . import bookings_api, openapi  # noqa: E402,F401
-from .parsing import is_digits

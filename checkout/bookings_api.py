@@ -1,7 +1,7 @@
 """The bookings API after creation: list and search (staff), and one booking read, amended
 or cancelled by staff or by the traveller who proves it with its reference and email.
 
-Registered on the same `api` blueprint as checkout/api.py (imported at its end).
+Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
 Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
 `X-Booking-Reference` and `X-Booking-Email` headers match it. A wrong id, reference or email
 all answer the same 404, so nobody learns whether someone else's booking exists.
@@ -17,13 +17,14 @@ from flask import jsonify, request, session
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .api import _json_body, bp, booking_json
+from .api import booking_json
+from .api_support import bp, json_body
 from .bookings import amendments, cancellation, passengers
+from .bookings.proof import normalize_reference, record_failure, reference_locked_until
 from .bookings.service import BookingError, Contact
 from .clock import utcnow
 from .errors import ApiError
 from .extensions import db, limiter
-from .manage import normalize_reference, record_failure, reference_locked_until
 from .models import Booking, BookingStatus, Passenger
 from .staff import audit
 from .staff.auth import StaffActor, staff_actor
@@ -247,7 +248,7 @@ def amend_booking(id: int):  # noqa: A002
     """Amend `contact` (any time before departure) and/or `passengers` names (only while unpaid)."""
     access = _access(id)
     booking = access.booking
-    body = _json_body()
+    body = json_body()
     unknown = sorted(set(body) - {"contact", "passengers"})
     if unknown or not body:
         raise ApiError(422, "validation_error", "Send contact and/or passengers to change.",
