@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .api import booking_json
 from .api_support import bp, json_body
+from . import audit
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import normalize_reference, record_failure, reference_locked_until
 from .bookings.service import BookingError, Contact
@@ -26,7 +27,6 @@ from .clock import utcnow
 from .errors import ApiError
 from .extensions import db, limiter
 from .models import Booking, BookingStatus, Passenger
-from .staff import audit
 from .staff.auth import StaffActor, staff_actor
 from .parsing import is_digits
 

@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from . import audit
 from .bookings import amendments, cancellation, service
 from .bookings.passengers import contact_details
 from .bookings.proof import matches, normalize_reference, record_failure, reference_locked_until
@@ -27,7 +28,6 @@ from .extensions import db, limiter
 from .models import Booking, BookingStatus
 from .notifications.eticket import card_label, eticket_response
 from .presentation import go_to, money
-from .staff import audit
 from .steps.forms import ContactFields
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")

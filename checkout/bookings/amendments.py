@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus
-from ..staff import audit
 from .service import BookingError, Contact, lock_booking
 
 
