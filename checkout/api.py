@@ -1,43 +1,32 @@
 """The JSON API: flight offers and bookings (camelCase, integer minor units).
 
-Errors are {"error": {"code", "message", "fields"}} with a 4xx. The API is exempt from
-the CSRF token because it is not cookie-authenticated and only accepts
-application/json bodies, which a cross-site form cannot send.
+Errors are {"error": {"code", "message", "fields"}} with a 4xx. The blueprint and the
+JSON body reader are in api_support.py, shared with bookings_api.py and openapi.py.
 """
 from __future__ import annotations
 
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, request
-from werkzeug.datastructures import MultiDict
+from flask import jsonify, request
 
+from .api_support import bp, json_body
 from .bookings import acknowledgements, service
+from .bookings import passengers as passenger_rules
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .bookings.service import BookingError, Contact, PassengerDetails
+from .bookings.service import BookingError
 from .catalog.search import Party, flight_for_offer, search_flights
 from .clock import utcnow
 from .errors import ApiError
-from .extensions import csrf, db
+from .extensions import db
 from .models import Booking
-from .steps.forms import PassengersForm
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-csrf.exempt(bp)
+from .parsing import is_digits
 
 PASSENGER_FIELDS = {
     "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",
     "nationality": "nationality", "passportNumber": "passport_number", "passportExpiry": "passport_expiry",
 }
 CAMEL = {v: k for k, v in PASSENGER_FIELDS.items()}
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not request.is_json or not isinstance(body, dict):
-        raise ApiError(415 if not request.is_json else 400, "invalid_body",
-                       "Send a JSON object with Content-Type: application/json.")
-    return body
 
 
 def _int_arg(name: str, default: int, errors: dict) -> int:
@@ -130,7 +119,7 @@ def _require_acknowledgements(given) -> list[str]:
 @bp.post("/bookings")
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
-    body = _json_body()
+    body = json_body()
     flight = flight_for_offer(str(body.get("offerId", "")))
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
@@ -151,18 +140,17 @@ def create_booking():
     contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
     choices = _choices(body, passengers)
 
-    # Validate people and contact with the same form as step 2.
-    formdata = MultiDict()
-    for i, passenger in enumerate(passengers):
-        for camel, snake in PASSENGER_FIELDS.items():
-            value = passenger.get(camel)
-            formdata.add(f"passengers-{i}-{snake}", "" if value is None else str(value))
-    formdata.add("email", str(contact.get("email", "")))
-    formdata.add("phone", str(contact.get("phone", "")))
-    form = PassengersForm(formdata=formdata, meta={"csrf": False}, passenger_types=types,
-                          travel_date=flight.departure_date, international=flight.international)
-    if not form.validate():
-        raise ApiError(422, "validation_error", "Some details are missing or invalid.", _form_errors(form))
+    # Validate people and contact with the same rules (and messages) as step 2.
+    people = [{snake: "" if p.get(camel) is None else str(p.get(camel)) for camel, snake in PASSENGER_FIELDS.items()}
+              for p in passengers]
+    email, phone = str(contact.get("email", "")), str(contact.get("phone", ""))
+    fields = {}
+    for i, (values, passenger_type) in enumerate(zip(people, types)):
+        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
+        fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
+    fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
+    if fields:
+        raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
 
     booking = None
     try:
@@ -172,13 +160,8 @@ def create_booking():
                               priority_boarding=choices["priorityBoarding"])
         for i, seat in choices["seats"].items():
             service.choose_seat(booking, i, seat)
-        service.save_passengers(booking, [
-            PassengerDetails(
-                first_name=e.first_name.data.strip(), last_name=e.last_name.data.strip(),
-                date_of_birth=e.date_of_birth.data, nationality=e.nationality.data,
-                passport_number=(e.passport_number.data or "").upper() or None, passport_expiry=e.passport_expiry.data,
-            ) for e in form.passengers
-        ], Contact(form.email_normalized, form.phone_e164))
+        service.save_passengers(booking, [passenger_rules.passenger_details(values) for values in people],
+                                passenger_rules.contact_details(email, phone))
         booking = service.submit(booking, accepted, actor="api client")
     except BookingError as err:
         db.session.rollback()
@@ -239,20 +222,3 @@ def _camel_field(name: str) -> str:
     if name.startswith("bags-"):
         return f"passengers.{name[5:]}.bags"
     return {"fare_family": "fareFamily", "seat": "passengers.seat"}.get(name, name)
-
-
-def _form_errors(form: PassengersForm) -> dict:
-    fields = {}
-    for i, entry in enumerate(form.passengers):
-        for sub in entry.form:
-            if sub.errors:
-                fields[f"passengers.{i}.{CAMEL.get(sub.short_name, sub.short_name)}"] = " ".join(sub.errors)
-    for name in ("email", "phone"):
-        if getattr(form, name).errors:
-            fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
-    return fields
-
-
-# The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.
-from . import bookings_api, openapi  # noqa: E402,F401
-from .parsing import is_digits

@@ -1,7 +1,7 @@
 """The bookings API after creation: list and search (staff), and one booking read, amended
 or cancelled by staff or by the traveller who proves it with its reference and email.
 
-Registered on the same `api` blueprint as checkout/api.py (imported at its end).
+Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
 Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
 `X-Booking-Reference` and `X-Booking-Email` headers match it. A wrong id, reference or email
 all answer the same 404, so nobody learns whether someone else's booking exists.
@@ -16,17 +16,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import jsonify, request, session
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import MultiDict
 
-from .api import _json_body, bp, booking_json
-from .bookings import amendments, cancellation
+from .api import booking_json
+from .api_support import bp, json_body
+from . import audit
+from .bookings import amendments, cancellation, passengers
+from .bookings.proof import normalize_reference, record_failure, reference_locked_until
 from .bookings.service import BookingError, Contact
 from .clock import utcnow
 from .errors import ApiError
 from .extensions import db, limiter
-from .manage import normalize_reference, record_failure, reference_locked_until
 from .models import Booking, BookingStatus, Passenger
-from .staff import audit
 from .staff.auth import StaffActor, staff_actor
 from .parsing import is_digits
 
@@ -248,7 +248,7 @@ def amend_booking(id: int):  # noqa: A002
     """Amend `contact` (any time before departure) and/or `passengers` names (only while unpaid)."""
     access = _access(id)
     booking = access.booking
-    body = _json_body()
+    body = json_body()
     unknown = sorted(set(body) - {"contact", "passengers"})
     if unknown or not body:
         raise ApiError(422, "validation_error", "Send contact and/or passengers to change.",
@@ -277,20 +277,17 @@ def _text(value, default: str | None) -> str:
 
 
 def _contact_from(given, booking: Booking, fields: dict) -> Contact | None:
-    """A partial contact keeps the booking's other value; both are validated as in step 2."""
+    """A partial contact keeps the booking's other value; both are checked by the step 2 rules."""
     if not isinstance(given, dict) or not given or set(given) - {"email", "phone"}:
         fields["contact"] = "Give contact as an object with email and/or phone."
         return None
-    form = amendments.ContactForm(formdata=MultiDict({
-        "email": _text(given.get("email"), booking.contact_email),
-        "phone": _text(given.get("phone"), booking.contact_phone),
-    }), meta={"csrf": False})
-    if not form.validate():
-        for name in ("email", "phone"):
-            if getattr(form, name).errors:
-                fields[f"contact.{name}"] = " ".join(getattr(form, name).errors)
+    email = _text(given.get("email"), booking.contact_email)
+    phone = _text(given.get("phone"), booking.contact_phone)
+    problems = passengers.contact_problems(email, phone)
+    if problems:
+        fields |= {f"contact.{name}": message for name, message in problems.items()}
         return None
-    return Contact(form.email_normalized, form.phone_e164)
+    return passengers.contact_details(email, phone)
 
 
 def _names_from(given, booking: Booking, fields: dict) -> list[tuple[str, str]] | None:
@@ -301,15 +298,13 @@ def _names_from(given, booking: Booking, fields: dict) -> list[tuple[str, str]] 
         return None
     names = []
     for i, (entry, passenger) in enumerate(zip(given, booking.passengers)):
-        form = amendments.PassengerNameForm(MultiDict({
-            "first_name": _text(entry.get("firstName"), passenger.first_name).strip(),
-            "last_name": _text(entry.get("lastName"), passenger.last_name).strip(),
-        }))
-        if form.validate():
-            names.append((form.first_name.data, form.last_name.data))
-        for camel, sub in (("firstName", form.first_name), ("lastName", form.last_name)):
-            if sub.errors:
-                fields[f"passengers.{i}.{camel}"] = " ".join(sub.errors)
+        first = _text(entry.get("firstName"), passenger.first_name).strip()
+        last = _text(entry.get("lastName"), passenger.last_name).strip()
+        problems = {"firstName": passengers.name_problem(first, "first"),
+                    "lastName": passengers.name_problem(last, "last")}
+        fields |= {f"passengers.{i}.{camel}": message for camel, message in problems.items() if message}
+        if not any(problems.values()):
+            names.append((first, last))
     return names if len(names) == count else None
 
 

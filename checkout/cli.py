@@ -20,7 +20,7 @@ def register_cli(app: Flask) -> None:
         created = seed_all(first, days)
         click.echo(f"Seeded {created} new flights from {first.isoformat()} for {days} days.")
         if history:
-            from .catalog.history import seed_history
+            from .demo_history import seed_history
             report = seed_history()
             click.echo("Past bookings are already there; nothing added." if report.skipped else
                        f"Added {report.bookings} past bookings ({', '.join(f'{n} {s}' for s, n in sorted(report.by_status.items()))}).")

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         from flask_migrate import upgrade
 
         from . import create_app
-        from .catalog.history import seed_history
+        from .demo_history import seed_history
         from .catalog.seed import seed_all
         from .notifications.sender import send_due
         from .payments.sweeper import sweep

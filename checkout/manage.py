@@ -3,37 +3,36 @@ download the e-ticket, change the contact details, or cancel with the refund the
 
 Proving a booking puts its id in this browser's server-side session
 (session["managed_booking_ids"]); every page below /manage/<reference> requires that.
-Look-ups are limited per address (Flask-Limiter, Redis) and per reference: 5 failures
-for one reference in 15 minutes lock that reference for 15 minutes, whatever the address,
+Look-ups are limited per address (Flask-Limiter, Redis) and per reference (bookings/proof.py:
+5 failures for one reference in 15 minutes lock it for 15 minutes, whatever the address),
 so references cannot be guessed by brute force.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import (
     Blueprint, flash, make_response, redirect, render_template, request, session, url_for,
 )
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from . import audit
 from .bookings import amendments, cancellation, service
-from .bookings.service import BookingError, Contact
+from .bookings.passengers import contact_details
+from .bookings.proof import matches, normalize_reference, record_failure, reference_locked_until
+from .bookings.service import BookingError
 from .clock import utcnow
 from .extensions import db, limiter
-from .models import Booking, BookingStatus, LoginFailure
+from .models import Booking, BookingStatus
 from .notifications.eticket import card_label, eticket_response
 from .presentation import go_to, money
-from .staff import audit
+from .steps.forms import ContactFields
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 NOT_FOUND = "We couldn't find a booking with those details."
-LOCK_AFTER = 5
-LOCK_WINDOW = timedelta(minutes=15)
 SESSION_KEY = "managed_booking_ids"
 
 
@@ -50,48 +49,11 @@ class CancelForm(FlaskForm):
     expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
 
 
+class ContactForm(ContactFields, FlaskForm):
+    """Email and phone, checked as in step 2 (the same rules and messages)."""
+
+
 # -- finding a booking ---------------------------------------------------------------
-
-def normalize_reference(raw: str) -> str:
-    """'fly2a-k7m3qx', ' K7M3QX ' -> 'FLY2A-K7M3QX'."""
-    reference = "".join((raw or "").split()).upper()
-    if len(reference) == 6 and "-" not in reference:
-        reference = f"FLY2A-{reference}"
-    return reference
-
-
-def _failure_key(reference: str) -> str:
-    return f"manage:{reference}"
-
-
-def _lock_key(reference: str) -> str:
-    return f"manage-lock:{reference}"
-
-
-def reference_locked_until(reference: str, now: datetime) -> datetime | None:
-    locked_at = db.session.execute(select(func.max(LoginFailure.at)).where(
-        LoginFailure.email == _lock_key(reference), LoginFailure.at > now - LOCK_WINDOW)).scalar()
-    return locked_at + LOCK_WINDOW if locked_at else None
-
-
-def record_failure(reference: str, ip_address: str, now: datetime) -> None:
-    """Count a failed look-up for this reference; the 5th in 15 minutes locks it for 15."""
-    db.session.add(LoginFailure(email=_failure_key(reference), ip_address=ip_address, at=now))
-    db.session.flush()
-    failures = db.session.execute(select(func.count()).where(
-        LoginFailure.email == _failure_key(reference), LoginFailure.at > now - LOCK_WINDOW)).scalar()
-    if failures >= LOCK_AFTER:
-        db.session.add(LoginFailure(email=_lock_key(reference), ip_address=ip_address, at=now))
-    db.session.commit()
-
-
-def matches(booking: Booking, secret: str) -> bool:
-    """The contact email, or the last name of any passenger on the booking (case-insensitive)."""
-    given = " ".join(secret.split()).casefold()
-    if "@" in given:
-        return (booking.contact_email or "").casefold() == given
-    return any(" ".join((p.last_name or "").split()).casefold() == given for p in booking.passengers)
-
 
 def proven_booking(reference: str) -> Booking | None:
     """The booking, only if this browser has proven it in this session."""
@@ -161,7 +123,7 @@ def lookup():
 
 def _render_show(booking: Booking, contact_form=None, problem: str | None = None, status: int = 200):
     if contact_form is None:
-        contact_form = amendments.ContactForm(data={"email": booking.contact_email, "phone": booking.contact_phone})
+        contact_form = ContactForm(data={"email": booking.contact_email, "phone": booking.contact_phone})
     paid = booking.paid_attempt
     refunds = [r for r in booking.refunds if r.status != "failed"]
     return render_template(
@@ -181,11 +143,11 @@ def show(booking: Booking):
 @bp.post("/<reference>/contact")
 @with_proven_booking
 def change_contact(booking: Booking):
-    form = amendments.ContactForm()
+    form = ContactForm()
     if not form.validate():
         return _render_show(booking, contact_form=form, status=422)
     try:
-        amendments.amend(booking.id, _actor(booking), contact=Contact(form.email_normalized, form.phone_e164))
+        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data))
     except amendments.AmendmentRefused as err:
         return _render_show(booking, contact_form=form, problem=err.message, status=409)
     flash("Your contact details are updated. We will use them for everything about this booking.", "success")

@@ -5,19 +5,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency
 from flask import Flask, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
 
-LOCALE = "en_US"
-
-
-def money(amount: int | None, currency: str = "USD") -> str:
-    """Integer minor units -> '$1,234.56'. The one place money becomes text."""
-    if amount is None:
-        return "—"
-    from decimal import Decimal
-    return format_currency(Decimal(amount) / 100, currency, locale=LOCALE)
+from .formatting import LOCALE, money  # money is also presentation.money for the screens
 
 
 def local_time(moment: datetime, tz: str) -> str:

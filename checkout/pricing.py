@@ -7,8 +7,7 @@ review step and the frozen booking total all come through here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from .catalog.seatmaps import Seat
+from typing import Protocol
 
 # Share of the adult fare paid by each passenger type (percent).
 FARE_SHARE = {"adult": 100, "child": 75, "infant": 10}
@@ -19,6 +18,14 @@ PRIORITY_BOARDING_PRICE = 1500  # per seated passenger
 INSURANCE_PERCENT = 5
 INSURANCE_MINIMUM = 1900
 MAX_CHECKED_BAGS = 3
+
+
+class SeatTerms(Protocol):
+    """What a price needs to know of a seat (the catalogue's seatmaps.Seat has it), so pricing
+    depends on no catalogue module, as with FareTerms and BundleTerms."""
+    code: str
+    seat_type: str  # standard | preferred | extra_legroom | exit | business
+    price: int  # minor units, before any fare or bundle allowance
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class BundleTerms:
 class PassengerChoice:
     passenger_type: str
     checked_bags: int = 0
-    seat: Seat | None = None
+    seat: SeatTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,7 @@ def taxes_for(fare: int, passenger_type: str, international: bool) -> list[tuple
     return taxes
 
 
-def seat_price(seat: Seat, fare: FareTerms, bundle: BundleTerms | None) -> int:
+def seat_price(seat: SeatTerms, fare: FareTerms, bundle: BundleTerms | None) -> int:
     """What a seat costs after the fare family's and bundle's seat allowance."""
     if fare.seat_choice == "any":
         return 0

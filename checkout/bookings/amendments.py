@@ -1,44 +1,22 @@
 """Amending a submitted booking: contact details until departure, names only until paid.
 
-Used by the bookings API and manage-my-booking (and open to the staff console). The
-validation is step 2's (the same fields, validators and messages), the rules are here.
+Used by the bookings API and manage-my-booking (and open to the staff console). The values
+are checked by bookings/passengers.py (the same rules and messages as step 2); the rules for
+when a change is allowed are here.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask_wtf import FlaskForm
-from wtforms import Form
-
+from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus
-from ..staff import audit
-from ..steps.forms import PassengerForm, PassengersForm
 from .service import BookingError, Contact, lock_booking
 
 
 class AmendmentRefused(BookingError):
     """The booking is in a state where this change cannot be made (HTTP 409)."""
-
-
-class ContactForm(FlaskForm):
-    """Email and phone, validated exactly as in step 2 (email-validator, E.164 phone)."""
-    email = PassengersForm.email
-    phone = PassengersForm.phone
-    validate_email = PassengersForm.validate_email
-    validate_phone = PassengersForm.validate_phone
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.email_normalized = None
-        self.phone_e164 = None
-
-
-class PassengerNameForm(Form):
-    """One passenger's names, with step 2's validators (letters, spaces, hyphens, apostrophes)."""
-    first_name = PassengerForm.first_name
-    last_name = PassengerForm.last_name
 
 
 def amendment_problem(booking: Booking, now: datetime, names: bool = False) -> str | None:

@@ -129,7 +129,7 @@ def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_re
                                "Nothing has changed; please try again.")
         refunded = refund.amount
         if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
-            from ..staff import audit
+            from .. import audit
             audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in unrefunded_tax_lines(booking)]},
                          detail=f"taxes refunded on cancellation: {refunded}", now=now)
     fulfilment.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")

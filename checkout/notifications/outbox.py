@@ -14,7 +14,7 @@ from flask import current_app
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import Booking, OutboxEmail, PaymentAttempt
-from ..presentation import money
+from ..formatting import money
 
 SUBJECT_LENGTH = OutboxEmail.__table__.c.subject.type.length
 

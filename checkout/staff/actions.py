@@ -9,14 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from .. import audit
 from ..bookings import cancellation
 from ..bookings.service import BookingError, lock_booking
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxEmail
 from ..notifications import Kind, enqueue
-from ..presentation import money
-from . import audit
+from ..formatting import money
 
 
 class ActionRefused(Exception):

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import notifications
+from .. import audit, notifications
 from ..bookings import cancellation
 from ..bookings.cancellation import refundable_left
 from ..bookings.service import lock_booking
@@ -21,8 +21,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
 from ..payments import fulfilment
-from ..presentation import money
-from . import audit
+from ..formatting import money
 from .actions import ActionRefused
 
 ACTION = "refund"

@@ -13,12 +13,13 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import audit
 from ..bookings import cancellation
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..extensions import db
 from ..models import Booking, StaffRole
 from ..presentation import go_to, money, render_step
-from . import actions, audit, refunds
+from . import actions, refunds
 from .actions import ActionRefused
 from .auth import SignInRefused, authenticate, current_staff, sign_in, sign_out, staff_required
 from .bookings import ANOMALIES, BookingSearch, booking_record, card_attempt, find_bookings, needs_attention

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, g, request, url_for
 
 from ..bookings import service
-from ..bookings.service import BookingError, Contact, PassengerDetails
+from ..bookings.passengers import contact_details, passenger_details
+from ..bookings.service import BookingError
 from ..models import Booking
 from ..presentation import go_to, render_step
 from . import STEPS, price_change_notice, with_draft
@@ -47,24 +48,19 @@ def show():
 @bp.post("")
 @with_draft
 def save():
-    """Full validation on Continue. Errors re-render with 422 and keep everything typed."""
+    """Full validation on Continue. Errors re-render the page with 422 and keep everything typed.
+
+    The form is boosted (a whole page comes back); fields are checked one at a time by
+    check_field as the traveller leaves them."""
     form = build_form(g.booking, request.form)
     if not form.validate():
-        return render_step(TEMPLATE, ["passenger_form"], **context(g.booking, form)), 422
-    details = [
-        PassengerDetails(
-            first_name=entry.first_name.data.strip(), last_name=entry.last_name.data.strip(),
-            date_of_birth=entry.date_of_birth.data, nationality=entry.nationality.data,
-            passport_number=(entry.passport_number.data or "").upper() or None,
-            passport_expiry=entry.passport_expiry.data,
-        )
-        for entry in form.passengers
-    ]
+        return render_step(TEMPLATE, **context(g.booking, form)), 422
+    details = [passenger_details(entry.data) for entry in form.passengers]
     try:
-        service.save_passengers(g.booking, details, Contact(form.email_normalized, form.phone_e164))
+        service.save_passengers(g.booking, details, contact_details(form.email.data, form.phone.data))
     except BookingError as err:
         form.email.errors = [err.message]
-        return render_step(TEMPLATE, ["passenger_form"], **context(g.booking, form)), 422
+        return render_step(TEMPLATE, **context(g.booking, form)), 422
     return go_to(url_for("review.show"))
 
 

@@ -95,12 +95,19 @@ def test_passenger_errors_are_422_and_keep_everything_typed(checkout):
     assert re.search(r'<option selected value="GB">', html)
 
 
-def test_htmx_passenger_errors_return_the_form_fragment(checkout):
+def test_passenger_errors_come_back_as_the_whole_page_however_the_form_is_sent(checkout):
+    """The form is boosted, so htmx swaps in the whole page; fields are checked inline one by one."""
     checkout.select_first()
-    checkout.get("/passengers")
-    response = checkout.post("/passengers", {"passengers-0-first_name": "Ada"}, headers={"HX-Request": "true"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "<html" not in html and 'value="Ada"' in html
+    page = checkout.get("/passengers").get_data(as_text=True)
+    form_tag = re.search(r'<form[^>]*id="passenger-form"[^>]*>', page).group(0)
+    assert "hx-" not in form_tag  # a normal form (boosted by the page), never a targeted htmx request
+    assert 'hx-post="/passengers/check?field=passengers-0-last_name"' in page
+    for headers in ({}, {"HX-Request": "true", "HX-Boosted": "true"}, {"HX-Request": "true"}):
+        response = checkout.post("/passengers", {"passengers-0-first_name": "Ada"}, headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "<html" in html and 'value="Ada"' in html, headers
+        assert "Please correct the highlighted details" in html
+        assert "Enter the last name as on the passport or ID." in html
 
 
 def test_inline_check_returns_just_the_field_error(checkout):

@@ -1,10 +1,14 @@
-"""Passenger validation rules: names, ages on the day of travel, phone and email."""
+"""Passenger validation rules (bookings/passengers.py): names, ages on the day of travel,
+nationality, passports, phone and email, and the step-2 form that calls them."""
 import re
 from datetime import date
 
 import pytest
 
-from checkout.steps.forms import NAME_PATTERN, age_problem
+from checkout.bookings.passengers import (
+    NAME_PATTERN, age_problem, contact_details, contact_problems, date_of_birth_problem, nationality_problem,
+    passenger_details, passenger_problems, passport_expiry_problem, passport_number_problem,
+)
 
 
 @pytest.mark.parametrize("name", ["Ada", "Mary Jane", "O'Brien", "Smith-Jones", "Zoë", "José María", "D’Arcy"])
@@ -18,6 +22,7 @@ def test_names_reject_anything_else(name):
 
 
 TRAVEL = date(2027, 3, 15)
+TODAY = date(2027, 1, 1)
 
 
 @pytest.mark.parametrize("born,kind,ok", [
@@ -30,47 +35,71 @@ TRAVEL = date(2027, 3, 15)
     (date(2025, 3, 15), "infant", False),
 ])
 def test_age_on_the_day_of_travel_matches_passenger_type(born, kind, ok):
-    assert (age_problem(born, kind, TRAVEL) is None) is ok
+    assert (age_problem(born, kind, TRAVEL, TODAY) is None) is ok
 
 
 def test_birth_dates_in_the_future_are_refused():
-    assert "future" in age_problem(date(2099, 1, 1), "infant", date(2099, 6, 1))
+    assert "future" in age_problem(date(2027, 1, 2), "infant", TRAVEL, TODAY)
+    assert date_of_birth_problem("1985-12-10", "adult", TRAVEL, TODAY) is None
+    assert date_of_birth_problem("", "adult", TRAVEL, TODAY) == "Enter the date of birth."
+    assert "like 1985-12-10" in date_of_birth_problem("10/12/1985", "adult", TRAVEL, TODAY)
 
 
-def _form(app, **data):
+def test_phone_is_stored_in_e164_and_email_normalised():
+    assert contact_details("ada@example.com", "(212) 555-0100").phone == "+12125550100"
+    assert contact_details("ada@example.com", "+44 20 7946 0958").phone == "+442079460958"
+    assert contact_details(" Ada@Example.COM ", "+1 212 555 0100").email == "Ada@example.com"
+    assert set(contact_problems("not-an-email", "12345")) == {"email", "phone"}
+    assert contact_problems("ada@example.com", "+1 212 555 0100") == {}
+
+
+def test_passport_must_outlast_the_trip_on_international_flights():
+    assert "expires before the flight" in passport_expiry_problem("2027-03-01", True, TRAVEL)
+    assert passport_expiry_problem("2027-03-16", True, TRAVEL) is None
+    assert passport_expiry_problem("", True, TRAVEL) == "Enter the passport expiry date."
+    assert passport_number_problem("   ", True) == "Enter the passport number: this is an international flight."
+
+
+def test_domestic_flights_need_no_passport():
+    person = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "nationality": "GB"}
+    assert passenger_problems(person, "adult", TRAVEL, international=False, today=TODAY) == {}
+    assert set(passenger_problems(person, "adult", TRAVEL, international=True, today=TODAY)) == {
+        "passport_number", "passport_expiry"}
+
+
+def test_nationality_must_be_a_real_country():
+    assert nationality_problem("XX") and nationality_problem("gb") and nationality_problem("")
+    assert nationality_problem("JP") is None
+
+
+def test_a_passenger_that_passes_is_stored_as_the_rules_clean_it():
+    person = {"first_name": " Ada", "last_name": "Lovelace ", "date_of_birth": "1985-12-10", "nationality": "GB",
+              "passport_number": "x1234567 ", "passport_expiry": "2031-01-01"}
+    details = passenger_details(person)
+    assert (details.first_name, details.last_name) == ("Ada", "Lovelace")
+    assert (details.passport_number, details.date_of_birth, details.passport_expiry) == (
+        "X1234567", date(1985, 12, 10), date(2031, 1, 1))
+
+
+def test_the_step_2_form_reports_exactly_the_rules_problems(app):
+    """The form adds no rule of its own: for each input its errors are the domain's."""
     from werkzeug.datastructures import MultiDict
 
     from checkout.steps.forms import PassengersForm
-    base = {"passengers-0-first_name": "Ada", "passengers-0-last_name": "Lovelace",
-            "passengers-0-date_of_birth": "1985-12-10", "passengers-0-nationality": "GB",
-            "passengers-0-passport_number": "X1234567", "passengers-0-passport_expiry": "2031-01-01",
-            "email": "ada@example.com", "phone": "+1 212 555 0100"}
-    base.update(data)
+    good = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "nationality": "GB",
+            "passport_number": "X1234567", "passport_expiry": "2031-01-01"}
+    variants = [{}, {"first_name": "R2D2"}, {"last_name": " Ada"}, {"date_of_birth": "2099-01-01"},
+                {"date_of_birth": "1985-13-01"}, {"nationality": "XX"}, {"passport_number": "AB1"},
+                {"passport_expiry": "2027-03-15"}, {"passport_expiry": ""}]
     with app.test_request_context():
-        form = PassengersForm(formdata=MultiDict(base), meta={"csrf": False}, passenger_types=["adult"],
-                              travel_date=TRAVEL, international=True)
-        form.validate()
-        return form
-
-
-def test_phone_is_stored_in_e164(app):
-    assert _form(app, phone="(212) 555-0100").phone_e164 == "+12125550100"
-    assert _form(app, phone="+44 20 7946 0958").phone_e164 == "+442079460958"
-    assert _form(app, phone="12345").phone.errors
-
-
-def test_email_is_checked_and_normalised(app):
-    assert _form(app, email="Ada@Example.COM").email_normalized == "Ada@example.com"
-    assert _form(app, email="not-an-email").email.errors
-
-
-def test_passport_must_outlast_the_trip_on_international_flights(app):
-    form = _form(app, **{"passengers-0-passport_expiry": "2027-03-01"})
-    assert "expires before the flight" in " ".join(form.passengers[0].passport_expiry.errors)
-    form = _form(app, **{"passengers-0-passport_number": ""})
-    assert form.passengers[0].passport_number.errors
-
-
-def test_nationality_must_be_a_real_country(app):
-    assert _form(app, **{"passengers-0-nationality": "XX"}).passengers[0].nationality.errors
-    assert not _form(app, **{"passengers-0-nationality": "JP"}).errors
+        for international in (True, False):
+            for variant in variants:
+                person = good | variant
+                formdata = {f"passengers-0-{k}": v for k, v in person.items()} | {"email": "a@b", "phone": "1"}
+                form = PassengersForm(formdata=MultiDict(formdata), meta={"csrf": False}, passenger_types=["adult"],
+                                      travel_date=TRAVEL, international=international)
+                assert not form.validate()
+                shown = {sub.short_name: " ".join(sub.errors) for sub in form.passengers[0].form if sub.errors}
+                shown |= {name: " ".join(getattr(form, name).errors) for name in ("email", "phone")}
+                assert shown == (passenger_problems(person, "adult", TRAVEL, international)
+                                 | contact_problems("a@b", "1")), variant

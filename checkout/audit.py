@@ -1,12 +1,13 @@
-"""The audit trail: every staff action, with the state before and after."""
+"""The audit trail: every staff action (sign-ins, refunds, cancellations) and every change a
+traveller or API client makes to a booking, with the booking's state before and after."""
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
-from ..clock import utcnow
-from ..extensions import db
-from ..models import AuditEntry, Booking
+from .clock import utcnow
+from .extensions import db
+from .models import AuditEntry, Booking
 
 
 def snapshot(booking: Booking) -> dict:

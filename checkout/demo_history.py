@@ -12,6 +12,9 @@ events and a few error events, all dated in the 30 days before `now`.
   Stripe about them; only recent drafts stay drafts (older ones are already expired).
 - Fast: plain multi-row INSERTs, a second or two even on SQLite.
 - Passengers choose no seats, so the history takes no seats from the live demo.
+
+Demo tooling, like demo.py and cli.py (not the catalogue): it writes rows of every area
+directly, for speed, and reads decline messages from payments/declines.py, not the gateway.
 """
 from __future__ import annotations
 
@@ -24,18 +27,18 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import exists, insert, select
 
-from .. import pricing
-from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
-from ..bookings.reference import ALPHABET, LENGTH, PREFIX
-from ..clock import utcnow
-from ..extensions import db, upsert_insert
-from ..models import (
+from . import pricing
+from .bookings.acknowledgements import ACKNOWLEDGEMENTS
+from .bookings.reference import ALPHABET, LENGTH, PREFIX
+from .catalog import search
+from .clock import utcnow
+from .extensions import db, upsert_insert
+from .models import (
     AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus as S, BookingTransition, Bundle,
     ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund, RefundStatus,
     WebhookEvent,
 )
-from ..payments.gateway import decline_message
-from . import search
+from .payments.declines import decline_message
 
 CHANNEL = "seed"
 STATES = ((S.CONFIRMED, 62), (S.CANCELLED, 10), (S.EXPIRED, 20), (S.PENDING_PAYMENT, 3), (S.DRAFT, 5))

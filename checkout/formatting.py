@@ -1,0 +1,19 @@
+"""Money as text: the one place integer minor units become "$1,234.56".
+
+Below the domain, so emails, staff messages and templates all format money the same way;
+presentation.py registers it as the `money` template filter.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+LOCALE = "en_US"
+
+
+def money(amount: int | None, currency: str = "USD") -> str:
+    """Integer minor units -> '$1,234.56'. The one place money becomes text."""
+    if amount is None:
+        return "—"
+    return format_currency(Decimal(amount) / 100, currency, locale=LOCALE)
