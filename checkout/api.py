@@ -99,21 +99,19 @@ def list_acknowledgements():
                                          for a in ACKNOWLEDGEMENTS]})
 
 
-def _require_acknowledgements(given) -> list[str]:
-    """The keys of the notices the traveller accepted, which must be every current one at its
-    current version, as on the review page (422 otherwise)."""
+def _acknowledgement_problems(given) -> tuple[list[str], dict]:
+    """The keys of the notices the traveller accepted, and the field error when they are not
+    every current one at its current version, as on the review page."""
     given = [] if given is None else given  # none sent: name every notice still to accept
     shape_ok = isinstance(given, list) and all(
         isinstance(a, dict) and isinstance(a.get("key"), str) and isinstance(a.get("version"), str) for a in given)
     if not shape_ok:
-        raise ApiError(422, "validation_error", "The traveller's acknowledgements are required.", {
-            "acknowledgements": "Give a list of {key, version}: every notice from GET /api/acknowledgements, "
-                                "accepted by the traveller."})
+        return [], {"acknowledgements": "Give a list of {key, version}: every notice from GET /api/acknowledgements, "
+                                        "accepted by the traveller."}
     problem = acknowledgements.refusal((a["key"], a["version"]) for a in given)
     if problem:
-        raise ApiError(422, "validation_error", "The traveller must accept every current notice before booking.",
-                       {"acknowledgements": f"{problem} See GET /api/acknowledgements."})
-    return [a["key"] for a in given]
+        return [], {"acknowledgements": f"{problem} See GET /api/acknowledgements."}
+    return [a["key"] for a in given], {}
 
 
 @bp.post("/bookings")
@@ -123,7 +121,8 @@ def create_booking():
     flight = flight_for_offer(str(body.get("offerId", "")))
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
-    accepted = _require_acknowledgements(body.get("acknowledgements"))
+    # Every problem is reported in one 422: the notices not accepted alongside the details.
+    accepted, fields = _acknowledgement_problems(body.get("acknowledgements"))
     passengers = body.get("passengers")
     if not isinstance(passengers, list) or not passengers:
         raise ApiError(422, "validation_error", "Passengers are required.", {"passengers": "Give at least one passenger."})
@@ -144,13 +143,14 @@ def create_booking():
     people = [{snake: "" if p.get(camel) is None else str(p.get(camel)) for camel, snake in PASSENGER_FIELDS.items()}
               for p in passengers]
     email, phone = str(contact.get("email", "")), str(contact.get("phone", ""))
-    fields = {}
     for i, (values, passenger_type) in enumerate(zip(people, types)):
         problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
     fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
     if fields:
-        raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
+        message = ("The traveller must accept every current notice before booking." if list(fields) == ["acknowledgements"]
+                   else "Some details are missing or invalid.")
+        raise ApiError(422, "validation_error", message, fields)
 
     booking = None
     try:

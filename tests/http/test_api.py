@@ -161,6 +161,14 @@ def test_a_booking_without_every_current_acknowledgement_is_refused_naming_what_
         assert db.session.execute(select(Booking)).first() is None
 
 
+def test_one_422_names_the_missing_notices_and_the_bad_details_together(client):
+    body = _booking_body(client, _accepted(client)[1:])
+    body["contact"]["email"] = "ada@@example"
+    response = client.post("/api/bookings", json=body)
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {"acknowledgements", "contact.email"}
+
+
 def test_badly_shaped_acknowledgements_are_422_never_500(client, app):
     accepted = _accepted(client)
     for shape in ("all of them", {"fare_rules": "2026-11-01"}, ["fare_rules"], [None], [[1, 2]],

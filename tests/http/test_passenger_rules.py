@@ -41,6 +41,8 @@ def _page_errors(page: str) -> dict:
 
 def test_the_step_and_the_api_give_the_same_messages_as_the_rules(checkout, client):
     offer = client.get(f"/api/flights?origin=JFK&destination=LHR&date={travel_day()}&adults=1").get_json()["offers"][0]
+    accepted = [{"key": a["key"], "version": a["version"]}
+                for a in client.get("/api/acknowledgements").get_json()["acknowledgements"]]
     checkout.select_first(origin="JFK", destination="LHR")
     checkout.get("/passengers")
     for person, contact in CASES:
@@ -52,7 +54,7 @@ def test_the_step_and_the_api_give_the_same_messages_as_the_rules(checkout, clie
         assert _page_errors(page.get_data(as_text=True)) == expected
 
         api = client.post("/api/bookings", json={
-            "offerId": offer["offerId"], "contact": contact,
+            "offerId": offer["offerId"], "contact": contact, "acknowledgements": accepted,
             "passengers": [{"type": "adult"} | {CAMEL[k]: v for k, v in person.items()}]})
         assert api.status_code == 422
         fields = api.get_json()["error"]["fields"]
