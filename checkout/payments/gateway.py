@@ -89,6 +89,14 @@ class PaymentIntentView:
 
 
 @dataclass(frozen=True)
+class ChargeView:
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class RefundView:
     id: str
     amount: int
@@ -187,6 +195,24 @@ def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _view(pi)
+
+
+def retrieve_charge(charge_id: str) -> ChargeView | None:
+    """The charge, or None if Stripe has no charge with this id (not ours, or a typo)."""
+    try:
+        charge = client().v1.charges.retrieve(charge_id)
+    except stripe.InvalidRequestError as err:
+        if err.http_status == 404:
+            return None
+        raise _translate(err) from err
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    data = _as_dict(charge)
+    payment_intent = data.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return ChargeView(id=data["id"], payment_intent_id=payment_intent, amount=data["amount"],
+                      currency=data["currency"])
 
 
 def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> PaymentIntentView:

@@ -15,7 +15,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import WebhookEvent
-from . import fulfilment, gateway, measures
+from . import disputes, fulfilment, gateway, measures
 from .service import _apply, attempt_for_intent, reconcile
 
 RECONCILE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
@@ -58,7 +58,7 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
             return Receipt("duplicate", event_id)
     db.session.commit()
     try:
-        status = _process(event_type, payment_intent_id)
+        status = disputes.handle(event) if disputes.handles(event_type) else _process(event_type, payment_intent_id)
     except Exception as err:
         db.session.rollback()
         _mark(event_id, "failed", f"{type(err).__name__}: {err}"[:500])

@@ -19,7 +19,7 @@ from sqlalchemy import Float, cast, func, select
 
 from ..extensions import db
 from ..models import (
-    AttemptStatus, Booking, ErrorEvent, FunnelEvent, FunnelStage, PaymentAttempt, Refund, RefundStatus,
+    AttemptStatus, Booking, Dispute, ErrorEvent, FunnelEvent, FunnelStage, PaymentAttempt, Refund, RefundStatus,
     WebhookEvent,
 )
 
@@ -236,6 +236,31 @@ def _tenths(seconds: float | None) -> Decimal | None:
     return None if seconds is None else Decimal(repr(float(seconds))).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
+# -- disputes ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Disputes:
+    """Open: every dispute not yet closed, whenever it was opened (they need an answer now).
+    In the period: disputes the cardholders' banks opened in the period. Dispute rate: those
+    over the payments that succeeded in the period (as in Payments). Disputes on charges that
+    match no booking count too: they are on our Stripe account all the same."""
+    open: int
+    in_period: int
+    payments: int
+
+    @property
+    def rate(self) -> Ratio:
+        return Ratio(self.in_period, self.payments)
+
+
+def disputes(window: Window, payment_figures: Payments) -> Disputes:
+    still_open, in_period = db.session.execute(
+        select(func.count().filter(Dispute.closed_at.is_(None)),
+               func.count().filter(window.holds(Dispute.created_at)))
+    ).one()
+    return Disputes(still_open, in_period, payment_figures.succeeded)
+
+
 # -- webhooks --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -435,6 +460,7 @@ class Dashboard:
     revenue: Revenue
     funnel: Funnel
     errors: Errors
+    disputes: Disputes
 
     @property
     def period_name(self) -> str:
@@ -446,4 +472,4 @@ def dashboard(now: datetime, period: str = DEFAULT_PERIOD) -> Dashboard:
     window = Window.ending(now, PERIODS[period])
     payment_figures, webhook_figures = payments(window), webhooks(window)
     return Dashboard(period, window, payment_figures, webhook_figures, revenue(now, window.days), funnel(window),
-                     errors(window, payment_figures, webhook_figures))
+                     errors(window, payment_figures, webhook_figures), disputes(window, payment_figures))
