@@ -305,6 +305,9 @@ class PaymentAttempt(db.Model):
     used_3ds: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the traveller pressed Pay (the page's beacon, as our server received it); the
+    # dashboard's payment time runs from here to succeeded_at.
+    confirm_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="payment_attempts")
@@ -335,6 +338,42 @@ class Refund(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),)
+
+
+class DisputeStatus:
+    """Stripe's dispute statuses. The closed ones are final: a late "still open" event never reopens one."""
+    OPEN = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+    CLOSED = ("won", "lost", "warning_closed", "prevented")
+
+
+class Dispute(db.Model):
+    """A cardholder disputing one of our charges with their bank (a chargeback or an inquiry).
+
+    `booking_id` is NULL when no booking of ours paid with that charge (operations were alerted).
+    `created_at` is when the cardholder's bank opened it (Stripe's `created`); `closed_at` when
+    Stripe told us it ended, with `outcome` its final status (won, lost, warning_closed...).
+    """
+    __tablename__ = "disputes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(64), unique=True)
+    charge_id: Mapped[str] = mapped_column(String(64))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(40))
+    evidence_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    # Stripe's `created` of the newest event applied: an older event arriving late changes nothing.
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class WebhookEvent(db.Model):

@@ -13,7 +13,9 @@ this process:
   stock server rewrites that shared file after every write, which gets slower as the
   store grows and mixes the state of every run on the machine). Listing uses a per-type
   index instead of scanning the store, so answers stay fast as the store grows.
-* Charges carry ``payment_method_details.card`` (brand, last4, expiry), as on Stripe.
+* Charges carry ``payment_method_details.card`` (brand, last4, expiry), as on Stripe; a
+  charge made after the bank's 3-D Secure challenge was completed also carries
+  ``payment_method_details.card.three_d_secure`` (flow, result, version), as on Stripe.
 * It listens on 127.0.0.1 only, and ``--port 0`` picks a free port. Once the socket
   accepts connections it prints exactly one line to stdout:
   ``localstripe listening on http://127.0.0.1:PORT``.
@@ -267,6 +269,27 @@ def patch_localstripe():
         orig_token_init(self, card=card, customer=customer, **kwargs)
 
     Token.__init__ = _token_init
+
+    # 7. A charge made once 3-D Secure was completed says so, as Stripe's does
+    #    (payment_method_details.card.three_d_secure), so a succeeded payment still tells.
+    orig_confirm = PaymentIntent._confirm
+    orig_create_charge = PaymentIntent._create_charge
+
+    def _confirm(self, on_failure_now):
+        orig_confirm(self, on_failure_now)
+        self._fly2any_challenged = bool(self.next_action)
+
+    def _create_charge(self, on_failure_now):
+        try:
+            orig_create_charge(self, on_failure_now)
+        finally:  # a charge declined after the challenge carries it too
+            details = getattr(self.latest_charge, "payment_method_details", None)
+            if getattr(self, "_fly2any_challenged", False) and isinstance(details, dict) and details.get("card"):
+                details["card"]["three_d_secure"] = {"authentication_flow": "challenge", "result": "authenticated",
+                                                     "result_reason": None, "version": "2.2.0"}
+
+    PaymentIntent._confirm = _confirm
+    PaymentIntent._create_charge = _create_charge
 
 
 async def serve(host: str, port: int, access_log: bool = False, exit_with_parent: bool = False) -> None:

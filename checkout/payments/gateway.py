@@ -60,10 +60,21 @@ class PaymentIntentView:
     card_brand: str | None = None
     card_last4: str | None = None
     created: int | None = None
+    # The bank asked for 3-D Secure: the intent is waiting for it, its charge carries the
+    # authentication's result, or it failed authentication.
+    used_3ds: bool = False
 
     @property
     def reference(self) -> str | None:
         return self.metadata.get("booking_reference")
+
+
+@dataclass(frozen=True)
+class ChargeView:
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -104,17 +115,33 @@ def _as_dict(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
 
 
+def _used_3ds(data: dict, card_details: dict, error: dict) -> bool:
+    """Whether Stripe reports 3-D Secure on this intent, from what it says now.
+
+    `payment_method_details.card.three_d_secure` is set on a charge whose card was
+    authenticated (real Stripe; the offline launcher mirrors it), so a payment that has
+    already succeeded still tells; `next_action` is there while the bank waits.
+    """
+    next_action = data.get("next_action") or {}
+    authentication = card_details.get("three_d_secure") or {}
+    return bool(authentication.get("result") not in (None, "exempted", "not_supported")  # those skipped the bank's check
+                or data.get("status") == "requires_action"
+                or next_action.get("type") in ("use_stripe_sdk", "redirect_to_url")
+                or error.get("code") == "payment_intent_authentication_failure")
+
+
 def _view(pi) -> PaymentIntentView:
     data = _as_dict(pi)
     error = data.get("last_payment_error") or {}
     brand = last4 = None
+    charge_card = {}
     charge = data.get("latest_charge")
     # Real Stripe gives an id unless expanded; localstripe always gives the object.
     if isinstance(charge, dict):
-        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        charge_card = (charge.get("payment_method_details") or {}).get("card") or {}
         source = charge.get("source") or {}
-        brand = card.get("brand") or source.get("brand")
-        last4 = card.get("last4") or source.get("last4")
+        brand = charge_card.get("brand") or source.get("brand")
+        last4 = charge_card.get("last4") or source.get("last4")
     if not last4 and isinstance(data.get("payment_method"), dict):
         # A PaymentMethod has its card under "card"; a legacy Card source is the card itself.
         card = data["payment_method"].get("card") or data["payment_method"]
@@ -125,6 +152,7 @@ def _view(pi) -> PaymentIntentView:
         failure_code=error.get("code"), failure_decline_code=error.get("decline_code"),
         failure_message=error.get("message"),
         card_brand=(brand or "").lower() or None, card_last4=last4, created=data.get("created"),
+        used_3ds=_used_3ds(data, charge_card, error),
     )
 
 
@@ -148,6 +176,24 @@ def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _view(pi)
+
+
+def retrieve_charge(charge_id: str) -> ChargeView | None:
+    """The charge, or None if Stripe has no charge with this id (not ours, or a typo)."""
+    try:
+        charge = client().v1.charges.retrieve(charge_id)
+    except stripe.InvalidRequestError as err:
+        if err.http_status == 404:
+            return None
+        raise _translate(err) from err
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    data = _as_dict(charge)
+    payment_intent = data.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return ChargeView(id=data["id"], payment_intent_id=payment_intent, amount=data["amount"],
+                      currency=data["currency"])
 
 
 def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> PaymentIntentView:

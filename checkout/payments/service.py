@@ -150,6 +150,8 @@ def _apply(booking: Booking, attempt: PaymentAttempt, intent: gateway.PaymentInt
     attempt.updated_at = now
     if intent.card_last4:
         attempt.card_brand, attempt.card_last4 = intent.card_brand, intent.card_last4
+    if intent.used_3ds:
+        attempt.used_3ds = True  # once asked for, it stays asked for
     if intent.status == "succeeded":
         attempt.status = AttemptStatus.SUCCEEDED
         attempt.succeeded_at = now

@@ -22,7 +22,9 @@ from ..presentation import go_to, money, render_step
 from . import actions, refunds
 from .actions import ActionRefused
 from .auth import SignInRefused, authenticate, current_staff, sign_in, sign_out, staff_required
-from .bookings import ANOMALIES, BookingSearch, booking_record, card_attempt, find_bookings, needs_attention
+from .bookings import (
+    ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
+)
 from .forms import CancelConfirmForm, EmptyForm, LoginForm, RefundConfirmForm, SearchForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -148,6 +150,7 @@ def _show(reference: str, status: int = 200, **problems):
     record = _record_or_404(reference)
     context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
                    resend_error=None, ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   dispute_words=dispute_words,
                    refunded_lines=cancellation.refunded_line_ids(record.booking),
                    acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
     context.update(problems)
