@@ -23,7 +23,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import Booking, Dispute, DisputeStatus, WebhookEvent
-from ..presentation import money
+from ..formatting import money
 from . import gateway
 from .service import attempt_for_intent
 

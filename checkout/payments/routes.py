@@ -200,7 +200,7 @@ def pay_started(reference: str):
     """The payment page's beacon when the traveller presses Pay: where the dashboard's payment
     time starts. CSRF-protected like every browser POST; only for this browser's booking."""
     booking = bookings.booking_by_reference(reference)
-    if booking is None or booking.id not in session.get("booking_ids", []):
+    if booking is None or not made_in_this_browser(booking):
         abort(404)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
