@@ -39,7 +39,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .web_session import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
 
-    from . import errors, monitoring, presentation
+    from . import errors, monitoring, presentation, security
+    security.init_app(app)  # proxy hops, safe JSON
     presentation.init_app(app)
     errors.init_app(app)
     monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)
