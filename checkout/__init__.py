@@ -40,7 +40,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.session_interface = DatabaseSessionInterface()
 
     from . import errors, monitoring, presentation, security
-    security.init_app(app)  # proxy hops, safe JSON
+    security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report
     presentation.init_app(app)
     errors.init_app(app)
     monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)

@@ -9,11 +9,11 @@ import json
 import os
 import re
 import secrets
-import shlex
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -138,3 +138,67 @@ def test_the_demo_and_test_configurations_need_none_of_it(tmp_path):
         cwd=ROOT, env={"INSTANCE_PATH": str(tmp_path)}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["sqlite", "memory://", "memory://"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _procfile_command(process: str, port: int) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return command.strip().replace("${PORT:-5000}", str(port))
+    raise AssertionError(f"no {process} process in the Procfile")
+
+
+@pytest.fixture(scope="module")
+def production_web(app, database_url, example):
+    """The Procfile's web process (gunicorn, two workers) on .env.example, pointed at this
+    run's database and its own rate-limit keys, as a tool outside the code base starts it."""
+    port = _free_port()
+    environment = {**example, "DATABASE_URL": database_url, "RATELIMIT_KEY_PREFIX": f"prod-{secrets.token_hex(4)}",
+                   "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    web = subprocess.Popen(["bash", "-c", "exec " + _procfile_command("web", port)], cwd=ROOT, env=environment,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/static/css/checkout.css", timeout=5).close()
+            break
+        except OSError:
+            assert web.poll() is None, web.stderr.read()[-3000:]
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.3)
+    yield base
+    web.terminate()
+    web.wait(timeout=20)
+
+
+def _get(url: str, data: bytes | None = None, headers: dict | None = None):
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers
+
+
+def test_production_names_no_server_software_and_sends_hsts(production_web):
+    status, headers = _get(production_web + "/")
+    assert status == 200
+    assert headers.get_all("Server") == ["Fly2Any"]  # gunicorn would say "gunicorn"
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_two_workers_share_one_create_intent_limit(production_web):
+    """The limit holds across gunicorn's workers because production keeps it in Redis."""
+    body = json.dumps({"bookingReference": "FLY2A-ZZZZZZ", "email": "ada@example.com"}).encode()
+    answers = [_get(production_web + "/api/payments/create-intent", body, {"Content-Type": "application/json"})[0]
+               for _ in range(12)]
+    assert answers == [404] * 5 + [429] * 7
