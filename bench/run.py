@@ -102,7 +102,12 @@ def measure(port: int, name: str, method: str, path: str, body=None) -> dict:
 def main() -> int:
     db_url = _database("fly2any_bench")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_CONFIG": "production",
+    # Production settings as .env.example gives them (production refuses to start without
+    # them), then what this run needs.
+    sys.path.insert(0, str(ROOT))
+    from config import read_env_file
+    env = {**os.environ, **read_env_file(ROOT / ".env.example"),
+           "DATABASE_URL": db_url, "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_CONFIG": "production",
            "FLASK_APP": "wsgi", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
            "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}"}
     python = sys.executable

@@ -19,11 +19,16 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         static_folder="../static",
     )
     name = config_name or os.environ.get("FLASK_CONFIG", "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"FLASK_CONFIG={name!r} is not one of {', '.join(CONFIGS)}.")
     app.config.from_object(CONFIGS[name])
     if overrides:
         app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set. `make demo` generates one; production sets its own.")
+    # Refuse to start, naming everything at once, rather than run on a stand-in value.
+    problems = CONFIGS[name].problems(app.config)
+    if problems:
+        raise RuntimeError(f"Cannot start the {name} configuration: " + "; ".join(problems)
+                           + ". Set them in the environment (.env.example lists every one); `make demo` needs none.")
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
@@ -34,7 +39,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .web_session import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
 
-    from . import errors, monitoring, presentation
+    from . import errors, monitoring, presentation, security
+    security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report
     presentation.init_app(app)
     errors.init_app(app)
     monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)

@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
               "4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds.", flush=True)
         print(f"Staff console: {app_url}/staff/login  (support@fly2any.test / demo-support)", flush=True)
         print(f"Fly2Any demo: {app_url}  (Ctrl-C stops it)", flush=True)
-        app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False)
+        from .security import UndisclosedServerHandler
+        app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False,
+                request_handler=UndisclosedServerHandler)
     except KeyboardInterrupt:
         pass
     finally:

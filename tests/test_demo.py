@@ -67,6 +67,8 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
                 assert time.monotonic() < deadline, "demo did not start in time"
                 time.sleep(0.3)
         assert ">Search</button>" in home and (tmp_path / "demo.sqlite3").exists()
+        with urllib.request.urlopen(site.base + "/", timeout=10) as response:
+            assert response.headers.get_all("Server") == ["Fly2Any"]  # not "Werkzeug/x Python/y"
         last_day = date.today() + timedelta(days=59)
         for destination in ("LHR", "LAX"):
             offers = json.loads(site.get(f"/api/flights?origin=JFK&destination={destination}&date={last_day}&adults=1"))["offers"]

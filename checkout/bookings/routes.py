@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, session, url_for
 from .. import monitoring
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
 from ..presentation import go_to
+from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
@@ -27,6 +28,7 @@ def _own_booking(reference: str) -> Booking:
 
 
 @bp.get("/<reference>")
+@payment_page
 def show(reference: str):
     from ..payments import gateway
     from ..payments import service as payments
