@@ -1,8 +1,9 @@
 """Seat holds: one claim per seat per flight, enforced by the database.
 
-Taking a seat is a single INSERT ... ON CONFLICT DO UPDATE whose WHERE clause only lets
-it replace a hold that has expired (or that is already ours). Two travellers racing for
-one seat therefore cannot both win, whatever the interleaving.
+Taking a seat is an INSERT that the unique (flight, seat) constraint lets through only when
+nobody holds the seat, or an UPDATE whose WHERE clause only lets it replace a hold that has
+expired (or that is already ours). Two travellers racing for one seat therefore cannot both
+win, whatever the interleaving.
 
 Every seated passenger of a live booking holds a row: the seat they chose, or a place we
 assigned in their cabin when they chose none. Places are taken with the same upsert, so a
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..catalog.seatmaps import cabin_capacity, find_seat, placement_order
 from ..extensions import db, upsert_insert
@@ -31,22 +32,28 @@ def _live(now: datetime):
 
 def claim(flight_id: int, seat_code: str, booking_id: int | None, passenger_id: int | None,
           expires_at: datetime | None, now: datetime) -> bool:
-    """Hold `seat_code` for the booking until `expires_at` (None = sold). True if we hold it."""
+    """Hold `seat_code` for the booking until `expires_at` (None = sold). True if we hold it.
+
+    Two statements, each atomic on its own: an INSERT that only succeeds when no row holds
+    the seat, then, if one does, an UPDATE that only takes it over when it has lapsed (or is
+    already ours). Neither locks a hold it cannot take, so travellers who lose a race for a
+    seat never queue behind each other's transactions.
+    """
     cabin = find_seat(db.session.get(Flight, flight_id).aircraft, seat_code).cabin
-    stmt = upsert_insert(SeatHold).values(
-        flight_id=flight_id, seat_code=seat_code, cabin=cabin, booking_id=booking_id,
-        passenger_id=passenger_id, expires_at=expires_at,
-    )
-    existing = SeatHold.__table__.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["flight_id", "seat_code"],
-        set_={"booking_id": booking_id, "passenger_id": passenger_id, "expires_at": expires_at},
-        where=and_(
-            existing.expires_at.is_not(None),
-            or_(existing.expires_at < now, existing.booking_id == booking_id),
-        ),
-    ).returning(SeatHold.id)
-    return db.session.execute(stmt).first() is not None
+    hold = dict(booking_id=booking_id, passenger_id=passenger_id, expires_at=expires_at)
+    inserted = db.session.execute(
+        upsert_insert(SeatHold).values(flight_id=flight_id, seat_code=seat_code, cabin=cabin, **hold)
+        .on_conflict_do_nothing(index_elements=["flight_id", "seat_code"]).returning(SeatHold.id)
+    ).first()
+    if inserted is not None:
+        return True
+    taken_over = db.session.execute(
+        update(SeatHold).where(
+            SeatHold.flight_id == flight_id, SeatHold.seat_code == seat_code, SeatHold.expires_at.is_not(None),
+            or_(SeatHold.expires_at < now, SeatHold.booking_id == booking_id),
+        ).values(**hold).returning(SeatHold.id).execution_options(synchronize_session=False)
+    ).first()
+    return taken_over is not None
 
 
 def release(booking_id: int, seat_codes: list[str] | None = None) -> None:
