@@ -142,7 +142,7 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
         choices = [f for f in fares if f.code == fare_family_code]
         if not choices:
             raise BookingError("That fare family is not sold on this flight.", "fareFamily")
-    else:  # the cheapest fare of each cabin, cheapest cabin first: the first with room is taken
+    else:  # the first fare of each cabin, in fare order: the first cabin with room is taken
         choices = [f for i, f in enumerate(fares) if f.cabin not in {g.cabin for g in fares[:i]}]
     booking = Booking(
         status=BookingStatus.DRAFT, flight=flight, fare_family=choices[0], currency=flight.currency,
@@ -195,6 +195,7 @@ def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
     fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
     if fare is None:
         raise BookingError("Please choose one of the fare families shown.", "fare_family")
+    now = utcnow()
     released = []
     if fare.cabin != booking.fare_family.cabin:
         # Every place moves to the new cabin; chosen seats there are chosen afresh.
@@ -204,12 +205,12 @@ def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
                 passenger.seat_code = None
         seat_holds.release(booking.id)
         seated = [p.id for p in booking.seated_passengers]
-        if seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated,
-                                    booking.hold_expires_at, utcnow()) is None:
+        places = seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated, booking.hold_expires_at, now)
+        if places is None:
             db.session.rollback()  # the old places and seats stay as they were
-            raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), utcnow()), "fare_family")
+            raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
     booking.fare_family = fare
-    booking.updated_at = utcnow()
+    booking.updated_at = now
     db.session.commit()
     return released
 
