@@ -126,9 +126,13 @@ def main() -> int:
                     raise SystemExit("gunicorn did not start")
                 time.sleep(0.2)
         day = (date.today() + timedelta(days=10)).isoformat()
+        # Bookings are spread over the flights of 20 days: one flight's seats would run out
+        # (a full cabin is refused) long before the run ends.
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", f"/api/flights?origin=JFK&destination=LAX&date={day}&adults=1")
-        offer_id = json.loads(conn.getresponse().read())["offers"][0]["offerId"]
+        offer_ids = []
+        for ahead in range(10, 30):
+            conn.request("GET", f"/api/flights?origin=JFK&destination=LAX&date={date.today() + timedelta(days=ahead)}")
+            offer_ids += [offer["offerId"] for offer in json.loads(conn.getresponse().read())["offers"]]
         # As a client does once: the notices to show, whose {key, version} every booking sends back.
         conn.request("GET", "/api/acknowledgements")
         accepted = [{"key": a["key"], "version": a["version"]}
@@ -138,7 +142,8 @@ def main() -> int:
             "home": ("GET", "/", None),
             "search_results_page": ("GET", f"/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
             "api_flights": ("GET", f"/api/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
-            "api_create_booking": ("POST", "/api/bookings", lambda n: _booking_body(offer_id, accepted, n)),
+            "api_create_booking": ("POST", "/api/bookings",
+                                   lambda n: _booking_body(offer_ids[n % len(offer_ids)], accepted, n)),
         }
         results = {name: measure(port, name, *spec) for name, spec in scenarios.items()}
     finally:

@@ -224,6 +224,9 @@ class Passenger(db.Model):
 class SeatHold(db.Model):
     """One row per occupied seat on a flight.
 
+    Every seated passenger of a live booking holds one: the seat they chose, or, when they
+    chose none, a seat we assigned to hold their place in the cabin (their Passenger.seat_code
+    stays empty: "assigned at check-in"). So the rows of a cabin count its places taken.
     The unique (flight, seat) constraint is what makes two holds on one seat impossible.
     expires_at NULL means sold (a confirmed booking or seat taken before we opened sales);
     a hold whose expires_at has passed may be taken over by one atomic upsert.
@@ -232,6 +235,9 @@ class SeatHold(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
     seat_code: Mapped[str] = mapped_column(String(4))
+    # The seat's cabin (from the seat map), kept on the row so places left per cabin are one
+    # GROUP BY for a whole page of search results.
+    cabin: Mapped[str] = mapped_column(String(10))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

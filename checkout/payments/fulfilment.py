@@ -32,14 +32,11 @@ def flag(booking: Booking, reason: str, now: datetime) -> None:
 
 
 def _retake_seats(booking: Booking, now: datetime) -> bool:
-    """Make every chosen seat sold to this booking, if still free. All or nothing."""
+    """Make every chosen seat, and every passenger's place, sold to this booking, if still free. All or nothing."""
     with db.session.begin_nested() as savepoint:
-        for passenger in booking.passengers:
-            if passenger.seat_code and not seat_holds.claim(
-                booking.flight_id, passenger.seat_code, booking.id, passenger.id, None, now
-            ):
-                savepoint.rollback()
-                return False
+        if not seat_holds.hold_places(booking, None, now, reassign_lost_seats=False).complete:
+            savepoint.rollback()
+            return False
     return True
 
 

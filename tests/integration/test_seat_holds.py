@@ -99,3 +99,36 @@ def test_changing_seat_gives_the_old_one_back(app):
         mine = db.session.execute(select(func.count()).select_from(SeatHold).where(SeatHold.booking_id == booking.id)).scalar()
         assert mine == 1
         assert first not in seat_holds.unavailable_seats(flight.id, None, utcnow())
+
+
+def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
+    """A traveller whose claim failed must not make the holder wait (queues and deadlocks)."""
+    from sqlalchemy import text
+    with app.app_context():
+        flight = _flight(app)
+        seat = _free_economy_seat(flight)
+        holder = service.create_draft(flight, Party(1))
+        service.choose_seat(holder, 0, seat)
+        rival_id, holder_id, flight_id = service.create_draft(flight, Party(1)).id, holder.id, flight.id
+    lost, done = threading.Event(), threading.Event()
+    outcome = []
+
+    def rival():  # loses the seat, and stays in its transaction a while
+        with app.app_context():
+            outcome.append(seat_holds.claim(flight_id, seat, rival_id, None, utcnow() + timedelta(minutes=15), utcnow()))
+            lost.set()
+            done.wait(30)
+            db.session.rollback()
+            db.session.remove()
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    try:
+        assert lost.wait(30) and outcome == [False]
+        with app.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            seat_holds.extend(holder_id, utcnow() + timedelta(minutes=30))  # the holder goes on to pay
+            db.session.commit()
+    finally:
+        done.set()
+        thread.join()
