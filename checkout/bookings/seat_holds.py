@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
+from ..catalog.availability import live_hold as _live
+from ..catalog.availability import places_taken
 from ..catalog.seatmaps import cabin_capacity, find_seat, placement_order
 from ..extensions import db, upsert_insert
 from ..models import Flight, SeatHold
 
 if TYPE_CHECKING:
     from ..models import Booking
-
-
-def _live(now: datetime):
-    """Sold, or held until now or later: a hold that has not lapsed."""
-    return or_(SeatHold.expires_at.is_(None), SeatHold.expires_at >= now)
 
 
 def claim(flight_id: int, seat_code: str, booking_id: int | None, passenger_id: int | None,
@@ -100,18 +97,6 @@ def holders(booking_id: int) -> dict[str, int | None]:
 
 
 # -- places: capacity per cabin -----------------------------------------------------
-
-def places_taken(flight_ids: list[int], now: datetime) -> dict[tuple[int, str], int]:
-    """(flight, cabin) -> seats sold or held right now: one GROUP BY for any number of flights."""
-    if not flight_ids:
-        return {}
-    rows = db.session.execute(
-        select(SeatHold.flight_id, SeatHold.cabin, func.count())
-        .where(SeatHold.flight_id.in_(flight_ids), _live(now))
-        .group_by(SeatHold.flight_id, SeatHold.cabin)
-    ).all()
-    return {(flight_id, cabin): count for flight_id, cabin, count in rows}
-
 
 def places_left(flight: Flight, cabin: str, now: datetime) -> int:
     """Seats of the cabin nobody holds right now (for messages; taking a place never counts)."""

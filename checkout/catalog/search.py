@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 
 from .. import pricing
-from ..bookings.seat_holds import places_taken
+from .availability import places_taken
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
