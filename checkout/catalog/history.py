@@ -34,7 +34,7 @@ from ..models import (
     ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund, RefundStatus,
     WebhookEvent,
 )
-from ..payments.gateway import decline_message
+from ..payments import decline_message
 from . import search
 
 CHANNEL = "seed"
