@@ -65,6 +65,11 @@ class Config:
     STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    # Seconds before a Stripe call that has not answered counts as "unreachable".
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    # Network retries in the background (sweeper); empty = 2 on real Stripe, 0 offline.
+    # Calls made while a traveller waits never retry (checkout/payments/gateway.py).
+    STRIPE_MAX_NETWORK_RETRIES = os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "")
     SUPPORT_EMAIL = env("SUPPORT_EMAIL")
     OPS_EMAIL = env("OPS_EMAIL")
     # Email: SMTP by default; MAIL_BACKEND=file writes .eml files under instance/mail (the demo).

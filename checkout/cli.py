@@ -33,7 +33,7 @@ def register_cli(app: Flask) -> None:
         import time
 
         from .extensions import db
-        from .payments.sweeper import sweep as run_sweep
+        from .payments import sweep as run_sweep
         while True:
             report = run_sweep()
             click.echo(f"expired {len(report.expired)}, reconciled {len(report.reconciled)}, "

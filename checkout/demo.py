@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         from .demo_history import seed_history
         from .catalog.seed import seed_all
         from .notifications.sender import send_due
-        from .payments.sweeper import sweep
+        from .payments import sweep
 
         app = create_app("development", {
             "SECRET_KEY": secret_key,

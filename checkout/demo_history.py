@@ -40,7 +40,7 @@ from .models import (
     Dispute, ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
 )
-from .payments.declines import decline_message
+from .payments import decline_message
 
 CHANNEL = "seed"
 STATES = ((S.CONFIRMED, 62), (S.CANCELLED, 10), (S.EXPIRED, 20), (S.PENDING_PAYMENT, 3), (S.DRAFT, 5))

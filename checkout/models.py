@@ -285,7 +285,9 @@ class BookingAcknowledgement(db.Model):
 
 class AttemptStatus:
     """A payment attempt's own status (one attempt = one PaymentIntent)."""
-    CREATED = "created"  # PaymentIntent made, card not yet submitted
+    # PaymentIntent made, card not yet submitted. Without a payment_intent_id: the attempt
+    # number is claimed and its PaymentIntent is being created at Stripe (payments.service).
+    CREATED = "created"
     REQUIRES_ACTION = "requires_action"  # 3-D Secure under way
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
@@ -300,7 +302,7 @@ class PaymentAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per booking
-    payment_intent_id: Mapped[str] = mapped_column(String(64), unique=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # None while claimed
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.CREATED)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))

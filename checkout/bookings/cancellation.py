@@ -7,15 +7,21 @@ Rules, in order:
 2. A refundable fare -> everything paid, less the fare's refund fee.
 3. Otherwise the fare is kept; government taxes and fees are still refunded.
 An unpaid booking is simply cancelled (its PaymentIntents cancelled, seats released).
+
+Moving money is for checkout.payments: this module reaches it only through that package's
+public API, imported where it is needed (payments imports bookings, never the reverse at
+module level; docs/DECISIONS.md).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
+
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AttemptStatus, Booking, BookingStatus, RefundStatus
+from ..models import Booking, BookingStatus, RefundStatus, SeatHold
 from . import seat_holds, states
 from .service import BookingError, lock_booking
 
@@ -93,12 +99,20 @@ def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_re
     `expected_refund`, when given, must equal what the rules give now (the quote the person
     saw), or nothing happens. Idempotent: cancelling a cancelled booking changes nothing.
     """
-    from .. import notifications
-    from ..payments import fulfilment, gateway
-    from ..payments.service import _apply
+    from .. import notifications, payments
     now = now or utcnow()
     booking = lock_booking(booking_id)
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        try:  # first, so that no PaymentIntent can still take money once it is cancelled
+            booking = payments.cancel_open_intents(booking_id, actor, now)
+        except payments.PaymentError as err:
+            db.session.rollback()
+            raise BookingError(f"{err.message} Nothing was cancelled.") from err
+        if booking.status == BookingStatus.CONFIRMED:  # it had just been paid
+            db.session.commit()
+            raise BookingError("A payment has just completed for this booking. Please look again before cancelling.")
     if booking.status == BookingStatus.CANCELLED:
+        db.session.commit()
         return booking, 0
     terms = cancellation_terms(booking, now)
     if not terms.allowed:
@@ -106,23 +120,15 @@ def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_re
     if expected_refund is not None and expected_refund != terms.refund_amount:
         raise BookingError("The refund amount has changed since it was quoted. Please review it again.")
     if booking.status == BookingStatus.PENDING_PAYMENT:
-        for attempt in booking.payment_attempts:
-            if attempt.status in AttemptStatus.OPEN:
-                intent = gateway.cancel_payment_intent(
-                    attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
-                _apply(booking, attempt, intent, actor=actor, now=now)
-        if booking.status != BookingStatus.PENDING_PAYMENT:  # it had just been paid
-            db.session.commit()
-            raise BookingError("A payment has just completed for this booking. Please look again before cancelling.")
         states.transition(booking, BookingStatus.CANCELLED, actor, note=terms.explanation)
         seat_holds.release(booking.id)
         db.session.commit()
         return booking, 0
     refunded = 0
     if terms.refund_amount > 0:
-        refund = fulfilment.create_refund(booking, booking.paid_attempt, terms.refund_amount,
-                                          f"Cancellation: {terms.rule}", actor, now,
-                                          idempotency_key=f"{booking.reference}-cancel-refund")
+        refund = payments.create_refund(booking, booking.paid_attempt, terms.refund_amount,
+                                        f"Cancellation: {terms.rule}", actor, now,
+                                        idempotency_key=f"{booking.reference}-cancel-refund")
         if refund is None or refund.status == RefundStatus.FAILED:
             db.session.commit()
             raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
@@ -132,7 +138,13 @@ def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_re
             from .. import audit
             audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in unrefunded_tax_lines(booking)]},
                          detail=f"taxes refunded on cancellation: {refunded}", now=now)
-    fulfilment.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
+    cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
     notifications.queue_cancellation(booking, refunded)
     db.session.commit()
     return booking, refunded
+
+
+def cancel_confirmed(booking: Booking, actor: str, now: datetime, note: str) -> None:
+    """CONFIRMED -> CANCELLED and its sold seats back on sale. Caller holds the lock and commits."""
+    states.transition(booking, BookingStatus.CANCELLED, actor, note=note)
+    db.session.execute(delete(SeatHold).where(SeatHold.booking_id == booking.id))

@@ -30,8 +30,7 @@ def _own_booking(reference: str) -> Booking:
 @bp.get("/<reference>")
 @payment_page
 def show(reference: str):
-    from ..payments import gateway
-    from ..payments import service as payments
+    from .. import payments
     booking = _own_booking(reference)
     context = dict(booking=booking, steps=STEPS, current_step="review.show", form=EmptyForm(),
                    last_failure=payments.last_failure(booking), max_attempts=payments.MAX_FAILED_ATTEMPTS,
@@ -47,7 +46,7 @@ def show(reference: str):
                 monitoring.record_stage(FunnelStage.PAYMENT_REACHED, booking_id=booking.id)
             except payments.PaymentRefused as err:
                 context["payment_problem"] = err.message
-            except gateway.PaymentError as err:
+            except payments.PaymentError as err:
                 context["payment_problem"] = err.message
     return render_template("bookings/show.html", **context)
 

@@ -458,21 +458,21 @@ def reopen_as_draft(booking: Booking, now: datetime | None = None) -> Booking:
     The old booking is cancelled (transitions only go forward); open PaymentIntents are
     cancelled first, and if one turns out to have succeeded, nothing is reopened.
     """
-    from ..payments import gateway
-    from ..payments.service import _apply
-    from ..models import AttemptStatus
+    from .. import payments
     now = now or utcnow()
     booking = lock_booking(booking.id)
     if booking.status != BookingStatus.PENDING_PAYMENT:
         raise BookingClosed("This booking can no longer be changed.")
-    for attempt in booking.payment_attempts:
-        if attempt.status in AttemptStatus.OPEN:
-            intent = gateway.cancel_payment_intent(
-                attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
-            _apply(booking, attempt, intent, actor="traveller (change)", now=now)
+    try:
+        booking = payments.cancel_open_intents(booking.id, actor="traveller (change)", now=now)
+    except payments.PaymentError as err:
+        db.session.rollback()
+        raise BookingError(f"{err.message} Nothing was changed.") from err
     if booking.status != BookingStatus.PENDING_PAYMENT:
         db.session.commit()
-        raise BookingClosed("This booking has just been paid, so it can no longer be changed here.")
+        if booking.status == BookingStatus.CONFIRMED:
+            raise BookingClosed("This booking has just been paid, so it can no longer be changed here.")
+        raise BookingClosed("This booking can no longer be changed.")
     draft = Booking(
         status=BookingStatus.DRAFT, flight=booking.flight, fare_family=booking.fare_family, bundle=booking.bundle,
         insurance=booking.insurance, priority_boarding=booking.priority_boarding, currency=booking.currency,

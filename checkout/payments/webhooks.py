@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import WebhookEvent
-from . import disputes, fulfilment, gateway, measures
-from .service import _apply, attempt_for_intent, reconcile
+from . import disputes, gateway, measures
+from .service import reconcile
 
 RECONCILE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
                    "payment_intent.processing", "payment_intent.requires_action"}
@@ -79,17 +78,9 @@ def _process(event_type: str, payment_intent_id: str | None) -> str:
     if event_type in RECONCILE_TYPES:
         return "processed" if reconcile(payment_intent_id, actor=f"webhook {event_type}") else "ignored"
     if event_type == "charge.refunded":
-        attempt = attempt_for_intent(payment_intent_id)
-        if attempt is None:
-            return "ignored"
-        intent = gateway.retrieve_payment_intent(payment_intent_id)
-        booking = lock_booking(attempt.booking_id)
-        db.session.refresh(attempt)
-        now = utcnow()
-        _apply(booking, attempt, intent, actor="webhook charge.refunded", now=now)  # a refund may outrun "succeeded"
-        fulfilment.sync_refunds(booking, attempt, actor="webhook charge.refunded", now=now)
-        db.session.commit()
-        return "processed"
+        # The payment's own state first: a refund may outrun "succeeded".
+        outcome = reconcile(payment_intent_id, actor="webhook charge.refunded", refunds=True)
+        return "processed" if outcome else "ignored"
     return "ignored"
 
 
