@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .api import booking_json
 from .api_support import bp, json_body
-from . import audit
+from . import audit, payments
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import normalize_reference, record_failure, reference_locked_until
 from .bookings.service import BookingError, Contact
@@ -326,8 +326,8 @@ def cancel_booking(id: int):  # noqa: A002
         raise ApiError(409, "not_cancellable", terms.explanation)
     before = audit.snapshot(booking)
     try:
-        booking, refunded = cancellation.cancel(booking.id, actor=access.actor[:ACTOR_LENGTH],
-                                                expected_refund=int(expected) if expected is not None else None)
+        booking, refunded = payments.cancel_booking(booking.id, actor=access.actor[:ACTOR_LENGTH],
+                                                  expected_refund=int(expected) if expected is not None else None)
     except BookingError as err:
         db.session.rollback()
         raise ApiError(409, "not_cancellable", err.message)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, session, url_for
 
-from .. import monitoring
+from .. import monitoring, payments
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
 from ..presentation import go_to
 from ..security import payment_page
@@ -30,7 +30,6 @@ def _own_booking(reference: str) -> Booking:
 @bp.get("/<reference>")
 @payment_page
 def show(reference: str):
-    from .. import payments
     booking = _own_booking(reference)
     context = dict(booking=booking, steps=STEPS, current_step="review.show", form=EmptyForm(),
                    last_failure=payments.last_failure(booking), max_attempts=payments.MAX_FAILED_ATTEMPTS,
@@ -65,7 +64,7 @@ def change(reference: str):
         abort(400, "The form had expired. Please try again.")
     booking = _own_booking(reference)
     try:
-        draft = service.reopen_as_draft(booking)
+        draft = payments.reopen_as_draft(booking)
     except service.BookingError as err:
         abort(409, err.message)
     session["draft_id"] = draft.id

@@ -452,26 +452,13 @@ def _assign_reference(booking: Booking, attempts: int = 8) -> None:
     raise RuntimeError("Could not draw a unique booking reference")
 
 
-def reopen_as_draft(booking: Booking, now: datetime | None = None) -> Booking:
-    """PENDING_PAYMENT and unpaid -> a new DRAFT with the same choices, passengers and seats.
+def copy_as_draft(booking: Booking, now: datetime) -> Booking:
+    """A new DRAFT with the same choices, passengers and seats; the unpaid original is cancelled.
 
-    The old booking is cancelled (transitions only go forward); open PaymentIntents are
-    cancelled first, and if one turns out to have succeeded, nothing is reopened.
+    Caller: `checkout.payments.reopen_as_draft`, which holds the booking's lock and has first
+    cancelled its open PaymentIntents (transitions only go forward). Commits.
     """
-    from .. import payments
-    now = now or utcnow()
-    booking = lock_booking(booking.id)
     if booking.status != BookingStatus.PENDING_PAYMENT:
-        raise BookingClosed("This booking can no longer be changed.")
-    try:
-        booking = payments.cancel_open_intents(booking.id, actor="traveller (change)", now=now)
-    except payments.PaymentError as err:
-        db.session.rollback()
-        raise BookingError(f"{err.message} Nothing was changed.") from err
-    if booking.status != BookingStatus.PENDING_PAYMENT:
-        db.session.commit()
-        if booking.status == BookingStatus.CONFIRMED:
-            raise BookingClosed("This booking has just been paid, so it can no longer be changed here.")
         raise BookingClosed("This booking can no longer be changed.")
     draft = Booking(
         status=BookingStatus.DRAFT, flight=booking.flight, fare_family=booking.fare_family, bundle=booking.bundle,

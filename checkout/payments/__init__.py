@@ -4,6 +4,7 @@ Code outside this package uses only the names below (tests/unit/test_layers.py c
 the modules inside are free to change. Payments depends on bookings (the booking lock,
 states, seat holds), never the reverse at module level (docs/DECISIONS.md).
 """
+from .booking_changes import cancel_booking, reopen_as_draft
 from .fulfilment import create_refund
 from .gateway import CardDeclined, GatewayUnavailable, PaymentError, decline_message
 from .service import (
@@ -14,6 +15,7 @@ from .sweeper import sweep
 
 __all__ = [
     "MAX_FAILED_ATTEMPTS", "CardDeclined", "GatewayUnavailable", "Outcome", "PaymentError", "PaymentRefused",
-    "PaymentStart", "attempt_for_intent", "can_retry", "cancel_open_intents", "create_refund", "decline_message",
-    "failed_attempts", "last_failure", "reconcile", "record_card_error", "start_payment", "sweep",
+    "PaymentStart", "attempt_for_intent", "can_retry", "cancel_booking", "cancel_open_intents", "create_refund", "decline_message",
+    "failed_attempts", "last_failure", "reconcile", "record_card_error", "reopen_as_draft", "start_payment",
+    "sweep",
 ]

@@ -162,7 +162,7 @@ def _as_dict(obj: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
     return obj.to_dict() if isinstance(obj, stripe.StripeObject) else dict(obj)
 
 
-def _used_3ds(data: dict, card_details: dict, error: dict) -> bool:
+def _used_3ds(data: dict[str, Any], card_details: dict[str, Any], error: dict[str, Any]) -> bool:
     """Whether Stripe reports 3-D Secure on this intent, from what it says now.
 
     `payment_method_details.card.three_d_secure` is set on a charge whose card was
@@ -181,7 +181,7 @@ def _view(pi: stripe.PaymentIntent) -> PaymentIntentView:
     data = _as_dict(pi)
     error = data.get("last_payment_error") or {}
     brand = last4 = None
-    charge_card = {}
+    charge_card: dict[str, Any] = {}
     charge = data.get("latest_charge")
     # Real Stripe gives an id unless expanded; localstripe always gives the object.
     if isinstance(charge, dict):

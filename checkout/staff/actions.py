@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, payments
 from ..bookings import cancellation
 from ..bookings.service import BookingError, lock_booking
 from ..clock import utcnow
@@ -71,7 +71,7 @@ def cancel_booking(booking_id: int, actor: str, expected_refund: int, now: datet
     db.session.expire(booking, ["refunds", "payment_attempts"])
     before = audit.snapshot(booking)
     try:
-        booking, refunded = cancellation.cancel(booking.id, actor, now=now, expected_refund=expected_refund)
+        booking, refunded = payments.cancel_booking(booking.id, actor, now=now, expected_refund=expected_refund)
     except BookingError as err:
         db.session.rollback()
         raise ActionRefused(err.message) from err

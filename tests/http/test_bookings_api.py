@@ -383,7 +383,9 @@ def test_the_24_hour_window_is_measured_from_booking_with_the_clock_patched(clie
         booking = confirmed_booking(far=True)
         booking_id, taxes = booking.id, sum(line.amount for line in booking.price_lines if line.kind == "tax")
     from checkout.bookings import cancellation
+    from checkout.payments import booking_changes
     monkeypatch.setattr(cancellation, "utcnow", lambda: utcnow() + timedelta(hours=25))
+    monkeypatch.setattr(booking_changes, "utcnow", lambda: utcnow() + timedelta(hours=25))
     quote = client.get(f"/api/bookings/{booking_id}", headers=bearer(token)).get_json()["cancellation"]
     assert (quote["rule"], quote["refundAmount"]) == ("taxes_only", taxes)
 

@@ -211,8 +211,10 @@ def test_after_24_hours_a_basic_fare_quotes_taxes_only(checkout, app, far_flight
         reference = booking.reference
     lookup(checkout, reference, "Lovelace", address)
     from checkout.bookings import cancellation
+    from checkout.payments import booking_changes
     later = utcnow() + timedelta(days=2)
     monkeypatch.setattr(cancellation, "utcnow", lambda: later)
+    monkeypatch.setattr(booking_changes, "utcnow", lambda: later)
     html = checkout.get(f"/manage/{reference}/cancel").get_data(as_text=True)
     assert "not refundable; taxes and fees are refunded" in html
     assert f"Yes, cancel and refund ${taxes // 100:,}.{taxes % 100:02d}</button>" in html

@@ -184,7 +184,7 @@ def test_the_sweeper_closing_an_abandoned_draft_frees_its_place(app_ctx, cabins)
 
 
 def test_cancelling_a_pending_booking_frees_its_place(app_ctx, cabins):
-    from checkout.bookings.cancellation import cancel
+    from checkout.payments import cancel_booking as cancel
     flight = flight_on(NARROW)
     cabins.fill(flight, "economy", leave=1)
     pending = service.submit(_ready(service.create_draft(flight, Party(1))), [a.key for a in service.ACKNOWLEDGEMENTS])

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from checkout.bookings import cancellation, service as bookings
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import AttemptStatus, Booking, BookingStatus, OutboxEmail, PaymentAttempt
 from checkout.payments import gateway
 from checkout.payments import service as payments
+from checkout.payments import cancel_booking, reopen_as_draft
 from checkout.payments.sweeper import sweep
 from tests.payments_support import pay_at_stripe, pending_booking
 
@@ -100,9 +100,9 @@ def test_cancelling_open_intents_leaves_the_booking_unlocked(app_ctx, watch_stri
     started = payments.start_payment(booking.id)
     seen = watch_stripe("cancel_payment_intent", booking.id)
     if how == "traveller cancels":
-        cancellation.cancel(booking.id, "traveller (web)")
+        cancel_booking(booking.id, "traveller (web)")
     elif how == "traveller changes the booking":
-        bookings.reopen_as_draft(booking)
+        reopen_as_draft(booking)
     else:
         sweep(now=booking.hold_expires_at + timedelta(seconds=1))
     assert seen == [True]
@@ -166,7 +166,7 @@ def test_a_booking_cancelled_while_its_intent_is_being_made_keeps_nothing_payabl
     def create_while_the_traveller_cancels(**kwargs):
         def cancel_in_another_tab():
             with app.app_context():
-                cancelled.append(cancellation.cancel(booking_id, "traveller (web)")[0].status)
+                cancelled.append(cancel_booking(booking_id, "traveller (web)")[0].status)
 
         other_tab = threading.Thread(target=cancel_in_another_tab)
         other_tab.start()

@@ -35,14 +35,9 @@ DOMAIN_MODULES = {"checkout.pricing", "checkout.monitoring", "checkout.audit"}
 
 # Known arrows against the rules, each waiting for a named fix. The test fails when one of
 # them no longer exists, so the list cannot outlive its fixes: delete the entry then.
-PENDING_FIXES = {
-    # h8a gives checkout.payments a small public API. Until then bookings reaches into the
-    # payments service's private `_apply` (reopening a draft, cancelling while unpaid) and
-    # into fulfilment (refund on cancel), closing the cycle bookings <-> payments: payments
-    # locks bookings and moves them through their states, so bookings must not call back.
-    ("checkout.bookings.service", "checkout.payments.service"): "h8a: reopen_as_draft uses payments' _apply",
-    ("checkout.bookings.cancellation", "checkout.payments.service"): "h8a: cancel uses payments' _apply",
-    ("checkout.bookings.cancellation", "checkout.payments.fulfilment"): "h8a: cancel refunds through fulfilment",
+PENDING_FIXES: dict[tuple[str, str], str] = {
+    # Empty: bookings no longer calls payments (cancelling and reopening, which stop or
+    # return money first, moved to payments/booking_changes.py).
 }
 
 
