@@ -406,7 +406,7 @@ def test_agents_cannot_cancel_and_unpaid_bookings_cancel_without_refund(client, 
     assert response.status_code == 409
 
 
-def test_existing_create_and_search_still_work(client):
+def test_a_booking_made_through_the_api_can_be_read_back_with_its_reference_and_email(client):
     from tests.http.test_api import _accepted, _offer, _passenger
     offer = _offer(client)
     response = client.post("/api/bookings", json={"offerId": offer["offerId"], "passengers": [_passenger()],
