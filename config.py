@@ -1,4 +1,5 @@
 """Configuration classes, read from the environment (never from the repository)."""
+import base64
 import os
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Fly2Any <bookings@fly2any.test>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in emails
+    # Fernet keys for passport numbers at rest, newest first (checkout/encryption.py).
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS", "")
     DEMO = False
 
 
@@ -66,6 +69,8 @@ class TestConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "test-secret-key-not-for-production")
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
+    # A throwaway key per test process, like the demo's generated one.
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 class ProductionConfig(Config):

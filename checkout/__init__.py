@@ -26,6 +26,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError("SECRET_KEY is not set. `make demo` generates one; production sets its own.")
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from . import encryption
+    encryption.init_app(app)  # passport numbers at rest: a malformed PII_ENCRYPTION_KEYS stops the start
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)

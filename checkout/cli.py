@@ -73,5 +73,13 @@ def register_cli(app: Flask) -> None:
                 raise click.BadParameter(f"no staff account {staff_email}")
         click.echo(create_api_token(name, owner))
 
+    @app.cli.command("rotate-pii-key")
+    def rotate_pii_key():
+        """Re-encrypt stored passport numbers with the first key of PII_ENCRYPTION_KEYS."""
+        from .bookings.personal_data import rotate_passport_key
+        count = rotate_passport_key()
+        click.echo(f"Re-encrypted {count} passport number{'' if count == 1 else 's'} with the newest key. "
+                   "Keys after the first can be removed from PII_ENCRYPTION_KEYS now.")
+
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)
