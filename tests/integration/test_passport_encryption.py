@@ -97,12 +97,12 @@ def database_with_plain_passports(monkeypatch):
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_the_migration_without_a_key_refuses_and_leaves_the_data_as_it_was(database_with_plain_passports, capsys):
+def test_the_migration_without_a_key_refuses_and_leaves_the_data_as_it_was(database_with_plain_passports, caplog):
     app = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_with_plain_passports, "PII_ENCRYPTION_KEYS": ""})
     with app.app_context():
         with pytest.raises(SystemExit):  # `flask db upgrade` prints the message and exits with 1
             upgrade()
-        assert "1 passport numbers are stored in plain text and PII_ENCRYPTION_KEYS is not set" in capsys.readouterr().err
+        assert "1 passport numbers are stored in plain text and PII_ENCRYPTION_KEYS is not set" in caplog.text
         db.session.rollback()
         assert db.session.execute(text("SELECT passport_number FROM passengers")).scalar_one() == PASSPORT
         assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004_h8c"

@@ -26,7 +26,8 @@ FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock"
                       "checkout.payments.declines", "checkout.encryption"}
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
                   "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.payments.offline",
-                  "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard"}
+                  "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard",
+                  "checkout.operations", "checkout.logging_setup"}
 SCREEN_PACKAGES = {"checkout.steps"}
 SCREEN_NAMES = {"routes", "forms"}  # route and form modules are screens wherever they live
 DOMAIN_PACKAGES = {"checkout.catalog", "checkout.bookings", "checkout.payments", "checkout.notifications",
