@@ -1,6 +1,8 @@
 """What the load balancer sees: /healthz from the process alone, /readyz from PostgreSQL,
 Redis and Stripe, 503 naming what failed and nothing secret. Failures are made real: a
-Redis or Stripe address where nothing listens."""
+Redis or Stripe address where nothing listens, or a Stripe that never answers."""
+import socket
+
 from sqlalchemy import func, select
 
 from checkout.extensions import db
@@ -49,3 +51,14 @@ def test_readyz_is_503_naming_stripe_when_its_api_does_not_answer(app):
     assert response.status_code == 503 and body["failed"] == ["stripe"]
     assert body["checks"]["stripe"]["error"].startswith("unreachable")
     assert body["checks"]["redis"]["ok"] is True and body["checks"]["database"]["ok"] is True
+
+
+def test_readyz_gives_up_on_a_stripe_that_accepts_and_never_answers(app):
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with another_app(app, STRIPE_API_BASE=base, READINESS_TIMEOUT_SECONDS=0.5) as stripe_hangs:
+            response = stripe_hangs.test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503 and body["failed"] == ["stripe"], body
