@@ -5,6 +5,7 @@ the start (see ProductionConfig.REQUIRED), not be papered over by a local value 
 in-memory rate limit, an SQLite file, a test address). The demo and the tests keep
 their own local defaults (LocalDefaults).
 """
+import base64
 import os
 from pathlib import Path
 
@@ -83,6 +84,15 @@ class Config:
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")  # links in emails
+    # Fernet keys for passport numbers at rest, newest first (checkout/encryption.py).
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS", "")
+    # Operations (checkout/logging_setup.py, checkout/operations.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # empty: no error reports leave the server
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")
+    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
+    READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
     DEMO = False
 
     # Environment variable -> the config key it fills; create_app() refuses to start while
@@ -133,6 +143,8 @@ class DevelopmentConfig(LocalDefaults, Config):
     SQLALCHEMY_DATABASE_URI = database_url() or f"sqlite:///{INSTANCE_DIR / 'demo.sqlite3'}"
     SESSION_COOKIE_SECURE = False
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "development")
     DEMO = True
 
 
@@ -141,6 +153,10 @@ class TestConfig(LocalDefaults, Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "test-secret-key-not-for-production")
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    SENTRY_DSN = ""  # tests never report to a real Sentry
+    # A throwaway key per test process, like the demo's generated one.
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 class ProductionConfig(Config):
@@ -157,6 +173,7 @@ class ProductionConfig(Config):
         "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
         "SUPPORT_EMAIL": "SUPPORT_EMAIL",
         "OPS_EMAIL": "OPS_EMAIL",
+        "PII_ENCRYPTION_KEYS": "PII_ENCRYPTION_KEYS",
     }
     FORMS = {
         # Seats and payments are locked with SELECT ... FOR UPDATE, which SQLite lacks.

@@ -9,6 +9,7 @@ offline Stripe server's own speed would dominate (see STRIPE_OFFLINE.md).
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -109,7 +110,9 @@ def main() -> int:
     env = {**os.environ, **read_env_file(ROOT / ".env.example"),
            "DATABASE_URL": db_url, "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_CONFIG": "production",
            "FLASK_APP": "wsgi", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
-           "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}"}
+           "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+           # Quiet like gunicorn's --log-level below (no line per request), and a throwaway key.
+           "LOG_LEVEL": "WARNING", "PII_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode()}
     python = sys.executable
     subprocess.run([python, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([python, "-m", "flask", "seed", "--days", "60"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -31,6 +31,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
                            + ". Set them in the environment (.env.example lists every one); `make demo` needs none.")
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from . import encryption, logging_setup, operations
+    logging_setup.init_app(app)  # request ids, JSON logs in production, Sentry when SENTRY_DSN is set
+    encryption.init_app(app)  # passport numbers at rest: a malformed PII_ENCRYPTION_KEYS stops the start
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
@@ -60,6 +63,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp, payments_bp,
                       staff_bp, dashboard_bp, manage_bp):
         app.register_blueprint(blueprint)
+    operations.init_app(app)  # /healthz and /readyz for the load balancer
     if app.config.get("STRIPE_API_BASE"):
         # Offline only: the Stripe.js stand-in and its server half. Never against real Stripe.
         from .payments.offline import bp as offline_bp

@@ -127,6 +127,7 @@ def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
         "confirmedAt": booking.confirmed_at.isoformat() if booking.confirmed_at else None,
         "passengers": [
             {"position": p.position, "type": p.passenger_type, "firstName": p.first_name, "lastName": p.last_name,
+             "passportNumber": p.masked_passport_number,  # never the full number, to staff or traveller
              "seat": p.seat_code, "checkedBags": p.checked_bags}
             for p in booking.passengers
         ],

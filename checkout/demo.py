@@ -20,10 +20,10 @@ DEMO_PUBLISHABLE_KEY = "pk_test_fly2any_demo"
 DEMO_SECRET_KEY = "sk_test_fly2any_demo"
 
 
-def _secret(instance: Path, name: str, prefix: str = "") -> str:
+def _secret(instance: Path, name: str, prefix: str = "", make=lambda: secrets.token_urlsafe(32)) -> str:
     path = instance / name
     if not path.exists():
-        path.write_text(prefix + secrets.token_urlsafe(32))
+        path.write_text(prefix + make())
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     secret_key = os.environ.get("SECRET_KEY") or _secret(INSTANCE_DIR, "demo-secret-key")
     webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or _secret(INSTANCE_DIR, "demo-webhook-secret", "whsec_")
+    from .encryption import new_key
+    pii_keys = os.environ.get("PII_ENCRYPTION_KEYS") or _secret(INSTANCE_DIR, "demo-pii-key", make=new_key)
     stripe_base, stripe_process = start_localstripe(log_path=str(INSTANCE_DIR / "localstripe.log"))
     app_url = f"http://127.0.0.1:{args.port}"
     stop_workers = threading.Event()
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "STRIPE_WEBHOOK_SECRET": webhook_secret,
             "STRIPE_JS_URL": "/offline/stripe/v3.js",
             "PUBLIC_BASE_URL": app_url,
+            "PII_ENCRYPTION_KEYS": pii_keys,
         })
         with app.app_context():
             upgrade()

@@ -10,6 +10,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .encryption import EncryptedText
 from .extensions import db
 
 
@@ -154,6 +155,8 @@ class Booking(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when money and booking disagree and a person should look (late payment refunded...).
     attention_reason: Mapped[str | None] = mapped_column(String(300))
+    # When `flask purge-pii` removed the travel documents and phone after the flight.
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     flight: Mapped[Flight] = relationship(lazy="joined")
     fare_family: Mapped[FareFamily] = relationship(lazy="joined")
@@ -203,7 +206,7 @@ class Passenger(db.Model):
     last_name: Mapped[str | None] = mapped_column(String(60), index=True)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     nationality: Mapped[str | None] = mapped_column(String(2))
-    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     passport_expiry: Mapped[date | None] = mapped_column(Date)
     checked_bags: Mapped[int] = mapped_column(Integer, default=0)
     # The seat the traveller chose; the claim on it is the matching SeatHold row.
@@ -219,6 +222,12 @@ class Passenger(db.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def masked_passport_number(self) -> str | None:
+        """Enough to tell passports apart ("••••••567"), not enough to use one (short numbers show 2)."""
+        number = self.passport_number
+        return None if not number else "••••••" + number[-3 if len(number) >= 8 else -2:]
 
 
 class SeatHold(db.Model):

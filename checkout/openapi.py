@@ -185,6 +185,9 @@ SCHEMAS = {
         "properties": {"position": {"type": "integer", "minimum": 0},
                        "type": {"type": "string", "enum": ["adult", "child", "infant"]},
                        "firstName": {"type": ["string", "null"]}, "lastName": {"type": ["string", "null"]},
+                       "passportNumber": {"type": ["string", "null"], "examples": ["••••••567"],
+                                          "description": "Masked: the last characters only. The full number is "
+                                                         "never returned; null when none is on file."},
                        "seat": {"type": ["string", "null"]}, "checkedBags": {"type": "integer"}},
     },
     "PriceLine": {

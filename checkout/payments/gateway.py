@@ -320,3 +320,22 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict[str
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise InvalidSignature("not an event")
     return event
+
+
+def check_reachable(timeout: float) -> None:
+    """Stripe answers within `timeout` seconds, or GatewayUnavailable (the readiness check).
+
+    Any answer but a server error counts, a refused key too: the load balancer asks whether
+    this instance can reach Stripe, and a wrong key is wrong on every instance alike.
+    """
+    config = current_app.config
+    base = config.get("STRIPE_API_BASE") or ""
+    kwargs = {"max_network_retries": 0, "http_client": stripe.new_default_http_client(timeout=timeout)}
+    if base:
+        kwargs["base_addresses"] = {"api": base}
+    try:
+        stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", **kwargs).v1.balance.retrieve()
+    except (stripe.APIConnectionError, stripe.APIError) as err:
+        raise GatewayUnavailable(UNREACHABLE_MESSAGE, "gateway_unavailable") from err
+    except stripe.StripeError:
+        pass  # it answered

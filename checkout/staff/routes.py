@@ -149,7 +149,8 @@ def _show(reference: str, status: int = 200, **problems):
     """The booking page, with a problem beside the action it concerns (and what was chosen kept)."""
     record = _record_or_404(reference)
     context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
-                   resend_error=None, ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   resend_error=None, passport_error=None, revealed={},
+                   ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
                    dispute_words=dispute_words,
                    refunded_lines=cancellation.refunded_line_ids(record.booking),
                    acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
@@ -175,6 +176,23 @@ def resend(reference: str):
         return _show(reference, refused.status, resend_error=refused.message)
     flash(f"The confirmation email is queued to {address}.", "success")
     return go_to(url_for("staff.booking", reference=reference))
+
+
+@bp.post("/bookings/<reference>/passengers/<int:position>/passport")
+@staff_required()
+def reveal_passport(reference: str, position: int):
+    """The one page that shows a full passport number: this answer only, never cached, audited."""
+    if not EmptyForm().validate():
+        abort(400, "The form had expired. Please try again.")
+    booking_id = _booking_id_or_404(reference)
+    try:
+        number = actions.reveal_passport_number(booking_id, position, current_staff().email)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, passport_error=refused.message)
+    page, status = _show(reference, revealed={position: number})
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _ticked_lines() -> list[int]:

@@ -128,7 +128,7 @@ def test_detail_has_passengers_contact_price_lines_card_brand_and_last4_only_and
                                                               "X-Booking-Email": "ada@example.com"}).get_json()
     assert body["status"] == "CONFIRMED" and body["amount"] == total
     assert body["passengers"] == [{"position": 0, "type": "adult", "firstName": "Ada", "lastName": "Lovelace",
-                                   "seat": "35C", "checkedBags": 0}]
+                                   "passportNumber": "••••••567", "seat": "35C", "checkedBags": 0}]
     assert body["contact"] == {"email": "ada@example.com", "phone": "+12125550100"}
     assert sum(line["amount"] for line in body["priceLines"]) == total
     assert all(isinstance(line["amount"], int) for line in body["priceLines"])

@@ -23,10 +23,11 @@ RANK = {FOUNDATION: 0, DOMAIN: 1, SCREEN: 2, ENTRY: 3}
 ENTRY_MODULES = {"checkout", "checkout.cli", "checkout.demo", "checkout.demo_history", "checkout.notifications.cli"}
 FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock", "checkout.parsing",
                       "checkout.formatting", "checkout.web_session", "checkout.payments.gateway",
-                      "checkout.payments.declines"}
+                      "checkout.payments.declines", "checkout.encryption"}
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
                   "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.security", "checkout.payments.offline",
-                  "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard"}
+                  "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard",
+                  "checkout.operations", "checkout.logging_setup"}
 SCREEN_PACKAGES = {"checkout.steps"}
 SCREEN_NAMES = {"routes", "forms"}  # route and form modules are screens wherever they live
 DOMAIN_PACKAGES = {"checkout.catalog", "checkout.bookings", "checkout.payments", "checkout.notifications",
