@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from .extensions import db
-from .payments import gateway
+from . import payments
 
 bp = Blueprint("operations", __name__)
 PROBES = ("/healthz", "/readyz")
@@ -50,7 +50,7 @@ def _redis(timeout: float) -> str | None:
 
 
 def _stripe(timeout: float) -> None:
-    gateway.check_reachable(timeout)
+    payments.check_stripe_reachable(timeout)
 
 
 CHECKS = {"database": _database, "redis": _redis, "stripe": _stripe}
