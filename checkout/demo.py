@@ -13,6 +13,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def _secret(instance: Path, name: str, prefix: str = "", make=lambda: secrets.to
     return path.read_text().strip()
 
 
+def _pause(stop: threading.Event, seconds: float, step: float = 0.25) -> None:
+    """Wait `seconds`, or less once `stop` is set.
+
+    Short sleeps rather than stop.wait(seconds): under libfaketime (the suite run as if on
+    another day) a timed Event.wait never times out, and the mailer would never run again.
+    """
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        time.sleep(step)
+
+
 def _background(app, target, name: str, stop: threading.Event, every: float) -> threading.Thread:
     def loop():
         while not stop.is_set():
@@ -36,7 +48,7 @@ def _background(app, target, name: str, stop: threading.Event, every: float) -> 
                     target()
                 except Exception:  # noqa: BLE001 - the demo keeps going; the error is logged
                     app.logger.exception("%s failed", name)
-            stop.wait(every)
+            _pause(stop, every)
     thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     return thread

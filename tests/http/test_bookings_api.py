@@ -9,12 +9,13 @@ from sqlalchemy import event, func, select
 
 from checkout.clock import utcnow
 from checkout.extensions import db
-from checkout.models import AuditEntry, Booking, OutboxEmail
+from checkout.models import AuditEntry, Booking, Flight, OutboxEmail
 from checkout.payments import gateway
 from tests.conftest import Checkout
 from tests.manage_support import far_flight  # noqa: F401 (a fixture)
 from tests.manage_support import api_token, booked_days_ago, confirmed_booking, sign_in_staff
 from tests.payments_support import pending_booking
+from tests.seats_support import free_seat
 
 
 _addresses = (f"10.88.{i // 250}.{i % 250 + 1}" for i in itertools.count())
@@ -122,13 +123,14 @@ def test_failed_traveller_proofs_are_limited_per_address_and_lock_the_reference(
 
 def test_detail_has_passengers_contact_price_lines_card_brand_and_last4_only_and_the_quote(client, app, far_flight):
     with app.app_context():
-        booking = confirmed_booking(far=True, seat="35C")
+        seat = free_seat(db.session.get(Flight, far_flight))
+        booking = confirmed_booking(far=True, seat=seat)
         booking_id, reference, total = booking.id, booking.reference, booking.total_amount
     body = client.get(f"/api/bookings/{booking_id}", headers={"X-Booking-Reference": reference,
                                                               "X-Booking-Email": "ada@example.com"}).get_json()
     assert body["status"] == "CONFIRMED" and body["amount"] == total
     assert body["passengers"] == [{"position": 0, "type": "adult", "firstName": "Ada", "lastName": "Lovelace",
-                                   "passportNumber": "••••••567", "seat": "35C", "checkedBags": 0}]
+                                   "passportNumber": "••••••567", "seat": seat, "checkedBags": 0}]
     assert body["contact"] == {"email": "ada@example.com", "phone": "+12125550100"}
     assert sum(line["amount"] for line in body["priceLines"]) == total
     assert all(isinstance(line["amount"], int) for line in body["priceLines"])

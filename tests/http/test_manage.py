@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from checkout import manage
 from checkout.clock import utcnow
 from checkout.extensions import db
-from checkout.models import AuditEntry, Booking, OutboxEmail
+from checkout.models import AuditEntry, Booking, Flight, OutboxEmail
 from checkout.payments import gateway
 from tests.conftest import csrf_from
 from tests.manage_support import far_flight  # noqa: F401 (a fixture)
 from tests.manage_support import confirmed_booking
 from tests.payments_support import pending_booking
+from tests.seats_support import free_seat
 
 NOT_FOUND = "We couldn&#39;t find a booking with those details."
 _addresses = (f"10.77.{i // 250}.{i % 250 + 1}" for i in itertools.count())
@@ -46,13 +47,15 @@ def test_the_form_has_the_labels_a_traveller_looks_for(client):
 
 
 def test_find_by_reference_and_last_name_then_see_the_booking(checkout, app, far_flight, address):
-    _, reference, total = _booking(app, far=True, seat="35C")
+    with app.app_context():
+        seat = free_seat(db.session.get(Flight, far_flight))
+    _, reference, total = _booking(app, far=True, seat=seat)
     response = lookup(checkout, reference, "lovelace", address)
     assert response.status_code == 303 and response.location == f"/manage/{reference}"
     html = checkout.get(f"/manage/{reference}").get_data(as_text=True)
     assert "Confirmed" in html and reference in html
     assert "departs 08:15 local" in html  # JFK local time, not UTC
-    assert "Ada Lovelace (adult), seat 35C" in html
+    assert f"Ada Lovelace (adult), seat {seat}" in html
     assert f"Amount paid: <strong>${total // 100:,}.{total % 100:02d}</strong> with Visa ending in 4242" in html
     assert "Download e-ticket" in html and ">Cancel booking</button>" in html
     assert 'value="ada@example.com"' in html and 'value="+12125550100"' in html  # the contact form, filled in

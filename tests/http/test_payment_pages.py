@@ -205,9 +205,10 @@ def test_an_expired_booking_page_says_nothing_was_charged(checkout, app):
     assert "Expired" in html and "nothing was charged" in html and 'id="payment-form"' not in html
 
 
-def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(database_url):
+def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(app, database_url):  # app: a migrated database
     from checkout import create_app
-    online = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_API_BASE": ""})
+    from tests.conftest import RATE_LIMITS
+    online = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_API_BASE": "", **RATE_LIMITS})
     client = online.test_client()
     assert client.get("/offline/stripe/v3.js").status_code == 404
     assert client.post("/offline/stripe/attach", json={}).status_code in (400, 404)

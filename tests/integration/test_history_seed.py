@@ -16,6 +16,7 @@ from checkout.models import (
     Refund, WebhookEvent,
 )
 from checkout.staff import metrics
+from tests.conftest import RATE_LIMITS
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -115,7 +116,7 @@ def test_history_is_deterministic_for_a_seed_and_now(app_ctx):
 
 def test_flask_seed_history_on_the_demos_sqlite(tmp_path):
     """`make demo` keeps its data in SQLite: the plain inserts must work there too."""
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "demo.sqlite3")})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "demo.sqlite3"), **RATE_LIMITS})
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()

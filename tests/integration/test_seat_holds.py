@@ -10,13 +10,7 @@ from checkout.catalog.search import Party
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Flight, SeatHold
-
-
-def _free_economy_seat(flight):
-    taken = seat_holds.unavailable_seats(flight.id, None, utcnow())
-    from checkout.catalog.seatmaps import seats_by_code
-    return next(code for code, seat in seats_by_code(flight.aircraft).items()
-                if seat.seat_type == "standard" and code not in taken)
+from tests.seats_support import free_seat
 
 
 def _flight(app, number="FA200"):
@@ -29,7 +23,7 @@ def _flight(app, number="FA200"):
 def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
     with app.app_context():
         flight = _flight(app)
-        seat = _free_economy_seat(flight)
+        seat = free_seat(flight, kind="standard")
         booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
     barrier = threading.Barrier(20, timeout=60)
     results = []
@@ -65,7 +59,7 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
 def test_an_expired_hold_is_taken_over_but_a_live_or_sold_one_is_not(app):
     with app.app_context():
         flight = _flight(app)
-        seat = _free_economy_seat(flight)
+        seat = free_seat(flight, kind="standard")
         first = service.create_draft(flight, Party(1))
         second = service.create_draft(flight, Party(1))
         service.choose_seat(first, 0, seat)
@@ -92,9 +86,9 @@ def test_changing_seat_gives_the_old_one_back(app):
     with app.app_context():
         flight = _flight(app)
         booking = service.create_draft(flight, Party(1))
-        first = _free_economy_seat(flight)
+        first = free_seat(flight, kind="standard")
         service.choose_seat(booking, 0, first)
-        second = _free_economy_seat(flight)
+        second = free_seat(flight, kind="standard")
         service.choose_seat(booking, 0, second)
         mine = db.session.execute(select(func.count()).select_from(SeatHold).where(SeatHold.booking_id == booking.id)).scalar()
         assert mine == 1
