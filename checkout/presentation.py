@@ -31,11 +31,13 @@ def is_fragment_request() -> bool:
 def render_step(template: str, blocks: list[str] | None = None, **context) -> str:
     """Render the whole page, or only `blocks` of it for an htmx request.
 
-    One template serves both, so every fragment URL also serves a full page.
+    One template serves both, so every fragment URL also serves a full page. In a fragment
+    `oob` is true and `oob_blocks` names the blocks sent, so a block nested in another
+    marks itself out of band only when it is sent on its own.
     """
     if blocks and is_fragment_request():
-        return render_blocks(template, blocks, oob=True, **context)
-    return render_template(template, oob=False, **context)
+        return render_blocks(template, blocks, oob=True, oob_blocks=blocks, **context)
+    return render_template(template, oob=False, oob_blocks=(), **context)
 
 
 def go_to(url: str):
