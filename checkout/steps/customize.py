@@ -159,12 +159,13 @@ def _apply(booking: Booking, section: str, form_data) -> None:
                 bags[passenger.position] = int(raw)
         service.choose_extras(booking, bags=bags, insurance=form_data.get("insurance") == "y",
                               priority_boarding=form_data.get("priority_boarding") == "y")
-    if section in ("seat", "all") and "seat" in form_data:
+    if section in ("seat", "all") and ("seat" in form_data or "seat_clear" in form_data):
         try:
             position = int(form_data.get("seat_passenger", ""))
         except ValueError:
             raise BookingError("Choose which passenger this seat is for.", "seat")
-        service.choose_seat(booking, position, form_data.get("seat") or None)
+        seat = None if form_data.get("seat_clear") else form_data.get("seat") or None
+        service.choose_seat(booking, position, seat)
 
 
 def _seat_for() -> int | None:
