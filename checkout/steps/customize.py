@@ -6,9 +6,10 @@ gets back its panel plus the price summary, both as out-of-band swaps.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, request, url_for
 from sqlalchemy import select
 
 from .. import pricing
@@ -21,7 +22,7 @@ from ..clock import utcnow
 from ..bookings import seat_holds
 from ..extensions import db
 from ..models import Booking, Bundle
-from ..presentation import go_to, is_fragment_request, render_step
+from ..presentation import go_to, is_fragment_request, money, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
 from ..parsing import is_digits
@@ -225,6 +226,7 @@ def save_section(section: str):
     status, errors = 200, {}
     blocks = SECTIONS[section]
     cabin = booking.fare_family.cabin
+    total_before = service.quote_for(booking).total
     before = SeatMapView(booking, _seat_for_position(booking, _seat_for())) if section == "seat" else None
     try:
         _apply(booking, section, request.form)
@@ -243,4 +245,17 @@ def save_section(section: str):
     if before is not None:
         changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for())))
     context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed)
-    return render_step(TEMPLATE, blocks, **context), status
+    response = make_response(render_step(TEMPLATE, blocks, **context), status)
+    # What a screen reader hears after the change (checkout.js writes it into #announcer).
+    announcement = errors.get(next(iter(errors), None)) or total_change(total_before, context["quote"])
+    response.headers["HX-Trigger"] = json.dumps({"fly2any:announce": {"text": announcement}})
+    return response
+
+
+def total_change(before: int, quote) -> str:
+    """ "Total now $2,124.09 (+$45.00)" """
+    now = money(quote.total, quote.currency)
+    if quote.total == before:
+        return f"Total unchanged: {now}"
+    sign = "+" if quote.total > before else "-"
+    return f"Total now {now} ({sign}{money(abs(quote.total - before), quote.currency)})"

@@ -105,12 +105,42 @@
     var el = document.activeElement;
     refocus = focusKey(el) ? { key: focusKey(el), fallback: el.getAttribute("data-focus-after") } : null;
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!refocus) return;
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (!refocus || evt.detail.target === document.body) return;  // a new page: see below
     var active = document.activeElement, wanted = refocus;
     refocus = null;
     if (active && active !== document.body && document.contains(active)) return;
     var el = document.querySelector(wanted.key) || (wanted.fallback && document.getElementById(wanted.fallback));
     if (el) el.focus({ preventScroll: true });
+  });
+
+  // The server says what a change did; the one permanent live region says it aloud.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);  // a fresh text is read even if the same
+  }
+  document.addEventListener("fly2any:announce", function (evt) {
+    if (evt.detail && evt.detail.text) announce(evt.detail.text);
+  });
+  // While a change is saved, the price summary says it is busy.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var summary = document.getElementById("price-summary");
+    if (summary && evt.detail.elt.closest && evt.detail.elt.closest("#customize-form")) summary.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    var summary = document.getElementById("price-summary");
+    if (summary) summary.removeAttribute("aria-busy");
+  });
+  // A new page (boosted link or form): focus its error summary if it has one, else its h1,
+  // as a full page load would put a screen reader at the top.
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail.target !== document.body) return;
+    refocus = null;
+    var target = document.querySelector("[data-error-summary]") || document.querySelector("main h1");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
   });
 })();

@@ -59,3 +59,47 @@ def test_a_seat_is_chosen_with_arrow_keys_and_enter_and_keeps_the_focus(page: Pa
     assert len(seat_posts) == 1
     # The seat was redrawn by the answer; the keyboard is still on it.
     expect(page.locator(f"#choose-{target}")).to_be_focused()
+
+
+FOCUSED = "() => { const el = document.activeElement; return el === document.body ? 'body' : el.outerHTML.slice(0, 120); }"
+
+
+def money_text(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def test_focus_stays_with_the_control_used_and_each_change_is_announced(page: Page):
+    search(page)
+    select_first_flight(page)
+    # A new page (boosted): the keyboard starts at its heading.
+    expect(page.get_by_role("heading", name="Customise your trip")).to_be_focused()
+    announcer = page.get_by_role("status").and_(page.locator("#announcer"))
+
+    changes = (
+        lambda: page.get_by_role("radio", name="Standard", exact=True),
+        lambda: page.get_by_role("radio", name=re.compile(r"^Comfort")),
+    )
+    for control in changes:
+        before = shown_total(page)
+        control().check()
+        expect(total_element(page)).not_to_have_attribute("data-total", str(before))
+        expect(control()).to_be_focused()
+        after = shown_total(page)
+        sign = "+" if after > before else "-"
+        expect(announcer).to_have_text(f"Total now {money_text(after)} ({sign}{money_text(abs(after - before))})")
+
+    bags = page.get_by_label("Checked bags, passenger 1 (adult)")
+    bags.focus()
+    before = shown_total(page)
+    bags.select_option("3")
+    expect(total_element(page)).not_to_have_attribute("data-total", str(before))
+    expect(bags).to_be_focused()
+    expect(announcer).to_contain_text(f"Total now {money_text(shown_total(page))} (+")
+
+    # A page that comes back with errors (422): the keyboard goes to the error summary.
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_role("heading", name="Who is travelling?")).to_be_focused()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    assert page.evaluate(FOCUSED) != "body"
