@@ -73,7 +73,7 @@ def test_focus_stays_with_the_control_used_and_each_change_is_announced(page: Pa
     select_first_flight(page)
     # A new page (boosted): the keyboard starts at its heading.
     expect(page.get_by_role("heading", name="Customise your trip")).to_be_focused()
-    announcer = page.get_by_role("status").and_(page.locator("#announcer"))
+    announcer = page.locator("#announcer[aria-live=polite]")
 
     changes = (
         lambda: page.get_by_role("radio", name="Standard", exact=True),
