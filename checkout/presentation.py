@@ -8,6 +8,7 @@ from babel.dates import format_date, format_time
 from flask import Flask, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
 
+from .bookings.service import checked_bags  # the "1 included + 0 extra" filter
 from .formatting import LOCALE, money  # money is also presentation.money for the screens
 
 
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["checked_bags"] = checked_bags
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -105,6 +105,16 @@ def seat_of(booking: Booking, passenger: Passenger) -> Seat | None:
     return find_seat(booking.flight.aircraft, passenger.seat_code) if passenger.seat_code else None
 
 
+def bag_allowance(booking: Booking) -> int:
+    """Checked bags included per seated passenger with the booking's fare and bundle."""
+    return pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle))
+
+
+def checked_bags(passenger: Passenger) -> pricing.CheckedBags:
+    """'1 included + 0 extra': how every page, email and e-ticket tells a passenger's bags."""
+    return pricing.checked_bags(passenger.checked_bags, bag_allowance(passenger.booking), passenger.passenger_type)
+
+
 def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
     """The price of the booking as it stands, at the fare held for it.
 

@@ -138,7 +138,7 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
         seat_type_names=SEAT_TYPE_NAMES, bag_prices=pricing.BAG_PRICES,
         allowance=pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)),
-        priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
+        bags_text=pricing.checked_bags, priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
         insurance_minimum=pricing.INSURANCE_MINIMUM, max_bags=pricing.MAX_CHECKED_BAGS,
         errors=errors or {}, price_notice=price_change_notice(booking), form=CustomizeForm(),
     )
