@@ -168,3 +168,26 @@ def test_another_browser_cannot_see_the_booking(checkout, app):
 def test_steps_without_a_draft_send_the_traveller_to_search(client):
     response = client.get("/passengers")
     assert response.status_code == 303 and response.location == "/"
+
+
+def test_review_lists_every_missing_acknowledgement_at_the_top_with_links(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    checkout.get("/review")
+    html = checkout.post("/review", {"ack_baggage": "y"}).get_data(as_text=True)
+    summary = re.search(r'<div class="notice notice-error error-summary"[^>]*data-error-summary>(.*?)</div>', html, re.S).group(1)
+    assert "There are 3 problems" in summary
+    for key in ("fare_rules", "conditions_of_carriage", "hazardous_materials"):
+        assert f'href="#ack_{key}"' in summary and f'id="ack_{key}"' in html
+    assert 'href="#ack_baggage"' not in summary
+
+
+def test_passenger_errors_are_listed_at_the_top_with_links_to_each_field(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    form = checkout.passengers_form([("R2D2", "", "2020-01-01")], email="ada@@example")
+    html = checkout.post("/passengers", form).get_data(as_text=True)
+    summary = re.search(r'data-error-summary>(.*?)</div>', html, re.S).group(1)
+    for field in ("passengers-0-first_name", "passengers-0-last_name", "passengers-0-date_of_birth", "email"):
+        assert f'href="#{field}"' in summary and f'id="{field}"' in html, field
