@@ -76,3 +76,5 @@ def register_cli(app: Flask) -> None:
 
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)
+    from .payment_page_check import register_cli as register_payment_page_check
+    register_payment_page_check(app)

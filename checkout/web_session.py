@@ -111,3 +111,17 @@ def purge_expired(now: datetime, batch: int | None = None, max_batches: int | No
         if deleted < batch:
             break
     return purged
+
+
+def open_for(data: dict, lifetime: timedelta) -> str:
+    """A new session holding `data`, for a visitor that is not a browser (the payment page
+    check). Returns the cookie value."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(WebSession(id=_digest(token), data=json.dumps(data), expires_at=utcnow() + lifetime))
+    db.session.commit()
+    return token
+
+
+def end(token: str) -> None:
+    db.session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+    db.session.commit()
