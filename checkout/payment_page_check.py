@@ -184,12 +184,24 @@ def make_specimen_booking():
     ).scalar_one_or_none()
     if flight is None:
         raise CheckFailed("there is no flight more than a day away to make a specimen booking on")
-    booking = service.create_draft(flight, Party(1), channel="check")
-    service.save_passengers(
-        booking, [service.PassengerDetails("Payment", "Pagecheck", date(1980, 1, 1), "GB", "X0000000",
-                                           date.today() + timedelta(days=3650))],
-        service.Contact(current_app.config.get("OPS_EMAIL") or "ops@fly2any.test", "+12125550100"))
-    return service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor=ACTOR)
+    try:
+        booking = service.create_draft(flight, Party(1), channel="check")
+        service.save_passengers(
+            booking, [service.PassengerDetails("Payment", "Pagecheck", date(1980, 1, 1), "GB", "X0000000",
+                                               date.today() + timedelta(days=3650))],
+            service.Contact(current_app.config.get("OPS_EMAIL") or "ops@fly2any.test", "+12125550100"))
+        return service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor=ACTOR)
+    except service.BookingError as err:
+        db.session.rollback()
+        raise CheckFailed(f"the specimen booking could not be made: {err}") from err
+
+
+def _cancel_specimen(booking_id: int, reference: str) -> None:
+    try:
+        cancellation.cancel(booking_id, actor=ACTOR)
+    except Exception:  # noqa: BLE001 - Stripe unreachable, say: the sweeper expires it with its hold
+        db.session.rollback()
+        current_app.logger.warning("payment page check: specimen booking %s left to expire with its hold", reference)
 
 
 def _in_process(app: Flask, cookie_name: str, token: str) -> Fetch:
@@ -222,12 +234,13 @@ def _over_http(cookie_name: str, token: str) -> Fetch:
 def take(app: Flask, site_url: str | None = None) -> dict:
     """The payment page's inventory, as served now (in-process, or by the site at site_url)."""
     booking = make_specimen_booking()
-    token = web_session.open_for({"booking_ids": [booking.id]}, timedelta(minutes=10))
+    booking_id, reference = booking.id, booking.reference
+    token = web_session.open_for({"booking_ids": [booking_id]}, timedelta(minutes=10))
     try:
         name = app.config["SESSION_COOKIE_NAME"]
         base = site_url.rstrip("/") if site_url else "http://localhost"
         fetch = _over_http(name, token) if site_url else _in_process(app, name, token)
-        page_url = base + PAGE.format(reference=booking.reference)
+        page_url = base + PAGE.format(reference=reference)
         answer = fetch(page_url)
         if answer.status != 200 or b'id="payment-form"' not in answer.body:
             raise CheckFailed(f"{page_url} answered {answer.status} without the card form "
@@ -236,7 +249,7 @@ def take(app: Flask, site_url: str | None = None) -> dict:
     finally:
         db.session.rollback()
         web_session.end(token)
-        cancellation.cancel(booking.id, actor=ACTOR)
+        _cancel_specimen(booking_id, reference)
 
 
 # -- the command ------------------------------------------------------------------------
