@@ -112,7 +112,8 @@ def _add_security_headers(response):
     headers = response.headers
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"  # for browsers that ignore frame-ancestors
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    # A page may ask for less: the return URL's carries a client secret (no-referrer there).
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), g.get("payment_page", False))
     if current_app.config.get("HSTS_SECONDS"):
         headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
