@@ -122,6 +122,7 @@ class PrivateStripe:
     def __init__(self):
         self.base_url, self.process = start_localstripe()
         self._frozen = False
+        self._watchdog: threading.Timer | None = None
 
     def stop(self) -> None:
         self.thaw()
@@ -136,11 +137,14 @@ class PrivateStripe:
         """Suspend it; a watchdog thaws it after `thaw_after` seconds whatever happens."""
         os.kill(self.process.pid, signal.SIGSTOP)
         self._frozen = True
-        timer = threading.Timer(thaw_after, self.thaw)
-        timer.daemon = True
-        timer.start()
+        self._watchdog = threading.Timer(thaw_after, self.thaw)
+        self._watchdog.daemon = True
+        self._watchdog.start()
 
     def thaw(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()  # an old watchdog must not thaw a later freeze
+            self._watchdog = None
         if self._frozen and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGCONT)
         self._frozen = False

@@ -75,15 +75,20 @@ def test_stripe_stopped_the_traveller_is_told_and_can_pay_once_it_is_back(app, c
     assert page.status_code == 200
 
 
+def _while_frozen(stripe_server, call):
+    """`call()` with localstripe suspended (thawed by a watchdog if the call outlives it)."""
+    stripe_server.freeze(thaw_after=THAW_AFTER)
+    try:
+        return call()
+    finally:
+        stripe_server.thaw()
+
+
 @bounded_stripe_calls
 def test_stripe_frozen_the_payment_page_says_so_within_the_timeout(app, client, stripe_server):
     reference = _pending(client)
-    stripe_server.freeze(thaw_after=THAW_AFTER)
-    try:
-        _assert_unreachable_page(client.get(f"/booking/{reference}"))
-        _assert_unreachable_json(_create_intent(client, reference))
-    finally:
-        stripe_server.thaw()
+    _assert_unreachable_page(_while_frozen(stripe_server, lambda: client.get(f"/booking/{reference}")))
+    _assert_unreachable_json(_while_frozen(stripe_server, lambda: _create_intent(client, reference)))
     page = client.get(f"/booking/{reference}")
     assert 'id="payment-form"' in page.get_data(as_text=True)
 
@@ -93,10 +98,7 @@ def test_stripe_frozen_confirm_answers_503_within_the_timeout(app, client, strip
     reference = _pending(client)
     created = _create_intent(client, reference)
     assert created.status_code == 200
-    stripe_server.freeze(thaw_after=THAW_AFTER)
-    try:
-        _assert_unreachable_json(_confirm(client, reference, created.get_json()["paymentIntentId"]))
-    finally:
-        stripe_server.thaw()
-    confirmed = _confirm(client, reference, created.get_json()["paymentIntentId"])
+    payment_intent_id = created.get_json()["paymentIntentId"]
+    _assert_unreachable_json(_while_frozen(stripe_server, lambda: _confirm(client, reference, payment_intent_id)))
+    confirmed = _confirm(client, reference, payment_intent_id)
     assert (confirmed.status_code, confirmed.get_json()["status"]) == (200, "PENDING_PAYMENT")
