@@ -183,12 +183,14 @@ def test_late_payment_retakes_free_seats_and_confirms(app_ctx):
 def test_late_payment_for_seats_now_taken_is_refunded_and_flagged(app_ctx):
     from checkout.bookings import service
     from checkout.catalog.search import Party
-    booking = pending_booking(number="FA200", seat="27C")
+    from tests.staff_support import free_standard_seat
+    seat = free_standard_seat("FA200")  # the seed sells seats by date: never a fixed code
+    booking = pending_booking(number="FA200", seat=seat)
     started = payments.start_payment(booking.id)
     pay_at_stripe(started.attempt.payment_intent_id, "4000002760003184")
     _expire_without_cancelling(booking)
     rival = service.create_draft(booking.flight, Party(1))
-    service.choose_seat(rival, 0, "27C")
+    service.choose_seat(rival, 0, seat)
     authenticate(started.attempt.payment_intent_id, started.client_secret, success=True)
     outcome = payments.reconcile(started.attempt.payment_intent_id)
     assert outcome.booking_status == "CANCELLED"
