@@ -151,7 +151,7 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api
+    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | check (the payment page check)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when money and booking disagree and a person should look (late payment refunded...).
     attention_reason: Mapped[str | None] = mapped_column(String(300))
