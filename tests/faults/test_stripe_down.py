@@ -6,10 +6,8 @@ nothing is recorded as paid; once Stripe answers again the same booking can be p
 """
 from __future__ import annotations
 
-import pytest
 
 from checkout.payments.gateway import UNREACHABLE_MESSAGE
-from config import Config
 from tests.conftest import Checkout
 from tests.faults.conftest import STRIPE_TIMEOUT_SECONDS
 
@@ -17,12 +15,8 @@ EMAIL = "ada@example.com"
 # What the page says, as the browser shows it (Jinja escapes the apostrophe).
 UNREACHABLE_IN_PAGE = UNREACHABLE_MESSAGE.replace("'", "&#39;")
 
-# A frozen Stripe is only survivable if every Stripe call has a timeout; until the gateway
-# reads STRIPE_TIMEOUT_SECONDS (h8a) the SDK waits 80 s. The watchdog thaws localstripe long
-# before that, so without the timeout the call simply succeeds late and the test fails.
-bounded_stripe_calls = pytest.mark.xfail(
-    not hasattr(Config, "STRIPE_TIMEOUT_SECONDS"), strict=True,
-    reason="the gateway has no Stripe timeout yet (STRIPE_TIMEOUT_SECONDS, branch h8a)")
+# A frozen Stripe is only survivable because every Stripe call has a timeout
+# (STRIPE_TIMEOUT_SECONDS); the watchdog thaws localstripe long after it.
 THAW_AFTER = STRIPE_TIMEOUT_SECONDS * 4
 
 
@@ -84,7 +78,6 @@ def _while_frozen(stripe_server, call):
         stripe_server.thaw()
 
 
-@bounded_stripe_calls
 def test_stripe_frozen_the_payment_page_says_so_within_the_timeout(app, client, stripe_server):
     reference = _pending(client)
     _assert_unreachable_page(_while_frozen(stripe_server, lambda: client.get(f"/booking/{reference}")))
@@ -93,7 +86,6 @@ def test_stripe_frozen_the_payment_page_says_so_within_the_timeout(app, client, 
     assert 'id="payment-form"' in page.get_data(as_text=True)
 
 
-@bounded_stripe_calls
 def test_stripe_frozen_confirm_answers_503_within_the_timeout(app, client, stripe_server):
     reference = _pending(client)
     created = _create_intent(client, reference)
