@@ -6,7 +6,6 @@ nothing is recorded as paid; once Stripe answers again the same booking can be p
 """
 from __future__ import annotations
 
-
 from checkout.payments.gateway import UNREACHABLE_MESSAGE
 from tests.conftest import Checkout
 from tests.faults.conftest import STRIPE_TIMEOUT_SECONDS
