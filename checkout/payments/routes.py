@@ -98,6 +98,8 @@ def webhook():
         receipt = webhooks.receive(request.get_data(), request.headers.get("Stripe-Signature"))
     except gateway.InvalidSignature:
         return jsonify({"error": {"code": "invalid_signature", "message": "Signature verification failed."}}), 400
+    except webhooks.MalformedEvent as err:
+        return jsonify({"error": {"code": "malformed_event", "message": f"Not a Stripe event we can accept: {err}."}}), 400
     except (SQLAlchemyError, gateway.PaymentError) as err:
         current_app.logger.warning("webhook will be retried by Stripe: %s", err)
         return jsonify({"error": {"code": "retry_later", "message": "Temporarily unavailable; please retry."}}), 503
