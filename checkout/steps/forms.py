@@ -60,6 +60,9 @@ class PassengersForm(FlaskForm):
         self.passenger_types = passenger_types
         self.travel_date = travel_date
         self.international = international
+        # One entry per passenger of the booking, however many indices were posted: extra
+        # ones (passengers-5-... on a party of one) would be saved as people who don't exist.
+        del self.passengers.entries[len(passenger_types):]
         while len(self.passengers) < len(passenger_types):
             self.passengers.append_entry()
         self.email_normalized = None

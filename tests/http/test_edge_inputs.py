@@ -81,3 +81,20 @@ def test_tabs_and_line_breaks_in_free_text_are_not_refused(checkout):
     response = checkout.post("/manage", {"reference": "FLY2A-AAAAAA", "secret": "Love\tlace\r\n"})
     assert response.status_code == 422
     assert "We couldn" in response.get_data(as_text=True)
+
+
+# -- passengers ---------------------------------------------------------------------------
+
+def test_more_passengers_posted_than_the_booking_has_saves_only_its_own(checkout, app):
+    from sqlalchemy import func, select
+
+    from checkout.extensions import db
+    from checkout.models import Passenger
+    checkout.select_first(origin="JFK", destination="LAX")
+    checkout.get("/passengers")
+    people = [("Ada", "Lovelace", "1985-12-10"), ("Charles", "Babbage", "1971-12-26")]
+    response = checkout.post("/passengers", checkout.passengers_form(people, international=False))
+    assert response.status_code == 303 and response.location == "/review"
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Passenger)).scalar() == 1
+        assert db.session.execute(select(Passenger.last_name)).scalar() == "Lovelace"
