@@ -98,3 +98,24 @@ def test_more_passengers_posted_than_the_booking_has_saves_only_its_own(checkout
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Passenger)).scalar() == 1
         assert db.session.execute(select(Passenger.last_name)).scalar() == "Lovelace"
+
+
+# -- the staff sign-in's `next` -----------------------------------------------------------------
+
+def test_a_line_break_in_next_after_signing_in_goes_to_the_bookings_list(app):
+    from tests.staff_support import PASSWORD, StaffClient, make_staff
+    staff = StaffClient(app.test_client())
+    staff.get("/staff/login")
+    response = staff.post("/staff/login", {"email": make_staff(app, "agent"), "password": PASSWORD,
+                                           "next": "/staff/bookings\r\nSet-Cookie: planted=1"})
+    assert response.status_code == 303 and response.location == "/staff/bookings"
+
+
+def test_a_tab_in_next_never_leads_off_site(client, app):
+    sign_in_staff(client, app)
+    response = client.get("/staff/login?next=/%09/evil.example")
+    assert response.status_code == 303 and response.location == "/staff/bookings"
+
+
+def test_a_line_break_in_next_in_the_address_is_a_400(client):
+    assert client.get("/staff/login?next=/staff/bookings%0D%0AX:%20y").status_code == 400
