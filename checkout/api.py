@@ -6,7 +6,6 @@ application/json bodies, which a cross-site form cannot send.
 """
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request
@@ -41,13 +40,12 @@ def _json_body() -> dict:
 
 
 def _int_arg(name: str, default: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not is_digits(raw):
+    try:
+        value = parse_int(request.args.get(name))
+    except Unreadable:
         errors[name] = "Must be a whole number."
         return default
-    return int(raw)
+    return default if value is None else value
 
 
 def booking_json(booking: Booking) -> dict:
@@ -78,9 +76,12 @@ def flights():
     if len(destination) != 3:
         errors["destination"] = "Give a 3-letter airport code."
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        errors["date"] = "Give the date as YYYY-MM-DD."
+        day = parse_date(request.args.get("date"))
+    except Unreadable as err:
+        errors["date"] = err.message
+    else:
+        if day is None:
+            errors["date"] = "Give the date as YYYY-MM-DD."
     party = Party(_int_arg("adults", 1, errors), _int_arg("children", 0, errors), _int_arg("infants", 0, errors))
     for name, problem in party.problems().items():
         errors.setdefault(name, problem)
@@ -255,4 +256,4 @@ def _form_errors(form: PassengersForm) -> dict:
 
 # The rest of the /api blueprint: list, read, amend and cancel bookings; the OpenAPI document.
 from . import bookings_api, openapi  # noqa: E402,F401
-from .parsing import is_digits
+from .parsing import Unreadable, is_digits, parse_date, parse_int

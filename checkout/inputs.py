@@ -14,14 +14,19 @@ What is refused:
 - lone surrogates anywhere.
 The Stripe webhook is exempt: its body is Stripe's, authenticated by its signature, and
 checked for shape by checkout/payments/webhooks.py.
+
+Numbers and dates are read by checkout/parsing.py wherever a form or the API takes one;
+ids in URLs are bounded here, by the `int` converter.
 """
 from __future__ import annotations
 
 import re
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter
 
 from .errors import api_error_response, error_page
+from .parsing import MAX_INT
 
 SURROGATES = "\ud800-\udfff"
 ANY_CONTROL = re.compile(f"[\x00-\x1f{SURROGATES}]")
@@ -91,5 +96,15 @@ def refuse_control_characters():
     return error_page("Please check what you sent", MESSAGE, 400)
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:id>` in our URLs is a row id: past PostgreSQL's `integer` it matches no route
+    (a 404), instead of reaching a query the database refuses (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT, signed=False):  # noqa: A002 - Werkzeug's names
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def init_app(app: Flask) -> None:
+    """Before the blueprints register: their `<int:...>` rules take the bounded converter."""
+    app.url_map.converters["int"] = RowIdConverter
     app.before_request(refuse_control_characters)

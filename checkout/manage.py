@@ -47,7 +47,7 @@ class LookupForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,10}$")])  # int() never fails
 
 
 # -- finding a booking ---------------------------------------------------------------

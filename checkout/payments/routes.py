@@ -183,7 +183,7 @@ def payment_status(reference: str):
     if booking is None or not made_in_this_browser(booking):
         abort(404)
     polls = request.args.get("n", "0")
-    polls = int(polls) + 1 if is_digits(polls) else 1
+    polls = int(polls) + 1 if is_digits(polls) and len(polls) < 4 else 1  # it stops polling at 30
     attempt = booking.payment_attempts[-1] if booking.payment_attempts else None
     if attempt is not None and attempt.status in ("processing", "requires_action", "created"):
         try:

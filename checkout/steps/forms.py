@@ -7,8 +7,10 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..parsing import DateField
 
 NAME_PATTERN = r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$"
 NAME_MESSAGE = "Use letters only, with spaces, hyphens or apostrophes between them."

@@ -83,6 +83,99 @@ def test_tabs_and_line_breaks_in_free_text_are_not_refused(checkout):
     assert "We couldn" in response.get_data(as_text=True)
 
 
+# -- dates ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("day", ["2026-02-30", "9999-99-99", "NaN", "2026-13-01", "tomorrow", "2026-1-1x"])
+def test_a_date_that_does_not_parse_is_a_422_beside_the_field_keeping_what_was_typed(client, day):
+    response = client.get(f"/flights?origin=JFK&destination=LHR&date={day}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[:300]
+    assert "YYYY-MM-DD" in html and f'value="{day}"' in html
+
+
+@pytest.mark.parametrize("url, field", [
+    ("/api/flights?origin=JFK&destination=LHR&date=9999-12-31", "date"),  # a day later overflows
+    ("/api/flights?origin=JFK&destination=LHR&date=0001-01-01", "date"),
+    ("/api/bookings?to=9999-12-31", "to"),
+    ("/api/bookings?from=2026-02-30", "from"),
+])
+def test_an_out_of_range_or_impossible_date_in_the_api_is_a_422_naming_it(client, app, url, field):
+    sign_in_staff(client, app)
+    response = client.get(url)
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"]
+
+
+def test_a_far_booked_to_date_in_the_staff_search_is_a_422(client, app):
+    sign_in_staff(client, app)
+    response = client.get("/staff/bookings?booked_to=9999-12-31")
+    assert response.status_code == 422 and "between 1900 and 2199" in response.get_data(as_text=True)
+
+
+# -- whole numbers ----------------------------------------------------------------------
+
+HUGE = "9" * 5000  # int() refuses over 4,300 digits
+BEYOND_INTEGER = str(2**31)  # past PostgreSQL's integer, where our ids and amounts live
+
+
+@pytest.mark.parametrize("url, field", [
+    (f"/api/flights?origin=JFK&destination=LHR&date={{day}}&adults={HUGE}", "adults"),
+    (f"/api/bookings?limit={HUGE}", "limit"),
+    ("/api/bookings?cursor={cursor}", "cursor"),
+])
+def test_oversized_numbers_in_api_queries_are_a_422(client, app, url, field):
+    from checkout.bookings_api import encode_cursor
+    sign_in_staff(client, app)
+    response = client.get(url.format(day=_day(), cursor=encode_cursor(2**63)))
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("booking_id", [BEYOND_INTEGER, str(2**63), HUGE])
+def test_a_booking_id_past_the_database_integer_is_a_404(client, app, booking_id):
+    sign_in_staff(client, app)
+    response = client.get(f"/api/bookings/{booking_id}")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_an_oversized_expected_refund_is_a_422_and_cancels_nothing(client, app):
+    from tests.manage_support import confirmed_booking
+    with app.app_context():
+        booking_id = confirmed_booking().id
+    sign_in_staff(client, app)
+    response = client.delete(f"/api/bookings/{booking_id}?expectedRefund={HUGE}")
+    assert response.status_code == 422 and "expectedRefund" in response.get_json()["error"]["fields"]
+    assert client.get(f"/api/bookings/{booking_id}").get_json()["status"] == "CONFIRMED"
+
+
+@pytest.mark.parametrize("query", [f"after={HUGE}", f"after={BEYOND_INTEGER}"])
+def test_an_oversized_page_link_in_the_staff_search_is_a_422(client, app, query):
+    sign_in_staff(client, app)
+    assert client.get(f"/staff/bookings?{query}").status_code == 422
+
+
+def test_oversized_refund_lines_are_refused_before_any_money_moves(app):
+    from tests.staff_support import StaffClient, make_staff, paid_booking
+    with app.app_context():
+        reference = paid_booking().reference
+    staff = StaffClient(app.test_client())
+    staff.sign_in(make_staff(app, "supervisor"))
+    staff.get(f"/staff/bookings/{reference}")
+    response = staff.post(f"/staff/bookings/{reference}/refund",
+                          {"amount": "100", "line_ids": HUGE, "full": "", "key": "0" * 32})
+    assert response.status_code == 422 and "The quoted lines were not understood." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [{"bags-0": HUGE, "extras_shown": "1"}, {"seat": "1A", "seat_passenger": HUGE}])
+def test_oversized_numbers_in_the_customise_step_are_a_422(checkout, form):
+    checkout.select_first(origin="JFK", destination="LAX")
+    assert checkout.post("/customize", {"action": "update", **form}).status_code == 422
+
+
+def test_an_offer_id_past_the_database_integer_is_no_such_offer(checkout):
+    checkout.get("/")
+    response = checkout.post("/select", {"offer_id": f"off_{BEYOND_INTEGER}", "adults": "1"})
+    assert response.status_code == 404 and "no longer offered" in response.get_data(as_text=True)
+
+
 # -- passengers ---------------------------------------------------------------------------
 
 def test_more_passengers_posted_than_the_booking_has_saves_only_its_own(checkout, app):
