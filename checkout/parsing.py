@@ -97,9 +97,18 @@ def parse_date(raw, message: str = DATE_MESSAGE) -> date | None:
 # -- the same readers as WTForms fields ----------------------------------------------
 
 class _ReadWith:
-    """A field whose text is read by one of the readers above. A value it cannot read is a
-    field error, and the field's other validators (and validate_<name> hooks) do not run on
-    it: they would see None where they expect a value."""
+    """A field whose text is read by one of the readers above.
+
+    Surrounding blanks are dropped from what was typed, so a value of only blanks counts as
+    nothing typed for InputRequired and Optional alike. A value it cannot read is a field
+    error, and the field's other validators (and validate_<name> hooks) do not run on it:
+    they would see None where they expect a value."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.raw_data = [valuelist[0].strip(), *valuelist[1:]]
+            self.data = None
+            self.data = self.read(self.raw_data[0])  # Unreadable is a ValueError: WTForms keeps its message
 
     def pre_validate(self, form):
         if self.process_errors:
@@ -107,10 +116,8 @@ class _ReadWith:
 
 
 class DateField(_ReadWith, wtforms.DateField):
-    def process_formdata(self, valuelist):
-        if valuelist:
-            self.data = None
-            self.data = parse_date(valuelist[0])  # Unreadable is a ValueError: WTForms keeps its message
+    def read(self, text: str):
+        return parse_date(text)
 
 
 class IntegerField(_ReadWith, wtforms.IntegerField):
@@ -118,7 +125,5 @@ class IntegerField(_ReadWith, wtforms.IntegerField):
         super().__init__(label, validators, **kwargs)
         self.minimum, self.maximum = minimum, maximum
 
-    def process_formdata(self, valuelist):
-        if valuelist:
-            self.data = None
-            self.data = parse_int(valuelist[0], self.minimum, self.maximum)
+    def read(self, text: str):
+        return parse_int(text, self.minimum, self.maximum)

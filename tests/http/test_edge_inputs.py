@@ -93,6 +93,12 @@ def test_a_date_that_does_not_parse_is_a_422_beside_the_field_keeping_what_was_t
     assert "YYYY-MM-DD" in html and f'value="{day}"' in html
 
 
+@pytest.mark.parametrize("blank", ["%20", "%20%20", "%09"])
+def test_a_date_of_only_blanks_is_no_date_at_all(client, blank):
+    response = client.get(f"/flights?origin=JFK&destination=LHR&date={blank}")
+    assert response.status_code == 422 and "Choose a departure date." in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("url, field", [
     ("/api/flights?origin=JFK&destination=LHR&date=9999-12-31", "date"),  # a day later overflows
     ("/api/flights?origin=JFK&destination=LHR&date=0001-01-01", "date"),
