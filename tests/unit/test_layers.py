@@ -25,7 +25,8 @@ FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock"
                       "checkout.formatting", "checkout.web_session", "checkout.payments.gateway",
                       "checkout.payments.declines"}
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
-                  "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.payments.offline",
+                  "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.security",
+                  "checkout.payments.offline",
                   "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard"}
 SCREEN_PACKAGES = {"checkout.steps"}
 SCREEN_NAMES = {"routes", "forms"}  # route and form modules are screens wherever they live
