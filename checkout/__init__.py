@@ -30,14 +30,17 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError(f"Cannot start the {name} configuration: " + "; ".join(problems)
                            + ". Set them in the environment (.env.example lists every one); `make demo` needs none.")
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("REDIS_URL") is None and str(app.config.get("RATELIMIT_STORAGE_URI")).startswith(("redis://", "rediss://")):
+        # The Redis every worker already shares for rate limits also keeps sessions and counts.
+        app.config["REDIS_URL"] = app.config["RATELIMIT_STORAGE_URI"]
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from .web_session import DatabaseSessionInterface
-    app.session_interface = DatabaseSessionInterface()
+    from .web_session import session_interface
+    app.session_interface = session_interface(app)
 
     from . import errors, monitoring, presentation, security
     security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report

@@ -1,4 +1,7 @@
 """Extension singletons, bound to the app in create_app() with init_app()."""
+from functools import cache
+
+import redis
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -22,3 +25,9 @@ def upsert_insert(model):
     """An INSERT with ON CONFLICT support, on PostgreSQL and on the demo's SQLite alike."""
     from sqlalchemy.dialects import postgresql, sqlite
     return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model)
+
+
+@cache
+def redis_client(url: str) -> redis.Redis:
+    """One connection pool per URL for the process (sessions, funnel counts)."""
+    return redis.Redis.from_url(url)
