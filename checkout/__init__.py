@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from .extensions import csrf, db, limiter, migrate
+from .extensions import compress, csrf, db, limiter, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -38,6 +38,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)  # pages and JSON, br or gzip as the client accepts, not under 500 bytes
+
+    from . import static_files
+    static_files.init_app(app)  # fingerprinted, a year's cache, compressed once per process
 
     from .web_session import session_interface
     app.session_interface = session_interface(app)

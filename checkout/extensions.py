@@ -2,6 +2,7 @@
 from functools import cache
 
 import redis
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -17,6 +18,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+compress = Compress()
 # No default limits: each sensitive endpoint names its own.
 limiter = Limiter(key_func=get_remote_address)
 

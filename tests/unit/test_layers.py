@@ -26,6 +26,7 @@ FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock"
                       "checkout.payments.declines"}
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
                   "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.security",
+                  "checkout.static_files",
                   "checkout.payments.offline",
                   "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard"}
 SCREEN_PACKAGES = {"checkout.steps"}
