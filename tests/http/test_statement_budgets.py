@@ -103,3 +103,18 @@ def test_the_staff_list_and_search_send_as_many_statements_for_100_bookings_as_f
     hundred, shown_hundred = statements_for_page()
     assert (shown_ten, shown_hundred) == (10, 25)  # a page is 25 rows
     assert ten == hundred
+
+
+def test_an_event_that_needs_no_work_is_stored_final_in_one_statement(app, client):
+    from checkout.models import WebhookEvent
+    from tests.payments_support import event, payment_intent_object, post_event
+    created = event("payment_intent.created", payment_intent_object("pi_budget_1", "requires_payment_method", 100,
+                                                                    "FLY2A-BUDGET"))
+    with counting_statements(app) as statements:
+        response = post_event(client, created)
+    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+    assert len(statements) == 1, str(statements)
+    assert post_event(client, created).get_json()["status"] == "duplicate"  # a redelivery changes nothing
+    with app.app_context():
+        stored = db.session.execute(select(WebhookEvent).where(WebhookEvent.stripe_event_id == created["id"])).scalar_one()
+        assert (stored.status, stored.deliveries, stored.processed_at is not None) == ("processed", 2, True)
