@@ -323,6 +323,9 @@ def main() -> int:
     python = sys.executable
     for step in (["db", "upgrade"], ["seed", "--days", "60"]):
         subprocess.run([python, "-m", "flask", *step], cwd=ROOT, env=env, check=True, capture_output=True)
+    with psycopg.connect(db_url, autocommit=True) as conn:  # the baseline app's one table
+        conn.execute("CREATE TABLE bench_writes (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
+                     "note text NOT NULL)")
     port, base_port = free_port(), free_port()
     app_server = start_gunicorn("wsgi:app", port, env)
     base_server = start_gunicorn("bench.baseline_app:app", base_port, env)
