@@ -48,7 +48,7 @@ SELECT 'FLY2A-' || upper(lpad(to_hex(n), 6, '0')),
        t.at + interval '15 minutes', t.at, t.at + interval '20 minutes', t.at + interval '10 minutes',
        CASE WHEN n %% 9 = 0 THEN 'api' ELSE 'web' END,
        CASE WHEN n %% 20 < 16 THEN t.at + interval '12 minutes' END
-FROM generate_series(%(first)s, %(last)s) AS n
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n
 JOIN scale_flights f ON f.k = n %% (SELECT count(*) FROM scale_flights)
 CROSS JOIN LATERAL (SELECT now() - ((n * 7919) %% 525600) * interval '1 minute' AS at) t;
 INSERT INTO passengers (booking_id, position, passenger_type, first_name, last_name, date_of_birth, nationality,
@@ -175,6 +175,10 @@ def main(scale: int) -> int:
     for step in (["db", "upgrade"], ["seed", "--days", "60"]):
         subprocess.run([sys.executable, "-m", "flask", *step], cwd=ROOT, env=env, check=True, capture_output=True)
     os.environ.update({k: v for k, v in env.items() if isinstance(v, str)})
+    import importlib
+
+    import config
+    importlib.reload(config)  # the settings are read from the environment when config is imported
     from checkout import create_app
     app = create_app("production")
     report = {"scale": scale, "runs": RUNS, "sizes": {}}
