@@ -39,8 +39,9 @@ def _wants_json() -> bool:
 
 
 def _session_unavailable() -> bool:
-    """The session could not be opened (its database is down): Flask gave a null session."""
-    return current_app.session_interface.is_null_session(session._get_current_object())
+    """The session's store could not be read (its database or Redis is down)."""
+    current = session._get_current_object()
+    return getattr(current, "unavailable", False) or current_app.session_interface.is_null_session(current)
 
 
 def _csrf_token_if_any() -> str:

@@ -62,6 +62,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.stored_text: str | None = None
         self.browser_values: dict = {}
         self.skip = False  # a static file: nothing read, nothing written
+        self.unavailable = False  # the store could not be read: nothing kept is known
 
     def regenerate(self) -> None:
         """Give this session a new id (at sign-in), keeping its contents; the old row goes."""
@@ -147,11 +148,13 @@ class ServerSessionInterface(SessionInterface):
             try:
                 text = self.store.load(_digest(token), utcnow())
             except (SQLAlchemyError, RedisError):
-                # The store is unreachable. None makes Flask use a read-only null session, so
-                # the error page can still render (and nothing overwrites the traveller's cookie).
+                # The store is unreachable. The request goes on with the browser's own values
+                # (its CSRF secret) and nothing is written back, so the page can still answer
+                # (an error page, or a clear 503 from a rate limit) and no cookie is overwritten.
                 app.logger.warning("session store unavailable; answering without the session", exc_info=True)
                 db.session.rollback()
-                return None
+                session.unavailable = session.skip = True
+                text = None
             if text is not None:
                 kept = json.loads(text)
                 session.token, session.new, session.stored_text = token, False, text

@@ -54,10 +54,12 @@ class SeatView:
 class SeatMapView:
     """How one passenger sees the seats: what may be chosen, what is taken and why."""
 
-    def __init__(self, booking: Booking, position: int):
+    def __init__(self, booking: Booking, position: int, taken: set[str] | None = None):
         self.booking = booking
         self.passenger = next(p for p in booking.passengers if p.position == position)
-        self.taken = seat_holds.unavailable_seats(booking.flight_id, booking.id, utcnow())
+        # Seats other bookings hold. One request changes only this booking's seats, so views
+        # drawn before and after a change share the one read.
+        self.taken = taken if taken is not None else seat_holds.unavailable_seats(booking.flight_id, booking.id, utcnow())
         self.party_seats = {p.seat_code: p for p in booking.passengers if p.seat_code}
         self.own_seat = self.passenger.seat_code  # as it is now: a later change is compared with it
         self.fare = search.fare_terms(booking.fare_family)
@@ -118,11 +120,11 @@ def _seat_for_position(booking: Booking, seat_for: int | None) -> int:
 
 
 def step_context(booking: Booking, seat_for: int | None = None, errors: dict | None = None,
-                 whole_map: bool = True, changed: list[SeatView] | None = None) -> dict:
+                 whole_map: bool = True, changed: list[SeatView] | None = None, taken: set[str] | None = None) -> dict:
     """What the page needs; `whole_map=False` spares drawing the map for an answer without it."""
     seated = booking.seated_passengers
     seat_for = _seat_for_position(booking, seat_for)
-    active = SeatMapView(booking, seat_for)
+    active = SeatMapView(booking, seat_for, taken)
     chosen = next((v for v in active.seats([active.passenger.seat_code])), None) if active.passenger.seat_code else None
     types = [p.passenger_type for p in booking.passengers]
     fares = search.fare_families_for(booking.flight)
@@ -188,9 +190,10 @@ def show():
     if is_fragment_request() and shown_for is not None:
         # Switching passenger in the seat map: redraw only the seats that look different to them.
         before = SeatMapView(booking, _seat_for_position(booking, shown_for))
-        after = SeatMapView(booking, _seat_for_position(booking, seat_for))
+        after = SeatMapView(booking, _seat_for_position(booking, seat_for), before.taken)
         return render_step(TEMPLATE, PASSENGER_SWITCH, **step_context(booking, seat_for, whole_map=False,
-                                                                 changed=changed_seats(before, after)))
+                                                                 changed=changed_seats(before, after),
+                                                                 taken=before.taken))
     return render_step(TEMPLATE, ["seat_panel"], **step_context(booking, seat_for))
 
 
@@ -247,10 +250,11 @@ def save_section(section: str):
         blocks = CABIN_CHANGED  # every seat changes: the new cabin is the one to choose in
     elif section == "fare" and errors:
         blocks = ["fare_panel", "price_summary"]  # puts the radio back on the fare still held
-    changed = None
+    changed, taken = None, None
     if before is not None:
-        changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for())))
-    context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed)
+        taken = before.taken
+        changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for()), taken))
+    context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed, taken=taken)
     response = make_response(render_step(TEMPLATE, blocks, **context), status)
     # What a screen reader hears after the change (checkout.js writes it into #announcer).
     announcement = errors.get(next(iter(errors), None)) or total_change(total_before, context["quote"])
