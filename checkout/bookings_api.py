@@ -21,7 +21,7 @@ from .api import booking_json
 from .api_support import bp, json_body
 from . import audit
 from .bookings import amendments, cancellation, passengers
-from .bookings.proof import normalize_reference, record_failure, reference_locked_until
+from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
 from .bookings.service import BookingError, Contact
 from .clock import utcnow
 from .errors import ApiError
@@ -91,9 +91,10 @@ def _access(booking_id: int, query_proof: bool = False) -> Access:
     email = request.headers.get("X-Booking-Email") or (request.args.get("email") if query_proof else None)
     reference = normalize_reference(reference or "")[:20]
     now = utcnow()
-    if reference and reference_locked_until(reference, now):
-        raise ApiError(429, "too_many_requests", "Too many unsuccessful attempts for this booking reference. "
-                                                 "It is locked for 15 minutes.")
+    address = request.remote_addr or "unknown"
+    wait = guesser_wait(reference, address, now) if reference else None
+    if wait:
+        raise ApiError(429, "too_many_requests", wait_message(wait), retry_after=wait)
     booking = None
     if reference and email:
         booking = db.session.execute(select(Booking).where(
@@ -103,7 +104,7 @@ def _access(booking_id: int, query_proof: bool = False) -> Access:
         )).scalar_one_or_none()
     if booking is None:
         if reference:
-            record_failure(reference, request.remote_addr or "unknown", now)
+            record_failure(reference, address, now)
         raise ApiError(404, "not_found", NOT_FOUND)
     return Access(booking, f"traveller {booking.contact_email}", None)
 

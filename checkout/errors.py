@@ -9,9 +9,11 @@ from werkzeug.exceptions import HTTPException
 class ApiError(Exception):
     """An error with a code, a message safe to show, and optional field errors."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429s)
 
 
 def api_error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -28,7 +30,10 @@ def _wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(err: ApiError):
-        return api_error_response(err.status, err.code, err.message, err.fields)
+        body, status = api_error_response(err.status, err.code, err.message, err.fields)
+        if err.retry_after:
+            body.headers["Retry-After"] = str(err.retry_after)
+        return body, status
 
     @app.errorhandler(CSRFError)
     def handle_csrf(err: CSRFError):

@@ -405,6 +405,21 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class ProofFailure(db.Model):
+    """A traveller's failed attempt to prove a booking (manage my booking, the bookings API).
+
+    Kept apart from staff sign-in failures (login_failures), so guessing at bookings from an
+    address never locks staff sign-in there. Counted per reference and address (bookings/proof.py).
+    """
+    __tablename__ = "proof_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))  # as typed, normalised; may name no booking
+    ip_address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (Index("ix_proof_failures_reference_at", "reference", "at"),)
+
+
 class ApiToken(db.Model):
     """A bearer token for the bookings API (`flask create-api-token`); only its hash is kept."""
     __tablename__ = "api_tokens"

@@ -41,8 +41,9 @@ BOOKING_ID = {"name": "id", "in": "path", "required": True, "description": "The 
 STAFF_OR_TRAVELLER = [{"bearerToken": []}, {"staffSession": []}, {"bookingReference": [], "bookingEmail": []}]
 STAFF_ONLY = [{"bearerToken": []}, {"staffSession": []}]
 TOO_MANY_PROOFS = ("Traveller access only: over 10 failed proofs (404s) a minute or 50 an hour from this address, or "
-                   "5 failures for this reference in 15 minutes (then the reference is locked for 15 minutes, "
-                   "also on /manage).")
+                   "5 failed proofs of this reference from this address in an hour (1 once the reference has had "
+                   "10 from anywhere): this address waits (Retry-After), also on /manage. The booking is never "
+                   "locked: another address with the right proof gets in.")
 
 SCHEMAS = {
     "Error": {

@@ -103,7 +103,7 @@ def _clean_bookings(request):
         db.session.execute(text(
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
             "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
-            "DELETE FROM login_failures; DELETE FROM audit_entries;"
+            "DELETE FROM login_failures; DELETE FROM proof_failures; DELETE FROM audit_entries;"
             "DELETE FROM funnel_events; DELETE FROM error_events;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
