@@ -3,7 +3,8 @@ or cancelled by staff or by the traveller who proves it with its reference and e
 
 Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
 Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
-`X-Booking-Reference` and `X-Booking-Email` headers match it. A wrong id, reference or email
+`X-Booking-Reference` and `X-Booking-Email` headers match it (never query parameters, which
+access logs keep: those are a 400). A wrong id, reference or email
 all answer the same 404, so nobody learns whether someone else's booking exists.
 """
 from __future__ import annotations
@@ -77,8 +78,14 @@ def _require_staff() -> StaffActor:
     return actor
 
 
-def _access(booking_id: int, query_proof: bool = False) -> Access:
+PROOF_IN_URL = ("Send the booking reference and email in the X-Booking-Reference and X-Booking-Email headers, "
+                "not in the URL: URLs are written to access logs.")
+
+
+def _access(booking_id: int) -> Access:
     """The booking, for staff or for its traveller; otherwise 404 (401 for a bad token)."""
+    if "reference" in request.args or "email" in request.args:
+        raise ApiError(400, "proof_in_url", PROOF_IN_URL)
     actor = staff_actor()
     if actor is not None:
         booking = db.session.get(Booking, booking_id)
@@ -87,8 +94,8 @@ def _access(booking_id: int, query_proof: bool = False) -> Access:
         return Access(booking, actor.name, actor)
     if request.headers.get("Authorization"):
         raise ApiError(401, "unauthorized", "That API token is not valid (or was revoked).")
-    reference = request.headers.get("X-Booking-Reference") or (request.args.get("reference") if query_proof else None)
-    email = request.headers.get("X-Booking-Email") or (request.args.get("email") if query_proof else None)
+    reference = request.headers.get("X-Booking-Reference")
+    email = request.headers.get("X-Booking-Email")
     reference = normalize_reference(reference or "")[:20]
     now = utcnow()
     address = request.remote_addr or "unknown"
@@ -239,7 +246,7 @@ def list_bookings():
 @bp.get("/bookings/<int:id>")
 @traveller_proof_limit
 def get_booking(id: int):  # noqa: A002
-    access = _access(id, query_proof=True)
+    access = _access(id)
     return jsonify(booking_detail_json(access.booking))
 
 

@@ -70,8 +70,6 @@ def test_the_traveller_reads_their_booking_and_no_one_else_does(client, app, tok
     response = client.get(f"/api/bookings/{mine_id}", headers={"X-Booking-Reference": mine_ref.lower(),
                                                                "X-Booking-Email": "ADA@example.com"})
     assert response.status_code == 200 and response.get_json()["bookingReference"] == mine_ref
-    # Query parameters prove it too, for GET.
-    assert client.get(f"/api/bookings/{mine_id}?reference={mine_ref}&email=ada@example.com").status_code == 200
 
     # Someone else's id with my proof, my id with a wrong email, an unknown id, nothing at all: one 404.
     answers = [
@@ -91,6 +89,23 @@ def test_the_traveller_reads_their_booking_and_no_one_else_does(client, app, tok
     assert client.get(f"/api/bookings/{theirs_id}", headers=bearer("f2a_wrong")).status_code == 401
     with app.app_context():
         assert db.session.get(Booking, theirs_id).status == "PENDING_PAYMENT"
+
+
+def test_a_proof_in_the_url_is_refused_with_400_naming_the_headers(client, app, token):
+    """A reference and email in the query string end up in access logs: only headers prove."""
+    with app.app_context():
+        booking = pending_booking()
+        booking_id, reference, headers = booking.id, booking.reference, traveller(booking)
+    for query in (f"reference={reference}&email=ada@example.com", "email=ada@example.com", f"reference={reference}"):
+        for method in ("get", "put", "delete"):
+            response = getattr(client, method)(f"/api/bookings/{booking_id}?{query}", json={"contact": {}})
+            assert response.status_code == 400, (method, query)
+            error = response.get_json()["error"]
+            assert error["code"] == "proof_in_url"
+            assert "X-Booking-Reference" in error["message"] and "X-Booking-Email" in error["message"]
+    # Not even staff may send one; nothing was counted as a failed proof.
+    assert client.get(f"/api/bookings/{booking_id}?reference={reference}", headers=bearer(token)).status_code == 400
+    assert client.get(f"/api/bookings/{booking_id}", headers=headers).status_code == 200
 
 
 def test_failed_traveller_proofs_are_limited_per_address_and_refuse_the_guesser(client, app, token):
