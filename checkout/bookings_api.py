@@ -272,7 +272,10 @@ def amend_booking(id: int):  # noqa: A002
     if fields:
         raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
     try:
-        booking = amendments.amend(booking.id, access.actor[:254], contact=contact, names=names)
+        booking = amendments.amend(booking.id, access.actor[:254], contact=contact, names=names,
+                                   may_change_paid_email=access.staff is None or access.staff.can_refund)
+    except amendments.AmendmentForbidden as err:
+        raise ApiError(403, "forbidden", err.message)
     except amendments.AmendmentRefused as err:
         raise ApiError(409, "not_amendable", err.message)
     return jsonify(booking_detail_json(booking))

@@ -145,7 +145,8 @@ def change_contact(booking: Booking):
     if not form.validate():
         return _render_show(booking, contact_form=form, status=422)
     try:
-        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data))
+        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data),
+                         may_change_paid_email=True)  # the traveller who proved it; the old address is told
     except amendments.AmendmentRefused as err:
         return _render_show(booking, contact_form=form, problem=err.message, status=409)
     flash("Your contact details are updated. We will use them for everything about this booking.", "success")

@@ -363,9 +363,12 @@ PATHS = {
             "operationId": "amendBooking", "summary": "Amend the contact (before departure) or names (while unpaid)",
             "tags": ["bookings"], "security": STAFF_OR_TRAVELLER,
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AmendBooking")}}},
+            "description": "Changing the email of a paid booking (where its e-ticket goes) needs the traveller's "
+                           "proof or a supervisor (or a token without an agent owner); the old address is emailed.",
             "responses": {"200": _json(_ref("BookingDetail"), "The amended booking (the change is audited)."),
                           "400": _error(PROOF_IN_URL),
                           "401": _error("A bearer token was sent but is not valid."),
+                          "403": _error("An agent changing the email of a paid booking (the attempt is audited)."),
                           "404": _error("No such booking for these credentials."),
                           "409": _error("The booking cannot be changed now (names after payment; cancelled, "
                                         "expired or departed)."),

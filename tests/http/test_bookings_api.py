@@ -321,6 +321,62 @@ def test_names_are_locked_after_payment_but_the_contact_is_not(client, app):
     assert response.status_code == 200 and response.get_json()["contact"]["phone"] == "+442079460958"
 
 
+def _contact_notices(app, booking_id):
+    with app.app_context():
+        return [(e.to_address, e.subject) for e in db.session.execute(select(OutboxEmail).where(
+            OutboxEmail.booking_id == booking_id, OutboxEmail.kind == "contact_changed")).scalars()]
+
+
+def test_an_agent_cannot_send_a_paid_booking_s_e_ticket_elsewhere(client, app):
+    """Agents (session or their own token) may change the phone of a paid booking, not the
+    email its e-ticket and confirmations go to: 403, nothing changed, the attempt audited."""
+    with app.app_context():
+        booking = confirmed_booking(far=False)
+        booking_id = booking.id
+        agent_token = api_token("agent")
+    sign_in_staff(client, app, role="agent")
+    token_client = app.test_client()
+    for caller, headers in ((client, {}), (token_client, bearer(agent_token))):
+        response = caller.put(f"/api/bookings/{booking_id}", headers=headers,
+                              json={"contact": {"email": "mallory@example.com"}})
+        assert response.status_code == 403
+        error = response.get_json()["error"]
+        assert error["code"] == "forbidden" and "supervisor" in error["message"]
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).contact_email == "ada@example.com"
+    refused = _audit(app, booking_id, "amend_refused")
+    assert [e.actor for e in refused] == ["staff-agent@fly2any.test", "api token test agent"]
+    assert "mallory@example.com" in refused[0].detail
+    assert _contact_notices(app, booking_id) == []
+    # The phone is not where the ticket goes: an agent may change it.
+    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"phone": "+44 20 7946 0958"}})
+    assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada@example.com"
+
+
+def test_a_supervisor_changes_a_paid_booking_s_email_and_the_old_address_is_told(client, app):
+    with app.app_context():
+        booking = confirmed_booking(far=False)
+        booking_id, reference = booking.id, booking.reference
+    sign_in_staff(client, app, role="supervisor")
+    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ada.king@example.com"}})
+    assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada.king@example.com"
+    [entry] = _audit(app, booking_id, "amend_booking")
+    assert entry.actor == "staff-supervisor@fly2any.test"
+    assert json.loads(entry.before)["contactEmail"] == "ada@example.com"
+    assert json.loads(entry.after)["contactEmail"] == "ada.king@example.com"
+    assert "ada@example.com was told" in entry.detail
+    [(to, subject)] = _contact_notices(app, booking_id)
+    assert to == "ada@example.com" and reference in subject
+    with app.app_context():
+        from checkout.notifications.sender import build_message
+        email = db.session.execute(select(OutboxEmail).where(OutboxEmail.kind == "contact_changed")).scalar_one()
+        text = build_message(email, utcnow()).get_content()
+    assert "ad******@example.com" in text and "If you did not ask for this" in text
+    # A change of the phone alone, or to the same email, tells nobody.
+    client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ADA.KING@example.com", "phone": "+44 20 7946 0958"}})
+    assert len(_contact_notices(app, booking_id)) == 1
+
+
 def test_invalid_amendments_are_422_with_camel_case_fields_and_change_nothing(client, app):
     with app.app_context():
         booking = pending_booking()

@@ -186,6 +186,18 @@ def test_contact_change_validates_keeps_input_and_is_audited(checkout, app, addr
         assert json.loads(entry.after)["contactEmail"] == "ada.king@example.com"
 
 
+def test_a_traveller_changing_a_paid_booking_s_email_tells_the_old_address(checkout, app, address):
+    booking_id, reference, _ = _booking(app, far=False)
+    lookup(checkout, reference, "Lovelace", address)
+    done = checkout.post(f"/manage/{reference}/contact", {"email": "ada.king@example.com", "phone": "+12125550100"})
+    assert done.status_code == 303
+    with app.app_context():
+        notice = db.session.execute(select(OutboxEmail).where(OutboxEmail.booking_id == booking_id,
+                                                              OutboxEmail.kind == "contact_changed")).scalar_one()
+        assert notice.to_address == "ada@example.com" and reference in notice.subject
+        assert db.session.get(Booking, booking_id).contact_email == "ada.king@example.com"
+
+
 def test_cancel_within_24_hours_quote_then_confirm_refunds_everything_and_emails(checkout, app, far_flight, address):
     booking_id, reference, total = _booking(app, far=True)
     lookup(checkout, reference, "ada@example.com", address)
