@@ -339,7 +339,10 @@ PATHS = {
                           "409": _error("A chosen seat was just taken."),
                           "415": _error("The body is not application/json."),
                           "422": _error("Invalid passengers, contact or choices, or a notice not accepted at "
-                                        "its current version (see fields, e.g. acknowledgements).")},
+                                        "its current version (see fields, e.g. acknowledgements)."),
+                          "429": _error("`too_many_requests`: over 10 calls a minute from this address; or "
+                                        "`too_many_holds`: 5 unpaid bookings still holding seats from this "
+                                        "address, or for this contact email. Retry-After says when to retry.")},
         },
     },
     "/api/bookings/{id}": {

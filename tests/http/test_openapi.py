@@ -117,3 +117,7 @@ def test_the_traveller_proof_is_documented_in_headers_only(document):
         operation = item[method]
         assert not {p["name"] for p in operation.get("parameters", [])} & {"reference", "email"}, method
         assert "headers" in operation["responses"]["400"]["description"], method
+
+
+def test_creating_a_booking_documents_its_limits(document):
+    assert "too_many_holds" in document["paths"]["/api/bookings"]["post"]["responses"]["429"]["description"]
