@@ -43,9 +43,9 @@ STAFF_ONLY = [{"bearerToken": []}, {"staffSession": []}]
 PROOF_IN_URL = ("A `reference` or `email` query parameter: the traveller's proof goes in the X-Booking-Reference "
                 "and X-Booking-Email headers only, since URLs are kept in access logs.")
 TOO_MANY_PROOFS = ("Traveller access only: over 10 failed proofs (404s) a minute or 50 an hour from this address, or "
-                   "5 failed proofs of this reference from this address in an hour (1 once the reference has had "
-                   "10 from anywhere): this address waits (Retry-After), also on /manage. The booking is never "
-                   "locked: another address with the right proof gets in.")
+                   "5 failed proofs of this reference from this address in an hour or 10 in a day (1 an hour once "
+                   "the reference has had 10 from anywhere): this address waits (Retry-After), also on /manage. "
+                   "The booking is never locked: another address with the right proof gets in.")
 
 SCHEMAS = {
     "Error": {

@@ -4,8 +4,9 @@ Manage my booking (reference + last name or email) and the bookings API (referen
 headers) share these limits. Failed proofs are `proof_failures` rows (never staff sign-in
 failures), keyed by reference and address. The guesser is refused, never the booking:
 
-- one address may guess wrong PER_ADDRESS times at one reference in WINDOW; then that
-  address is refused for that reference (whatever it sends) until its failures age out;
+- one address may guess wrong PER_ADDRESS times at one reference in WINDOW and
+  PER_ADDRESS_DAY times in a DAY; then that address is refused for that reference
+  (whatever it sends) until its failures age out;
 - once a reference has had PER_REFERENCE wrong guesses in WINDOW from all addresses
   together, every address gets a single wrong guess at it per WINDOW.
 
@@ -24,8 +25,10 @@ from ..extensions import db
 from ..models import Booking, ProofFailure
 
 PER_ADDRESS = 5
+PER_ADDRESS_DAY = 10
 PER_REFERENCE = 10
 WINDOW = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 def normalize_reference(raw: str) -> str:
@@ -36,20 +39,25 @@ def normalize_reference(raw: str) -> str:
     return reference
 
 
+def _wait(failures: list[datetime], allowance: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds until fewer than `allowance` of these (sorted) failures are inside `window`."""
+    recent = [at for at in failures if at > now - window]
+    if len(recent) < allowance:
+        return None
+    free_at = recent[len(recent) - allowance] + window
+    return max(1, int((free_at - now).total_seconds()) + 1)
+
+
 def guesser_wait(reference: str, ip_address: str, now: datetime) -> int | None:
     """Seconds before this address may try this reference again; None when it may try now."""
-    since = now - WINDOW
     everyone = db.session.execute(select(func.count()).where(
-        ProofFailure.reference == reference, ProofFailure.at > since)).scalar()
+        ProofFailure.reference == reference, ProofFailure.at > now - WINDOW)).scalar()
     allowance = 1 if everyone >= PER_REFERENCE else PER_ADDRESS
     mine = db.session.execute(select(ProofFailure.at).where(
-        ProofFailure.reference == reference, ProofFailure.ip_address == ip_address, ProofFailure.at > since,
+        ProofFailure.reference == reference, ProofFailure.ip_address == ip_address, ProofFailure.at > now - DAY,
     ).order_by(ProofFailure.at)).scalars().all()
-    if len(mine) < allowance:
-        return None
-    # Free again once enough of its own failures have left the window.
-    free_at = mine[len(mine) - allowance] + WINDOW
-    return max(1, int((free_at - now).total_seconds()) + 1)
+    waits = [wait for wait in (_wait(mine, allowance, WINDOW, now), _wait(mine, PER_ADDRESS_DAY, DAY, now)) if wait]
+    return max(waits) if waits else None
 
 
 def record_failure(reference: str, ip_address: str, now: datetime) -> None:
