@@ -76,6 +76,9 @@ def test_wrong_password_is_422_with_the_message_and_the_email_kept(app, client):
     assert "don&#39;t match an active staff account" in html
     assert f'value="{email}"' in html and 'value="not the password"' not in html
     assert staff.get("/staff/bookings").status_code == 303
+    with app.app_context():  # failures are in the audit log too, with the address
+        entry = db.session.execute(select(AuditEntry).where(AuditEntry.actor == email)).scalar_one()
+        assert entry.action == "sign_in_failed" and entry.detail == f"wrong password from {staff.ip}"
 
 
 def test_missing_fields_are_422_with_messages(client):
