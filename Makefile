@@ -7,7 +7,7 @@ PORT ?= 5000
 HTMX_VERSION := 2.0.11
 export FLASK_APP := wsgi
 
-.PHONY: demo test install browser system-libs bench htmx clean
+.PHONY: demo test typecheck install browser system-libs bench htmx clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ system-libs:
 demo: install system-libs
 	PORT=$(PORT) $(PY) -m checkout.demo
 
-test: install system-libs browser
+test: install system-libs browser typecheck
 	$(PY) -m pytest
+
+# The Stripe gateway against the SDK's typed request parameters (mypy.ini says what and why).
+typecheck: install
+	$(PY) -m mypy
 
 # Speed, measured (never asserted in tests): prints a table and writes bench/last.json.
 bench: install

@@ -1,4 +1,11 @@
-"""Configuration classes, read from the environment (never from the repository)."""
+"""Configuration classes, read from the environment (never from the repository).
+
+Production has no defaults for what it cannot run without: a missing setting must stop
+the start (see ProductionConfig.REQUIRED), not be papered over by a local value (an
+in-memory rate limit, an SQLite file, a test address). The demo and the tests keep
+their own local defaults (LocalDefaults).
+"""
+import base64
 import os
 from pathlib import Path
 
@@ -6,20 +13,34 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
 
-def database_url() -> str:
-    """DATABASE_URL (or POSTGRES_URL); the demo falls back to an embedded SQLite file."""
-    url = os.environ.get("DATABASE_URL") or os.environ.get("POSTGRES_URL")
-    if not url:
-        return f"sqlite:///{INSTANCE_DIR / 'demo.sqlite3'}"
-    # Heroku-style URLs name the old driver; we use psycopg 3.
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+def env(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty (empty means "not given")."""
+    return os.environ.get(name) or None
+
+
+def database_url() -> str | None:
+    """DATABASE_URL (or POSTGRES_URL), with Heroku-style postgres:// read as psycopg 3."""
+    url = env("DATABASE_URL") or env("POSTGRES_URL")
+    if url:
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
     return url
 
 
+def read_env_file(path: str | Path) -> dict[str, str]:
+    """NAME=value lines of an env file such as .env.example (# comments and blanks skipped)."""
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY = env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
@@ -28,7 +49,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     SESSION_LIFETIME_MINUTES = 120
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Request bodies above this are refused with 413 before anything parses them. Our largest
+    # honest bodies (a booking with nine passengers, a Stripe event) are a few KB.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    # Load balancers / proxies in front of us that append X-Forwarded-For and -Proto. 0 trusts
+    # none: a client could otherwise forge the address that rate limits and lock-outs key on.
+    TRUSTED_PROXY_HOPS = os.environ.get("TRUSTED_PROXY_HOPS", "0")
+    HSTS_SECONDS = 0  # Strict-Transport-Security is sent only in production
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "fly2any")
     RATELIMIT_HEADERS_ENABLED = True
     # How long a traveller's seats and quoted price are held, in minutes.
@@ -38,43 +66,131 @@ class Config:
     API_BOOKINGS_PER_MINUTE = int(os.environ.get("API_BOOKINGS_PER_MINUTE", "10"))
     API_OPEN_HOLDS_PER_ADDRESS = int(os.environ.get("API_OPEN_HOLDS_PER_ADDRESS", "5"))
     API_OPEN_HOLDS_PER_EMAIL = int(os.environ.get("API_OPEN_HOLDS_PER_EMAIL", "5"))
-    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
-    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
-    SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@fly2any.test")
-    OPS_EMAIL = os.environ.get("OPS_EMAIL", "ops@fly2any.test")
+    # Seconds before a Stripe call that has not answered counts as "unreachable".
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    # Network retries in the background (sweeper); empty = 2 on real Stripe, 0 offline.
+    # Calls made while a traveller waits never retry (checkout/payments/gateway.py).
+    STRIPE_MAX_NETWORK_RETRIES = os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "")
+    SUPPORT_EMAIL = env("SUPPORT_EMAIL")
+    OPS_EMAIL = env("OPS_EMAIL")
     # Email: SMTP by default; MAIL_BACKEND=file writes .eml files under instance/mail (the demo).
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_SERVER = env("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Fly2Any <bookings@fly2any.test>")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in emails
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")  # links in emails
+    # Fernet keys for passport numbers at rest, newest first (checkout/encryption.py).
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS", "")
+    # Operations (checkout/logging_setup.py, checkout/operations.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # empty: no error reports leave the server
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")
+    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
+    READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
     DEMO = False
 
+    # Environment variable -> the config key it fills; create_app() refuses to start while
+    # any of these is empty. Every configuration needs a secret key (the demo makes one).
+    REQUIRED = {"SECRET_KEY": "SECRET_KEY"}
+    # Config key -> (test of a usable value, what a usable value is), for values that would
+    # let the app start and then fail, or quietly do the wrong thing, later.
+    FORMS: dict = {}
 
-class DevelopmentConfig(Config):
+    @classmethod
+    def problems(cls, config) -> list[str]:
+        """Every reason `config` (the app's, after overrides) cannot run, one line each."""
+        missing = [name for name, key in cls.REQUIRED.items() if not config.get(key)]
+        found = []
+        if missing:
+            found.append("missing " + ", ".join(ENV_LABELS.get(name, name) for name in missing))
+        for key, (usable, wanted) in cls.FORMS.items():
+            value = config.get(key)
+            if value and not usable(str(value)):
+                found.append(f"{_env_name(cls, key)} must be {wanted}")
+        hops = str(config.get("TRUSTED_PROXY_HOPS", 0))
+        if not (hops.isascii() and hops.isdigit()):
+            found.append("TRUSTED_PROXY_HOPS must be a whole number (0 = no proxy in front)")
+        return found
+
+
+# How a missing variable is named in the refusal, where more than one name is accepted.
+ENV_LABELS = {"DATABASE_URL": "DATABASE_URL (or POSTGRES_URL)"}
+
+
+def _env_name(config_class, key: str) -> str:
+    return next((name for name, k in config_class.REQUIRED.items() if k == key), key)
+
+
+class LocalDefaults:
+    """Stand-ins for settings that only make sense on a developer's machine."""
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
+    MAIL_SERVER = env("MAIL_SERVER") or "localhost"
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER") or "Fly2Any <bookings@fly2any.test>"
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    SUPPORT_EMAIL = env("SUPPORT_EMAIL") or "support@fly2any.test"
+    OPS_EMAIL = env("OPS_EMAIL") or "ops@fly2any.test"
+
+
+class DevelopmentConfig(LocalDefaults, Config):
     """`make demo`: local, no keys; secrets are generated by the demo launcher."""
+    # The demo keeps its data in an embedded SQLite file unless DATABASE_URL names a PostgreSQL.
+    SQLALCHEMY_DATABASE_URI = database_url() or f"sqlite:///{INSTANCE_DIR / 'demo.sqlite3'}"
     SESSION_COOKIE_SECURE = False
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "development")
     DEMO = True
 
 
-class TestConfig(Config):
+class TestConfig(LocalDefaults, Config):
     TESTING = True
     SECRET_KEY = os.environ.get("SECRET_KEY", "test-secret-key-not-for-production")
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    SENTRY_DSN = ""  # tests never report to a real Sentry
+    # A throwaway key per test process, like the demo's generated one.
+    PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 class ProductionConfig(Config):
-    pass
+    HSTS_SECONDS = 63072000  # two years, subdomains included (security.py)
+    REQUIRED = {
+        "SECRET_KEY": "SECRET_KEY",
+        "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+        "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
+        "STRIPE_PUBLISHABLE_KEY": "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
+        "MAIL_SERVER": "MAIL_SERVER",
+        "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+        "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+        "SUPPORT_EMAIL": "SUPPORT_EMAIL",
+        "OPS_EMAIL": "OPS_EMAIL",
+        "PII_ENCRYPTION_KEYS": "PII_ENCRYPTION_KEYS",
+    }
+    FORMS = {
+        # Seats and payments are locked with SELECT ... FOR UPDATE, which SQLite lacks.
+        "SQLALCHEMY_DATABASE_URI": (lambda v: v.startswith("postgresql"), "a PostgreSQL URL (postgresql://...)"),
+        # memory:// counts per worker: two workers let twice the limit through.
+        "RATELIMIT_STORAGE_URI": (lambda v: not v.startswith("memory:"),
+                                  "storage shared by every worker (redis://...), not memory://"),
+        "STRIPE_SECRET_KEY": (lambda v: v.startswith(("sk_", "rk_")), "a Stripe secret key (sk_...)"),
+        "STRIPE_PUBLISHABLE_KEY": (lambda v: v.startswith("pk_"), "a Stripe publishable key (pk_...)"),
+        "STRIPE_WEBHOOK_SECRET": (lambda v: v.startswith("whsec_"), "the webhook's signing secret (whsec_...)"),
+        "PUBLIC_BASE_URL": (lambda v: v.startswith(("https://", "http://")), "an absolute URL (https://...)"),
+    }
 
 
 CONFIGS = {

@@ -9,6 +9,7 @@ offline Stripe server's own speed would dominate (see STRIPE_OFFLINE.md).
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -102,9 +103,16 @@ def measure(port: int, name: str, method: str, path: str, body=None) -> dict:
 def main() -> int:
     db_url = _database("fly2any_bench")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_CONFIG": "production",
+    # Production settings as .env.example gives them (production refuses to start without
+    # them), then what this run needs.
+    sys.path.insert(0, str(ROOT))
+    from config import read_env_file
+    env = {**os.environ, **read_env_file(ROOT / ".env.example"),
+           "DATABASE_URL": db_url, "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_CONFIG": "production",
            "FLASK_APP": "wsgi", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
            "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+           # Quiet like gunicorn's --log-level below (no line per request), and a throwaway key.
+           "LOG_LEVEL": "WARNING", "PII_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
            # Every bench client calls from 127.0.0.1: lift the per-address booking limits (not the
            # per-email one: each booking has its own email), or api_create_booking measures 429s.
            "API_BOOKINGS_PER_MINUTE": "1000000", "API_OPEN_HOLDS_PER_ADDRESS": "1000000"}
@@ -124,9 +132,13 @@ def main() -> int:
                     raise SystemExit("gunicorn did not start")
                 time.sleep(0.2)
         day = (date.today() + timedelta(days=10)).isoformat()
+        # Bookings are spread over the flights of 20 days: one flight's seats would run out
+        # (a full cabin is refused) long before the run ends.
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", f"/api/flights?origin=JFK&destination=LAX&date={day}&adults=1")
-        offer_id = json.loads(conn.getresponse().read())["offers"][0]["offerId"]
+        offer_ids = []
+        for ahead in range(10, 30):
+            conn.request("GET", f"/api/flights?origin=JFK&destination=LAX&date={date.today() + timedelta(days=ahead)}")
+            offer_ids += [offer["offerId"] for offer in json.loads(conn.getresponse().read())["offers"]]
         # As a client does once: the notices to show, whose {key, version} every booking sends back.
         conn.request("GET", "/api/acknowledgements")
         accepted = [{"key": a["key"], "version": a["version"]}
@@ -136,7 +148,8 @@ def main() -> int:
             "home": ("GET", "/", None),
             "search_results_page": ("GET", f"/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
             "api_flights": ("GET", f"/api/flights?origin=JFK&destination=LHR&date={day}&adults=2", None),
-            "api_create_booking": ("POST", "/api/bookings", lambda n: _booking_body(offer_id, accepted, n)),
+            "api_create_booking": ("POST", "/api/bookings",
+                                   lambda n: _booking_body(offer_ids[n % len(offer_ids)], accepted, n)),
         }
         results = {name: measure(port, name, *spec) for name, spec in scenarios.items()}
     finally:

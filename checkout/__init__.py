@@ -19,13 +19,21 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         static_folder="../static",
     )
     name = config_name or os.environ.get("FLASK_CONFIG", "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"FLASK_CONFIG={name!r} is not one of {', '.join(CONFIGS)}.")
     app.config.from_object(CONFIGS[name])
     if overrides:
         app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set. `make demo` generates one; production sets its own.")
+    # Refuse to start, naming everything at once, rather than run on a stand-in value.
+    problems = CONFIGS[name].problems(app.config)
+    if problems:
+        raise RuntimeError(f"Cannot start the {name} configuration: " + "; ".join(problems)
+                           + ". Set them in the environment (.env.example lists every one); `make demo` needs none.")
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from . import encryption, logging_setup, operations
+    logging_setup.init_app(app)  # request ids, JSON logs in production, Sentry when SENTRY_DSN is set
+    encryption.init_app(app)  # passport numbers at rest: a malformed PII_ENCRYPTION_KEYS stops the start
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
@@ -34,7 +42,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .web_session import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
 
-    from . import errors, monitoring, presentation
+    from . import errors, monitoring, presentation, security
+    security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report
     presentation.init_app(app)
     errors.init_app(app)
     monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)
@@ -54,6 +63,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     for blueprint in (catalog_bp, customize_bp, passengers_bp, review_bp, bookings_bp, api_bp, payments_bp,
                       staff_bp, dashboard_bp, manage_bp):
         app.register_blueprint(blueprint)
+    operations.init_app(app)  # /healthz and /readyz for the load balancer
     if app.config.get("STRIPE_API_BASE"):
         # Offline only: the Stripe.js stand-in and its server half. Never against real Stripe.
         from .payments.offline import bp as offline_bp

@@ -86,7 +86,8 @@ def flights():
             "departure": offer.flight.departs_at.astimezone(ZoneInfo(offer.flight.origin.tz)).isoformat(),
             "arrival": offer.flight.arrives_at.astimezone(ZoneInfo(offer.flight.destination.tz)).isoformat(),
             "durationMinutes": offer.minutes,
-            "fares": [{"fareFamily": f.fare_family.code, "amount": f.total, "currency": offer.flight.currency}
+            "fares": [{"fareFamily": f.fare_family.code, "amount": f.total, "currency": offer.flight.currency,
+                       "soldOut": f.sold_out, "seatsLeft": f.seats_left}
                       for f in offer.fares],
         }
         for offer in offers

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from .api import booking_json
 from .api_support import bp, json_body
-from . import audit
+from . import audit, payments
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
 from .bookings.service import BookingError, Contact
@@ -135,6 +135,7 @@ def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
         "confirmedAt": booking.confirmed_at.isoformat() if booking.confirmed_at else None,
         "passengers": [
             {"position": p.position, "type": p.passenger_type, "firstName": p.first_name, "lastName": p.last_name,
+             "passportNumber": p.masked_passport_number,  # never the full number, to staff or traveller
              "seat": p.seat_code, "checkedBags": p.checked_bags}
             for p in booking.passengers
         ],
@@ -337,8 +338,8 @@ def cancel_booking(id: int):  # noqa: A002
         raise ApiError(409, "not_cancellable", terms.explanation)
     before = audit.snapshot(booking)
     try:
-        booking, refunded = cancellation.cancel(booking.id, actor=access.actor[:ACTOR_LENGTH],
-                                                expected_refund=int(expected) if expected is not None else None)
+        booking, refunded = payments.cancel_booking(booking.id, actor=access.actor[:ACTOR_LENGTH],
+                                                  expected_refund=int(expected) if expected is not None else None)
     except BookingError as err:
         db.session.rollback()
         raise ApiError(409, "not_cancellable", err.message)

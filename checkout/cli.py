@@ -33,7 +33,7 @@ def register_cli(app: Flask) -> None:
         import time
 
         from .extensions import db
-        from .payments.sweeper import sweep as run_sweep
+        from .payments import sweep as run_sweep
         while True:
             report = run_sweep()
             click.echo(f"expired {len(report.expired)}, reconciled {len(report.reconciled)}, "
@@ -86,6 +86,24 @@ def register_cli(app: Flask) -> None:
             if owner is None:
                 raise click.BadParameter(f"no staff account {staff_email}")
         click.echo(create_api_token(name, owner))
+
+    @app.cli.command("rotate-pii-key")
+    def rotate_pii_key():
+        """Re-encrypt stored passport numbers with the first key of PII_ENCRYPTION_KEYS."""
+        from .bookings.personal_data import rotate_passport_key
+        count = rotate_passport_key()
+        click.echo(f"Re-encrypted {count} passport number{'' if count == 1 else 's'} with the newest key. "
+                   "Keys after the first can be removed from PII_ENCRYPTION_KEYS now.")
+
+    @app.cli.command("purge-pii")
+    @click.option("--after-travel-days", "days", type=click.IntRange(min=1), required=True,
+                  help="Remove travel documents from bookings whose flight departed more than this many days ago.")
+    def purge_pii(days: int):
+        """Remove passport numbers and expiry, dates of birth, nationality and phone after travel (audited)."""
+        from .bookings.personal_data import purge_after_travel
+        report = purge_after_travel(days)
+        click.echo(f"Removed personal data from {report.bookings} booking{'' if report.bookings == 1 else 's'} "
+                   f"whose flights departed before {report.departed_before:%Y-%m-%d %H:%M} UTC.")
 
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)

@@ -13,6 +13,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -21,12 +22,23 @@ DEMO_SECRET_KEY = "sk_test_fly2any_demo"
 DEMO_STAFF_EMAIL = "support@fly2any.test"
 
 
-def _secret(instance: Path, name: str, prefix: str = "") -> str:
+def _secret(instance: Path, name: str, prefix: str = "", make=lambda: secrets.token_urlsafe(32)) -> str:
     path = instance / name
     if not path.exists():
-        path.write_text(prefix + secrets.token_urlsafe(32))
+        path.write_text(prefix + make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _pause(stop: threading.Event, seconds: float, step: float = 0.25) -> None:
+    """Wait `seconds`, or less once `stop` is set.
+
+    Short sleeps rather than stop.wait(seconds): under libfaketime (the suite run as if on
+    another day) a timed Event.wait never times out, and the mailer would never run again.
+    """
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        time.sleep(step)
 
 
 def _background(app, target, name: str, stop: threading.Event, every: float) -> threading.Thread:
@@ -37,7 +49,7 @@ def _background(app, target, name: str, stop: threading.Event, every: float) -> 
                     target()
                 except Exception:  # noqa: BLE001 - the demo keeps going; the error is logged
                     app.logger.exception("%s failed", name)
-            stop.wait(every)
+            _pause(stop, every)
     thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     return thread
@@ -57,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     secret_key = os.environ.get("SECRET_KEY") or _secret(INSTANCE_DIR, "demo-secret-key")
     webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or _secret(INSTANCE_DIR, "demo-webhook-secret", "whsec_")
+    from .encryption import new_key
+    pii_keys = os.environ.get("PII_ENCRYPTION_KEYS") or _secret(INSTANCE_DIR, "demo-pii-key", make=new_key)
     stripe_base, stripe_process = start_localstripe(log_path=str(INSTANCE_DIR / "localstripe.log"))
     app_url = f"http://127.0.0.1:{args.port}"
     stop_workers = threading.Event()
@@ -71,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         from .demo_history import seed_history
         from .catalog.seed import seed_all
         from .notifications.sender import send_due
-        from .payments.sweeper import sweep
+        from .payments import sweep
 
         app = create_app("development", {
             "SECRET_KEY": secret_key,
@@ -81,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             "STRIPE_WEBHOOK_SECRET": webhook_secret,
             "STRIPE_JS_URL": "/offline/stripe/v3.js",
             "PUBLIC_BASE_URL": app_url,
+            "PII_ENCRYPTION_KEYS": pii_keys,
             # DESIGN.md: a newcomer signs in with email and password. Honoured only with the demo's
             # config (DEMO); every other supervisor, and production, must use two-factor.
             "STAFF_2FA_EXEMPT": (DEMO_STAFF_EMAIL,),
@@ -103,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Staff console: {app_url}/staff/login  ({DEMO_STAFF_EMAIL} / demo-support; this demo-only "
               "account skips two-factor sign-in, other supervisors set it up at their first sign-in)", flush=True)
         print(f"Fly2Any demo: {app_url}  (Ctrl-C stops it)", flush=True)
-        app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False)
+        from .security import UndisclosedServerHandler
+        app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False,
+                request_handler=UndisclosedServerHandler)
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,8 +2,10 @@
 
 Bookings in every state (confirmed, cancelled and refunded, expired, pending payment,
 draft) on the seeded flights, with passengers, frozen price lines from `pricing`,
-payment attempts (some with 3-D Secure, some declined), refunds, webhook events, funnel
-events and a few error events, all dated in the 30 days before `now`.
+payment attempts (some with 3-D Secure, some declined), refunds, a few disputes, webhook
+events, funnel events and a few error events, all dated in the 30 days before `now`.
+Its figures fall in the dashboard's expected bands: about 15 % of payments through 3-D
+Secure, about 4 % of searches ending in a payment, a median payment time under 3 s.
 
 - Deterministic: the same `now`, `rng_seed` and catalogue give the same rows.
 - Idempotent: history bookings have channel "seed"; if any exist, nothing is added.
@@ -35,10 +37,10 @@ from .clock import utcnow
 from .extensions import db, upsert_insert
 from .models import (
     AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus as S, BookingTransition, Bundle,
-    ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund, RefundStatus,
-    WebhookEvent,
+    Dispute, ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund,
+    RefundStatus, WebhookEvent,
 )
-from .payments.declines import decline_message
+from .payments import decline_message
 
 CHANNEL = "seed"
 STATES = ((S.CONFIRMED, 62), (S.CANCELLED, 10), (S.EXPIRED, 20), (S.PENDING_PAYMENT, 3), (S.DRAFT, 5))
@@ -67,6 +69,7 @@ class HistoryReport:
     webhook_events: int = 0
     funnel_events: int = 0
     error_events: int = 0
+    disputes: int = 0
 
     @property
     def bookings(self) -> int:
@@ -213,12 +216,13 @@ def _plan(n: int, rng: random.Random, now: datetime, hold: timedelta, flight: Fl
 
 
 def _searches(plan: _Plan, rng: random.Random, visitor: str, created: datetime) -> None:
-    """The booking's own search, plus people who searched around then and went no further."""
+    """The booking's own search, plus people who searched around then and went no further
+    (most do: about 1 search in 25 ends in a payment)."""
     searched = created - timedelta(minutes=rng.randint(2, 10))
     plan.funnel += [(FunnelStage.SEARCH, visitor, searched, False),
                     (FunnelStage.RESULTS_VIEWED, visitor, searched + timedelta(seconds=rng.randint(5, 40)), False),
                     (FunnelStage.BOOKING_STARTED, visitor, created, True)]
-    for k in range(rng.choice((0, 1, 1, 2, 3))):
+    for k in range(rng.randint(8, 26)):
         at = created - timedelta(minutes=rng.randint(1, 240))
         plan.funnel.append((FunnelStage.SEARCH, f"{visitor}-{k}", at, False))
         if rng.random() < 0.7:  # the rest found no flights that day
@@ -229,24 +233,27 @@ def _searches(plan: _Plan, rng: random.Random, visitor: str, created: datetime) 
 def _payments(plan: _Plan, rng: random.Random, intents, pays: bool) -> None:
     """Declined attempts (unpaid bookings were often declined too), then the one that paid.
 
-    Payment time (PaymentIntent made -> succeeded) is 1-3.4 s, or 3-6 s with 3-D Secure.
+    The traveller types the card for 15-90 s after the page made the attempt, then presses Pay;
+    payment time (Pay pressed -> succeeded) is 1-3.4 s, or 3-6 s with 3-D Secure (about 15 %).
     """
     booking = plan.booking
     failures = _weighted(rng, ((0, 95), (1, 4), (2, 1)) if pays else ((0, 80), (1, 17), (2, 3)))
     moment = booking["submitted_at"] + timedelta(seconds=rng.randint(5, 40))
     for number in range(1, failures + (2 if pays else 1)):
         succeeds = pays and number == failures + 1
-        used_3ds = rng.random() < 0.22
+        intent = next(intents)
+        used_3ds = intent * 7 % 20 < 3  # 3 in every 20 intents, spread out: the rate is 15 % by construction
         seconds = rng.uniform(3.0, 6.0) if used_3ds else rng.uniform(1.0, 3.4)
-        finished = moment + timedelta(milliseconds=round(1000 * seconds))
+        pressed = moment + timedelta(seconds=rng.randint(15, 90))
+        finished = pressed + timedelta(milliseconds=round(1000 * seconds))
         brand, last4 = rng.choice(CARDS)
         code = None if succeeds else ("payment_intent_authentication_failure" if used_3ds else rng.choice(DECLINES))
         plan.attempts.append(dict(
-            number=number, payment_intent_id=f"pi_hist_{next(intents)}",
+            number=number, payment_intent_id=f"pi_hist_{intent}",
             status=AttemptStatus.SUCCEEDED if succeeds else AttemptStatus.FAILED, amount=booking["total_amount"],
             currency=booking["currency"], failure_code=code, failure_message=code and decline_message(code, code),
             card_brand=brand, card_last4=last4, used_3ds=used_3ds, created_at=moment, updated_at=finished,
-            succeeded_at=finished if succeeds else None,
+            confirm_requested_at=pressed, succeeded_at=finished if succeeds else None,
         ))
         if succeeds:
             booking["confirmed_at"] = finished
@@ -260,7 +267,7 @@ def _payments(plan: _Plan, rng: random.Random, intents, pays: bool) -> None:
             number=failures + 1, payment_intent_id=f"pi_hist_{next(intents)}", status=AttemptStatus.CANCELED,
             amount=booking["total_amount"], currency=booking["currency"], failure_code=None, failure_message=None,
             card_brand=None, card_last4=None, used_3ds=False, created_at=moment,
-            updated_at=booking["hold_expires_at"], succeeded_at=None,
+            updated_at=booking["hold_expires_at"], confirm_requested_at=None, succeeded_at=None,
         ))
 
 
@@ -308,6 +315,9 @@ def _insert(plans: list[_Plan], rng: random.Random, now: datetime) -> HistoryRep
                     stripe_refund_id=f"re_hist_{booking_id}", idempotency_key=f"hist-{booking_id}-refund")
                for plan, booking_id in zip(plans, booking_ids) if plan.refund]
     events = _webhook_events(attempts, refunds, rng, now)
+    disputes = _disputes(attempts, attempt_id, _booking_ids_by_intent(plans, booking_ids), rng, now)
+    if disputes:
+        db.session.execute(insert(Dispute), disputes)
     if refunds:
         db.session.execute(insert(Refund), [{k: v for k, v in r.items() if k != "payment_intent_id"} for r in refunds])
     funnel = rows[FunnelEvent]
@@ -319,7 +329,35 @@ def _insert(plans: list[_Plan], rng: random.Random, now: datetime) -> HistoryRep
     if errors:
         db.session.execute(insert(ErrorEvent), errors)
     by_status = Counter(plan.booking["status"] for plan in plans)
-    return HistoryReport(False, dict(by_status), len(attempts), len(refunds), len(events), len(funnel), len(errors))
+    return HistoryReport(False, dict(by_status), len(attempts), len(refunds), len(events), len(funnel), len(errors),
+                         len(disputes))
+
+
+def _booking_ids_by_intent(plans: list[_Plan], booking_ids: list[int]) -> dict[str, int]:
+    return {a["payment_intent_id"]: booking_id for plan, booking_id in zip(plans, booking_ids) for a in plan.attempts}
+
+
+def _disputes(attempts: list[dict], attempt_id: dict[str, int], booking_of: dict[str, int], rng: random.Random,
+              now: datetime) -> list[dict]:
+    """One payment in 90 disputed by the cardholder's bank some days later (before `now`); the
+    newest still open, the others closed, won or lost."""
+    rows = []
+    paid = sorted((a for a in attempts if a["status"] == AttemptStatus.SUCCEEDED), key=lambda a: a["succeeded_at"])
+    chosen = paid[45::90]
+    for attempt in chosen:
+        opened = attempt["succeeded_at"] + min(timedelta(days=rng.randint(2, 20)), (now - attempt["succeeded_at"]) / 2)
+        closed = opened + min(timedelta(days=rng.randint(3, 10)), (now - opened) / 2)
+        outcome = rng.choice(("won", "lost")) if attempt is not chosen[-1] else None
+        n = attempt_id[attempt["payment_intent_id"]]
+        rows.append(dict(
+            booking_id=booking_of[attempt["payment_intent_id"]], stripe_dispute_id=f"dp_hist_{n}",
+            charge_id=f"ch_hist_{n}", payment_intent_id=attempt["payment_intent_id"], amount=attempt["amount"],
+            currency=attempt["currency"], reason=rng.choice(("fraudulent", "product_not_received", "duplicate")),
+            status=outcome or "needs_response", evidence_due_by=opened + timedelta(days=7), created_at=opened,
+            closed_at=closed if outcome else None, outcome=outcome, last_event_at=closed if outcome else opened,
+            updated_at=closed if outcome else opened,
+        ))
+    return rows
 
 
 def _insert_new(model, unique: list[str]):

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from . import audit
+from . import audit, payments
 from .bookings import amendments, cancellation, service
 from .bookings.passengers import contact_details
 from .bookings.proof import guesser_wait, matches, normalize_reference, record_failure, wait_message
@@ -185,7 +185,7 @@ def cancel(booking: Booking):
     actor = _actor(booking)
     before = audit.snapshot(booking)
     try:
-        booking, refunded = cancellation.cancel(booking.id, actor=actor[:80], expected_refund=int(form.expected_refund.data))
+        booking, refunded = payments.cancel_booking(booking.id, actor=actor[:80], expected_refund=int(form.expected_refund.data))
     except BookingError as err:
         db.session.rollback()
         return _render_cancel(booking, err.message, 409)

@@ -10,6 +10,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .encryption import EncryptedText
 from .extensions import db
 
 
@@ -156,6 +157,8 @@ class Booking(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when money and booking disagree and a person should look (late payment refunded...).
     attention_reason: Mapped[str | None] = mapped_column(String(300))
+    # When `flask purge-pii` removed the travel documents and phone after the flight.
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     flight: Mapped[Flight] = relationship(lazy="joined")
     fare_family: Mapped[FareFamily] = relationship(lazy="joined")
@@ -205,7 +208,7 @@ class Passenger(db.Model):
     last_name: Mapped[str | None] = mapped_column(String(60), index=True)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     nationality: Mapped[str | None] = mapped_column(String(2))
-    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     passport_expiry: Mapped[date | None] = mapped_column(Date)
     checked_bags: Mapped[int] = mapped_column(Integer, default=0)
     # The seat the traveller chose; the claim on it is the matching SeatHold row.
@@ -222,10 +225,19 @@ class Passenger(db.Model):
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
+    @property
+    def masked_passport_number(self) -> str | None:
+        """Enough to tell passports apart ("••••••567"), not enough to use one (short numbers show 2)."""
+        number = self.passport_number
+        return None if not number else "••••••" + number[-3 if len(number) >= 8 else -2:]
+
 
 class SeatHold(db.Model):
     """One row per occupied seat on a flight.
 
+    Every seated passenger of a live booking holds one: the seat they chose, or, when they
+    chose none, a seat we assigned to hold their place in the cabin (their Passenger.seat_code
+    stays empty: "assigned at check-in"). So the rows of a cabin count its places taken.
     The unique (flight, seat) constraint is what makes two holds on one seat impossible.
     expires_at NULL means sold (a confirmed booking or seat taken before we opened sales);
     a hold whose expires_at has passed may be taken over by one atomic upsert.
@@ -234,6 +246,9 @@ class SeatHold(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
     seat_code: Mapped[str] = mapped_column(String(4))
+    # The seat's cabin (from the seat map), kept on the row so places left per cabin are one
+    # GROUP BY for a whole page of search results.
+    cabin: Mapped[str] = mapped_column(String(10))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -281,7 +296,9 @@ class BookingAcknowledgement(db.Model):
 
 class AttemptStatus:
     """A payment attempt's own status (one attempt = one PaymentIntent)."""
-    CREATED = "created"  # PaymentIntent made, card not yet submitted
+    # PaymentIntent made, card not yet submitted. Without a payment_intent_id: the attempt
+    # number is claimed and its PaymentIntent is being created at Stripe (payments.service).
+    CREATED = "created"
     REQUIRES_ACTION = "requires_action"  # 3-D Secure under way
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
@@ -296,7 +313,7 @@ class PaymentAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per booking
-    payment_intent_id: Mapped[str] = mapped_column(String(64), unique=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # None while claimed
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.CREATED)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
@@ -307,6 +324,9 @@ class PaymentAttempt(db.Model):
     used_3ds: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the traveller pressed Pay (the page's beacon, as our server received it); the
+    # dashboard's payment time runs from here to succeeded_at.
+    confirm_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="payment_attempts")
@@ -337,6 +357,42 @@ class Refund(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),)
+
+
+class DisputeStatus:
+    """Stripe's dispute statuses. The closed ones are final: a late "still open" event never reopens one."""
+    OPEN = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+    CLOSED = ("won", "lost", "warning_closed", "prevented")
+
+
+class Dispute(db.Model):
+    """A cardholder disputing one of our charges with their bank (a chargeback or an inquiry).
+
+    `booking_id` is NULL when no booking of ours paid with that charge (operations were alerted).
+    `created_at` is when the cardholder's bank opened it (Stripe's `created`); `closed_at` when
+    Stripe told us it ended, with `outcome` its final status (won, lost, warning_closed...).
+    """
+    __tablename__ = "disputes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(64), unique=True)
+    charge_id: Mapped[str] = mapped_column(String(64))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(40))
+    evidence_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    # Stripe's `created` of the newest event applied: an older event arriving late changes nothing.
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class WebhookEvent(db.Model):

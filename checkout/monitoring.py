@@ -29,6 +29,8 @@ from .models import Booking, ErrorEvent, FunnelEvent, FunnelStage
 
 # Browsers ask for these on their own; a 404 for them is not an error anybody made.
 BROWSER_PROBES = ("/favicon.ico", "/robots.txt", "/apple-touch-icon", "/.well-known/")
+# The load balancer's polls (checkout/operations.py): /readyz reports its own 503s.
+LOAD_BALANCER_PROBES = ("/healthz", "/readyz")
 
 
 
@@ -93,7 +95,7 @@ def _worth_recording(status: int) -> bool:
     if status < 400:
         return False
     path = request.path
-    if path.startswith(current_app.static_url_path or "/static"):
+    if path.startswith(current_app.static_url_path or "/static") or path in LOAD_BALANCER_PROBES:
         return False
     return not (status == 404 and path.startswith(BROWSER_PROBES))
 

@@ -70,7 +70,12 @@ SCHEMAS = {
         "type": "object", "required": ["fareFamily", "amount", "currency"],
         "properties": {"fareFamily": {"type": "string", "enum": ["BASIC", "STANDARD", "FLEX", "BUSINESS"]},
                        "amount": _money("Total for the whole party, taxes included, in minor units."),
-                       "currency": CURRENCY},
+                       "currency": CURRENCY,
+                       "soldOut": {"type": "boolean",
+                                   "description": "True when the fare's cabin has fewer seats left than the party "
+                                                  "needs (infants on a lap need none); booking it is refused (409)."},
+                       "seatsLeft": {"type": "integer", "minimum": 0,
+                                     "description": "Seats left in the fare's cabin right now."}},
     },
     "Offer": {
         "type": "object",
@@ -183,6 +188,9 @@ SCHEMAS = {
         "properties": {"position": {"type": "integer", "minimum": 0},
                        "type": {"type": "string", "enum": ["adult", "child", "infant"]},
                        "firstName": {"type": ["string", "null"]}, "lastName": {"type": ["string", "null"]},
+                       "passportNumber": {"type": ["string", "null"], "examples": ["••••••567"],
+                                          "description": "Masked: the last characters only. The full number is "
+                                                         "never returned; null when none is on file."},
                        "seat": {"type": ["string", "null"]}, "checkedBags": {"type": "integer"}},
     },
     "PriceLine": {
@@ -336,7 +344,8 @@ PATHS = {
             "tags": ["bookings"], "security": [],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CreateBooking")}}},
             "responses": {"201": _json(_ref("BookingSummary"), "Created; the amount is the server's."),
-                          "409": _error("A chosen seat was just taken."),
+                          "409": _error("A chosen seat was just taken, or the cabin has no seats left for "
+                                        "the party (`fields.fareFamily` or `fields.offerId` says which)."),
                           "415": _error("The body is not application/json."),
                           "422": _error("Invalid passengers, contact or choices, or a notice not accepted at "
                                         "its current version (see fields, e.g. acknowledgements)."),

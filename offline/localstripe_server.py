@@ -13,7 +13,11 @@ this process:
   stock server rewrites that shared file after every write, which gets slower as the
   store grows and mixes the state of every run on the machine). Listing uses a per-type
   index instead of scanning the store, so answers stay fast as the store grows.
-* Charges carry ``payment_method_details.card`` (brand, last4, expiry), as on Stripe.
+* Charges carry ``payment_method_details.card`` (brand, last4, expiry), as on Stripe; a
+  charge made after the bank's 3-D Secure challenge was completed also carries
+  ``payment_method_details.card.three_d_secure`` (flow, result, version), as on Stripe.
+* PaymentIntents take ``allowed_payment_method_types`` and refuse the retired
+  ``payment_method_types`` (400), as Stripe does on the API version the SDK pins.
 * It listens on 127.0.0.1 only, and ``--port 0`` picks a free port. Once the socket
   accepts connections it prints exactly one line to stdout:
   ``localstripe listening on http://127.0.0.1:PORT``.
@@ -267,6 +271,44 @@ def patch_localstripe():
         orig_token_init(self, card=card, customer=customer, **kwargs)
 
     Token.__init__ = _token_init
+
+    # 7. A charge made once 3-D Secure was completed says so, as Stripe's does
+    #    (payment_method_details.card.three_d_secure), so a succeeded payment still tells.
+    orig_confirm = PaymentIntent._confirm
+    orig_create_charge = PaymentIntent._create_charge
+
+    def _confirm(self, on_failure_now):
+        orig_confirm(self, on_failure_now)
+        self._fly2any_challenged = bool(self.next_action)
+
+    def _create_charge(self, on_failure_now):
+        try:
+            orig_create_charge(self, on_failure_now)
+        finally:  # a charge declined after the challenge carries it too
+            details = getattr(self.latest_charge, "payment_method_details", None)
+            if getattr(self, "_fly2any_challenged", False) and isinstance(details, dict) and details.get("card"):
+                details["card"]["three_d_secure"] = {"authentication_flow": "challenge", "result": "authenticated",
+                                                     "result_reason": None, "version": "2.2.0"}
+
+    PaymentIntent._confirm = _confirm
+    PaymentIntent._create_charge = _create_charge
+
+    # 8. Payment method types as on the API version the stripe SDK pins (2026-10-28.endive):
+    #    `allowed_payment_method_types` is taken, the retired `payment_method_types` is a
+    #    400 `payment_method_types_no_longer_supported` (stock localstripe takes only the latter).
+    orig_pi_init = PaymentIntent.__init__
+
+    def _pi_init(self, allowed_payment_method_types=None, payment_method_types=None, **kwargs):
+        if payment_method_types is not None:
+            raise UserError(400, "payment_method_types is no longer supported; use allowed_payment_method_types.",
+                            {"code": "payment_method_types_no_longer_supported", "param": "payment_method_types"})
+        if allowed_payment_method_types is not None and not (
+                isinstance(allowed_payment_method_types, list)
+                and all(isinstance(t, str) and t for t in allowed_payment_method_types)):
+            raise UserError(400, "Bad request")
+        orig_pi_init(self, payment_method_types=allowed_payment_method_types, **kwargs)
+
+    PaymentIntent.__init__ = _pi_init
 
 
 async def serve(host: str, port: int, access_log: bool = False, exit_with_parent: bool = False) -> None:

@@ -22,6 +22,11 @@ from checkout.extensions import db  # noqa: E402
 
 BASE_URL = os.environ.get("DATABASE_URL") or os.environ.get("POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every app a test creates counts requests in Redis. Flask-Limiter's limiter is one module
+# singleton, so an app left on memory:// would swap the session app's storage for its own;
+# and memory:// starts a non-daemon Timer thread, which never ends under libfaketime
+# (timed waits never time out there) and so hung the interpreter at exit.
+RATE_LIMITS = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"fly2any-test-{secrets.token_hex(4)}"}
 SEED_DAYS = 6
 ACKS = ("fare_rules", "baggage", "conditions_of_carriage", "hazardous_materials")
 
@@ -75,8 +80,7 @@ def app(database_url, localstripe):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: tests that send mail start their own SMTP server
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "RATELIMIT_KEY_PREFIX": f"fly2any-test-{secrets.token_hex(4)}",
+        **RATE_LIMITS,
         # The suite's API tests all call from one address; tests/http/test_booking_limits.py
         # puts the real per-minute figure back and checks it.
         "API_BOOKINGS_PER_MINUTE": 10_000,
@@ -107,7 +111,7 @@ def _clean_bookings(request):
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
             "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
             "DELETE FROM login_failures; DELETE FROM proof_failures; DELETE FROM audit_entries;"
-            "DELETE FROM funnel_events; DELETE FROM error_events;"
+            "DELETE FROM funnel_events; DELETE FROM error_events; DELETE FROM disputes;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
         db.session.commit()

@@ -3,10 +3,12 @@ ahead for the 24-hour rule, staff sessions and API tokens."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select
 
+from checkout.catalog.seed import flight_times
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Booking, Flight, SeatHold
@@ -18,17 +20,21 @@ FAR_DAYS = 20  # the seeded flights cover only SEED_DAYS; the 24-hour rule needs
 
 
 def make_far_flight(number: str = "FA100", days: int = FAR_DAYS) -> Flight:
-    """A flight `days` ahead, copying the seeded flight's route, times and aircraft (made once)."""
+    """A flight `days` ahead, copying the seeded flight's route, local times and aircraft (made once)."""
     template = db.session.execute(
         select(Flight).where(Flight.flight_number == number).order_by(Flight.departs_at)).scalars().first()
-    shift = timedelta(days=(utcnow().date() - template.departs_at.date()).days + days)
-    departs = template.departs_at + shift
+    # The same wall-clock time where it leaves, as the seed does: shifting the UTC time by
+    # whole days would move it an hour whenever a daylight-saving change lies in between.
+    origin_tz = template.origin.tz
+    departs, arrives = flight_times(
+        utcnow().date() + timedelta(days=days), template.departs_at.astimezone(ZoneInfo(origin_tz)).time(),
+        (template.arrives_at - template.departs_at) // timedelta(minutes=1), origin_tz)
     flight = db.session.execute(
         select(Flight).where(Flight.flight_number == number, Flight.departs_at == departs)).scalar_one_or_none()
     if flight is None:
         flight = Flight(flight_number=number, origin_code=template.origin_code,
                         destination_code=template.destination_code, departs_at=departs,
-                        arrives_at=template.arrives_at + shift, aircraft=template.aircraft,
+                        arrives_at=arrives, aircraft=template.aircraft,
                         base_fare=template.base_fare, currency=template.currency)
         db.session.add(flight)
         db.session.commit()

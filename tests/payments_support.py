@@ -27,13 +27,18 @@ from tests.conftest import PUBLISHABLE_KEY, WEBHOOK_SECRET
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stripe"
 
 
-def pending_booking(number: str = "FA100", seat: str | None = None, days_ahead: int = 2):
-    """A PENDING_PAYMENT booking for one adult, through the real services."""
-    flight = db.session.execute(
+def bookable_flight(number: str = "FA100", days_ahead: int = 2) -> Flight:
+    """The first `number` flight leaving more than `days_ahead` days from now: the one
+    pending_booking books (pick its seat with tests.seats_support.free_seat)."""
+    return db.session.execute(
         select(Flight).where(Flight.flight_number == number, Flight.departs_at > utcnow() + timedelta(days=days_ahead))
         .order_by(Flight.departs_at)
     ).scalars().first()
-    booking = service.create_draft(flight, Party(1))
+
+
+def pending_booking(number: str = "FA100", seat: str | None = None, days_ahead: int = 2):
+    """A PENDING_PAYMENT booking for one adult, through the real services."""
+    booking = service.create_draft(bookable_flight(number, days_ahead), Party(1))
     if seat:
         service.choose_seat(booking, 0, seat)
     service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",

@@ -15,7 +15,8 @@ from checkout.payments import service as payments
 from checkout.staff import two_factor
 from checkout.staff.auth import create_staff
 from tests.conftest import Checkout
-from tests.payments_support import pay_at_stripe, pending_booking
+from tests.payments_support import bookable_flight, pay_at_stripe, pending_booking
+from tests.seats_support import free_seat
 
 PASSWORD = "correct horse battery"
 
@@ -122,13 +123,4 @@ def seat_line(booking: Booking):
 
 def free_standard_seat(number: str = "FA200", days_ahead: int = 2) -> str:
     """A standard economy seat still free on the flight `pending_booking` picks (costs money on Basic)."""
-    from checkout.bookings.seat_holds import unavailable_seats
-    from checkout.catalog.seatmaps import seats_by_code
-    from checkout.clock import utcnow
-    from checkout.models import Flight
-    flight = db.session.execute(
-        select(Flight).where(Flight.flight_number == number, Flight.departs_at > utcnow() + timedelta(days=days_ahead))
-        .order_by(Flight.departs_at)).scalars().first()
-    taken = unavailable_seats(flight.id, None, utcnow())
-    return next(code for code, seat in seats_by_code(flight.aircraft).items()
-                if seat.seat_type == "standard" and seat.cabin == "economy" and code not in taken)
+    return free_seat(bookable_flight(number, days_ahead), kind="standard")

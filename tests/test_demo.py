@@ -55,6 +55,9 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "POSTGRES_URL", "SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
     env.update(INSTANCE_PATH=str(tmp_path), PORT=str(port))
+    # Read before the demo starts: if midnight passes meanwhile, the demo seeds from the
+    # next day and still covers every day asked about below.
+    today = date.today()
     proc = subprocess.Popen([sys.executable, "-m", "checkout.demo"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
@@ -72,12 +75,14 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
                 assert time.monotonic() < deadline, "demo did not start in time"
                 time.sleep(0.3)
         assert ">Search</button>" in home and (tmp_path / "demo.sqlite3").exists()
-        last_day = date.today() + timedelta(days=59)
+        with urllib.request.urlopen(site.base + "/", timeout=10) as response:
+            assert response.headers.get_all("Server") == ["Fly2Any"]  # not "Werkzeug/x Python/y"
+        last_day = today + timedelta(days=59)
         for destination in ("LHR", "LAX"):
             offers = json.loads(site.get(f"/api/flights?origin=JFK&destination={destination}&date={last_day}&adults=1"))["offers"]
             assert len(offers) >= 2
 
-        offer = json.loads(site.get(f"/api/flights?origin=JFK&destination=LAX&date={date.today() + timedelta(days=5)}"))["offers"][0]
+        offer = json.loads(site.get(f"/api/flights?origin=JFK&destination=LAX&date={today + timedelta(days=5)}"))["offers"][0]
         notices = json.loads(site.get("/api/acknowledgements"))["acknowledgements"]  # shown to the traveller
         status, booking = site.post_json("/api/bookings", {
             "offerId": offer["offerId"], "fareFamily": "STANDARD",
@@ -93,7 +98,7 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
         # The browser's part, as the Stripe.js stand-in does it: the card goes to offline Stripe only.
         stripe_base = re.search(r"Offline Stripe at (http://\S+);", "".join(output)).group(1)
         card = urllib.parse.urlencode({"key": "pk_test_fly2any_demo", "card[number]": "4242424242424242",
-                                       "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"}).encode()
+                                       "card[exp_month]": "12", "card[exp_year]": str(today.year + 3), "card[cvc]": "123"}).encode()
         with urllib.request.urlopen(urllib.request.Request(f"{stripe_base}/v1/tokens", data=card), timeout=10) as r:
             token = json.loads(r.read())["id"]
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', site.get("/")).group(1)

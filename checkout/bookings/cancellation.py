@@ -7,17 +7,22 @@ Rules, in order:
 2. A refundable fare -> everything paid, less the fare's refund fee.
 3. Otherwise the fare is kept; government taxes and fees are still refunded.
 An unpaid booking is simply cancelled (its PaymentIntents cancelled, seats released).
+
+This module holds the rules and the quote; it moves no money. Cancelling, which may first
+stop an open PaymentIntent or refund, is `checkout.payments.cancel_booking`
+(payments/booking_changes.py): payments depends on bookings, never the reverse.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
+
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AttemptStatus, Booking, BookingStatus, RefundStatus
-from . import seat_holds, states
-from .service import BookingError, lock_booking
+from ..models import Booking, BookingStatus, RefundStatus, SeatHold
+from . import states
 
 # Audit actions whose `after.lineIds` list the price lines a refund covered.
 LINE_REFUND_ACTIONS = ("refund", "cancellation refund")
@@ -87,52 +92,7 @@ def cancellation_terms(booking: Booking, now: datetime | None = None) -> Cancell
                              f"Your {fare.name} fare is not refundable; taxes and fees are refunded.")
 
 
-def cancel(booking_id: int, actor: str, now: datetime | None = None, expected_refund: int | None = None) -> tuple[Booking, int]:
-    """Cancel per the rules above and refund what they allow. Returns (booking, refunded).
-
-    `expected_refund`, when given, must equal what the rules give now (the quote the person
-    saw), or nothing happens. Idempotent: cancelling a cancelled booking changes nothing.
-    """
-    from .. import notifications
-    from ..payments import fulfilment, gateway
-    from ..payments.service import _apply
-    now = now or utcnow()
-    booking = lock_booking(booking_id)
-    if booking.status == BookingStatus.CANCELLED:
-        return booking, 0
-    terms = cancellation_terms(booking, now)
-    if not terms.allowed:
-        raise BookingError(terms.explanation)
-    if expected_refund is not None and expected_refund != terms.refund_amount:
-        raise BookingError("The refund amount has changed since it was quoted. Please review it again.")
-    if booking.status == BookingStatus.PENDING_PAYMENT:
-        for attempt in booking.payment_attempts:
-            if attempt.status in AttemptStatus.OPEN:
-                intent = gateway.cancel_payment_intent(
-                    attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
-                _apply(booking, attempt, intent, actor=actor, now=now)
-        if booking.status != BookingStatus.PENDING_PAYMENT:  # it had just been paid
-            db.session.commit()
-            raise BookingError("A payment has just completed for this booking. Please look again before cancelling.")
-        states.transition(booking, BookingStatus.CANCELLED, actor, note=terms.explanation)
-        seat_holds.release(booking.id)
-        db.session.commit()
-        return booking, 0
-    refunded = 0
-    if terms.refund_amount > 0:
-        refund = fulfilment.create_refund(booking, booking.paid_attempt, terms.refund_amount,
-                                          f"Cancellation: {terms.rule}", actor, now,
-                                          idempotency_key=f"{booking.reference}-cancel-refund")
-        if refund is None or refund.status == RefundStatus.FAILED:
-            db.session.commit()
-            raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
-                               "Nothing has changed; please try again.")
-        refunded = refund.amount
-        if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
-            from .. import audit
-            audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in unrefunded_tax_lines(booking)]},
-                         detail=f"taxes refunded on cancellation: {refunded}", now=now)
-    fulfilment.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
-    notifications.queue_cancellation(booking, refunded)
-    db.session.commit()
-    return booking, refunded
+def cancel_confirmed(booking: Booking, actor: str, now: datetime, note: str) -> None:
+    """CONFIRMED -> CANCELLED and its sold seats back on sale. Caller holds the lock and commits."""
+    states.transition(booking, BookingStatus.CANCELLED, actor, note=note)
+    db.session.execute(delete(SeatHold).where(SeatHold.booking_id == booking.id))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, session, url_for
 
-from .. import monitoring
+from .. import monitoring, payments
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
 from ..presentation import go_to
+from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
@@ -27,9 +28,8 @@ def _own_booking(reference: str) -> Booking:
 
 
 @bp.get("/<reference>")
+@payment_page
 def show(reference: str):
-    from ..payments import gateway
-    from ..payments import service as payments
     booking = _own_booking(reference)
     context = dict(booking=booking, steps=STEPS, current_step="review.show", form=EmptyForm(),
                    last_failure=payments.last_failure(booking), max_attempts=payments.MAX_FAILED_ATTEMPTS,
@@ -45,7 +45,7 @@ def show(reference: str):
                 monitoring.record_stage(FunnelStage.PAYMENT_REACHED, booking_id=booking.id)
             except payments.PaymentRefused as err:
                 context["payment_problem"] = err.message
-            except gateway.PaymentError as err:
+            except payments.PaymentError as err:
                 context["payment_problem"] = err.message
     return render_template("bookings/show.html", **context)
 
@@ -64,7 +64,7 @@ def change(reference: str):
         abort(400, "The form had expired. Please try again.")
     booking = _own_booking(reference)
     try:
-        draft = service.reopen_as_draft(booking)
+        draft = payments.reopen_as_draft(booking)
     except service.BookingError as err:
         abort(409, err.message)
     session["draft_id"] = draft.id

@@ -1,36 +1,56 @@
 """Seat holds: one claim per seat per flight, enforced by the database.
 
-Taking a seat is a single INSERT ... ON CONFLICT DO UPDATE whose WHERE clause only lets
-it replace a hold that has expired (or that is already ours). Two travellers racing for
-one seat therefore cannot both win, whatever the interleaving.
+Taking a seat is an INSERT that the unique (flight, seat) constraint lets through only when
+nobody holds the seat, or an UPDATE whose WHERE clause only lets it replace a hold that has
+expired (or that is already ours). Two travellers racing for one seat therefore cannot both
+win, whatever the interleaving.
+
+Every seated passenger of a live booking holds a row: the seat they chose, or a place we
+assigned in their cabin when they chose none. Places are taken with the same upsert, so a
+cabin can never be sold beyond its seats: there is no count to race on, only rows.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
+from ..catalog.availability import live_hold as _live
+from ..catalog.availability import places_taken
+from ..catalog.seatmaps import cabin_capacity, find_seat, placement_order
 from ..extensions import db, upsert_insert
-from ..models import SeatHold
+from ..models import Flight, SeatHold
+
+if TYPE_CHECKING:
+    from ..models import Booking
 
 
-def claim(flight_id: int, seat_code: str, booking_id: int, passenger_id: int | None,
+def claim(flight_id: int, seat_code: str, booking_id: int | None, passenger_id: int | None,
           expires_at: datetime | None, now: datetime) -> bool:
-    """Hold `seat_code` for the booking until `expires_at` (None = sold). True if we hold it."""
-    stmt = upsert_insert(SeatHold).values(
-        flight_id=flight_id, seat_code=seat_code, booking_id=booking_id,
-        passenger_id=passenger_id, expires_at=expires_at,
-    )
-    existing = SeatHold.__table__.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["flight_id", "seat_code"],
-        set_={"booking_id": booking_id, "passenger_id": passenger_id, "expires_at": expires_at},
-        where=and_(
-            existing.expires_at.is_not(None),
-            or_(existing.expires_at < now, existing.booking_id == booking_id),
-        ),
-    ).returning(SeatHold.id)
-    return db.session.execute(stmt).first() is not None
+    """Hold `seat_code` for the booking until `expires_at` (None = sold). True if we hold it.
+
+    Two statements, each atomic on its own: an INSERT that only succeeds when no row holds
+    the seat, then, if one does, an UPDATE that only takes it over when it has lapsed (or is
+    already ours). Neither locks a hold it cannot take, so travellers who lose a race for a
+    seat never queue behind each other's transactions.
+    """
+    cabin = find_seat(db.session.get(Flight, flight_id).aircraft, seat_code).cabin
+    hold = dict(booking_id=booking_id, passenger_id=passenger_id, expires_at=expires_at)
+    inserted = db.session.execute(
+        upsert_insert(SeatHold).values(flight_id=flight_id, seat_code=seat_code, cabin=cabin, **hold)
+        .on_conflict_do_nothing(index_elements=["flight_id", "seat_code"]).returning(SeatHold.id)
+    ).first()
+    if inserted is not None:
+        return True
+    taken_over = db.session.execute(
+        update(SeatHold).where(
+            SeatHold.flight_id == flight_id, SeatHold.seat_code == seat_code, SeatHold.expires_at.is_not(None),
+            or_(SeatHold.expires_at < now, SeatHold.booking_id == booking_id),
+        ).values(**hold).returning(SeatHold.id).execution_options(synchronize_session=False)
+    ).first()
+    return taken_over is not None
 
 
 def release(booking_id: int, seat_codes: list[str] | None = None) -> None:
@@ -38,6 +58,15 @@ def release(booking_id: int, seat_codes: list[str] | None = None) -> None:
     stmt = delete(SeatHold).where(SeatHold.booking_id == booking_id, SeatHold.expires_at.is_not(None))
     if seat_codes is not None:
         stmt = stmt.where(SeatHold.seat_code.in_(seat_codes))
+    db.session.execute(stmt)
+
+
+def release_passenger(booking_id: int, passenger_id: int, keep: str | None = None) -> None:
+    """Give back what one passenger holds (their chosen seat or assigned place), but `keep`."""
+    stmt = delete(SeatHold).where(SeatHold.booking_id == booking_id, SeatHold.passenger_id == passenger_id,
+                                  SeatHold.expires_at.is_not(None))
+    if keep is not None:
+        stmt = stmt.where(SeatHold.seat_code != keep)
     db.session.execute(stmt)
 
 
@@ -54,8 +83,90 @@ def unavailable_seats(flight_id: int, booking_id: int | None, now: datetime) -> 
     rows = db.session.execute(
         select(SeatHold.seat_code).where(
             SeatHold.flight_id == flight_id,
-            or_(SeatHold.expires_at.is_(None), SeatHold.expires_at >= now),
+            _live(now),
             or_(SeatHold.booking_id.is_(None), SeatHold.booking_id != (booking_id or -1)),
         )
     ).scalars()
     return set(rows)
+
+
+def holders(booking_id: int) -> dict[str, int | None]:
+    """The booking's holds: seat code -> the passenger holding it."""
+    return dict(db.session.execute(
+        select(SeatHold.seat_code, SeatHold.passenger_id).where(SeatHold.booking_id == booking_id)).all())
+
+
+# -- places: capacity per cabin -----------------------------------------------------
+
+def places_left(flight: Flight, cabin: str, now: datetime) -> int:
+    """Seats of the cabin nobody holds right now (for messages; taking a place never counts)."""
+    taken = places_taken([flight.id], now).get((flight.id, cabin), 0)
+    return max(cabin_capacity(flight.aircraft).get(cabin, 0) - taken, 0)
+
+
+def assign_places(flight: Flight, cabin: str, booking_id: int, passenger_ids: list[int],
+                  expires_at: datetime | None, now: datetime) -> list[str] | None:
+    """Hold a free seat in `cabin` for each passenger (a place, not a seat they chose).
+
+    Each seat is taken with `claim`, the same atomic upsert as a chosen seat, so a place is
+    never given twice; seats are tried in the seat map's one placement order, so bookings
+    taking places at once never wait on each other in a cycle. Returns the seats, or None
+    when the cabin has too few free: the caller must roll back what was taken.
+    """
+    if not passenger_ids:
+        return []
+    # Seats the booking already holds are skipped too: the upsert would let us take our own.
+    busy = set(db.session.execute(
+        select(SeatHold.seat_code).where(SeatHold.flight_id == flight.id, SeatHold.cabin == cabin,
+                                         or_(_live(now), SeatHold.booking_id == booking_id))
+    ).scalars())
+    taken: list[str] = []
+    for seat in placement_order(flight.aircraft, cabin):
+        if seat.code in busy:
+            continue
+        if claim(flight.id, seat.code, booking_id, passenger_ids[len(taken)], expires_at, now):
+            taken.append(seat.code)
+            if len(taken) == len(passenger_ids):
+                return taken
+    return None
+
+
+@dataclass
+class Places:
+    """What hold_places found: chosen seats now someone else's, passengers left without a place."""
+    lost_seats: list[str] = field(default_factory=list)
+    missing: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+
+def hold_places(booking: Booking, expires_at: datetime | None, now: datetime, *,
+                reassign_lost_seats: bool) -> Places:
+    """Make every seated passenger hold a place in the booking's cabin until `expires_at`
+    (None = sold): their chosen seat, else the place they were assigned, else a free one.
+
+    A chosen seat someone else took meanwhile is reported in `lost_seats`; with
+    `reassign_lost_seats` the choice is dropped and a place assigned instead, without it
+    that passenger counts as missing (a sale must get the very seats that were paid for).
+    Nothing is committed; when the result is not complete the caller rolls back.
+    """
+    result = Places()
+    held_by = {passenger_id: code for code, passenger_id in holders(booking.id).items()}
+    placeless = []
+    for passenger in booking.seated_passengers:
+        seat_code = passenger.seat_code or held_by.get(passenger.id)
+        if seat_code and claim(booking.flight_id, seat_code, booking.id, passenger.id, expires_at, now):
+            continue
+        if passenger.seat_code:
+            result.lost_seats.append(passenger.seat_code)
+            if not reassign_lost_seats:
+                result.missing += 1
+                continue
+            passenger.seat_code = None
+        placeless.append(passenger.id)
+    if placeless and assign_places(booking.flight, booking.fare_family.cabin, booking.id, placeless,
+                                   expires_at, now) is None:
+        result.missing += len(placeless)
+    return result

@@ -39,6 +39,10 @@ class SeatUnavailable(BookingError):
     pass
 
 
+class CabinFull(SeatUnavailable):
+    """No place left in the cabin for everyone in the party (a 409 in the API)."""
+
+
 class BookingClosed(BookingError):
     """The booking is no longer a draft (already submitted, expired or cancelled)."""
 
@@ -65,6 +69,8 @@ class HoldRenewal:
     lost_seats: list[str] = field(default_factory=list)
     price_from: int | None = None
     price_to: int | None = None
+    # Set when the cabin filled up while the hold had lapsed: the draft is closed.
+    sold_out: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -132,11 +138,14 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
     if flight.departs_at <= now + timedelta(hours=1):
         raise BookingError("This flight is closed for booking. Please choose another.", "offerId")
     fares = search.fare_families_for(flight)
-    fare = next((f for f in fares if f.code == fare_family_code), None) if fare_family_code else fares[0]
-    if fare is None:
-        raise BookingError("That fare family is not sold on this flight.", "fareFamily")
+    if fare_family_code:
+        choices = [f for f in fares if f.code == fare_family_code]
+        if not choices:
+            raise BookingError("That fare family is not sold on this flight.", "fareFamily")
+    else:  # the first fare of each cabin, in fare order: the first cabin with room is taken
+        choices = [f for i, f in enumerate(fares) if f.cabin not in {g.cabin for g in fares[:i]}]
     booking = Booking(
-        status=BookingStatus.DRAFT, flight=flight, fare_family=fare, currency=flight.currency,
+        status=BookingStatus.DRAFT, flight=flight, fare_family=choices[0], currency=flight.currency,
         held_base_fare=flight.base_fare, hold_expires_at=now + hold_duration(),
         created_at=now, updated_at=now, channel=channel,
         passengers=[Passenger(position=i, passenger_type=t, checked_bags=0)
@@ -144,9 +153,35 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
     )
     db.session.add(booking)
     db.session.flush()
+    seated = [p.id for p in booking.seated_passengers]
+    for fare in choices:
+        with db.session.begin_nested() as savepoint:
+            places = seat_holds.assign_places(flight, fare.cabin, booking.id, seated, booking.hold_expires_at, now)
+            if places is not None:
+                booking.fare_family = fare
+                break
+            savepoint.rollback()
+    else:
+        db.session.rollback()  # nothing half-made: no draft, no places
+        raise CabinFull(_no_room(flight, [f.cabin for f in choices], len(seated), now),
+                        "fareFamily" if fare_family_code else "offerId")
     states.record(booking, None, BookingStatus.DRAFT, actor=f"traveller ({channel})")
     db.session.commit()
     return booking
+
+
+def _no_room(flight: Flight, cabins: list[str], seated: int, now: datetime) -> str:
+    """Why the party cannot have places in `cabins`, with how many are left."""
+    left = {cabin: seat_holds.places_left(flight, cabin, now) for cabin in cabins}
+    if not any(left.values()):
+        where = f"{cabins[0].capitalize()} is" if len(cabins) == 1 else "This flight is"
+        return f"Sorry, {where} sold out on flight {flight.flight_number}. Please choose another flight."
+    if len(cabins) > 1:
+        return (f"There are not enough seats left together on flight {flight.flight_number} for "
+                f"{seated} passengers. Please choose another flight.")
+    n = left[cabins[0]]
+    return (f"Only {n} seat{' is' if n == 1 else 's are'} left in {cabins[0].capitalize()} on flight "
+            f"{flight.flight_number}: not enough for {seated} passengers. Please choose another fare or flight.")
 
 
 def _require_draft(booking: Booking) -> None:
@@ -160,16 +195,22 @@ def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
     fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
     if fare is None:
         raise BookingError("Please choose one of the fare families shown.", "fare_family")
+    now = utcnow()
     released = []
     if fare.cabin != booking.fare_family.cabin:
+        # Every place moves to the new cabin; chosen seats there are chosen afresh.
         for passenger in booking.passengers:
             if passenger.seat_code:
                 released.append(passenger.seat_code)
                 passenger.seat_code = None
-        if released:
-            seat_holds.release(booking.id, released)
+        seat_holds.release(booking.id)
+        seated = [p.id for p in booking.seated_passengers]
+        places = seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated, booking.hold_expires_at, now)
+        if places is None:
+            db.session.rollback()  # the old places and seats stay as they were
+            raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
     booking.fare_family = fare
-    booking.updated_at = utcnow()
+    booking.updated_at = now
     db.session.commit()
     return released
 
@@ -222,7 +263,11 @@ def infant_carriers(booking: Booking) -> int:
 
 
 def choose_seat(booking: Booking, position: int, seat_code: str | None, now: datetime | None = None) -> None:
-    """Hold `seat_code` for the passenger at `position` (None gives their seat back)."""
+    """Hold `seat_code` for the passenger at `position` (None gives their seat back).
+
+    Either way the passenger keeps a place in the cabin: a chosen seat replaces the place
+    they held, and giving a seat back swaps it for an assigned place.
+    """
     now = now or utcnow()
     _require_draft(booking)
     passenger = next((p for p in booking.passengers if p.position == position), None)
@@ -230,8 +275,14 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         raise BookingError("Choose which passenger this seat is for.", "seat_passenger")
     if not seat_code:
         if passenger.seat_code:
-            seat_holds.release(booking.id, [passenger.seat_code])
+            # Their place moves to a seat nobody pays for, so the chosen one is free again.
+            seat_holds.release_passenger(booking.id, passenger.id)
             passenger.seat_code = None
+            if seat_holds.assign_places(booking.flight, booking.fare_family.cabin, booking.id, [passenger.id],
+                                        booking.hold_expires_at, now) is None:
+                db.session.rollback()
+                raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
+            booking.updated_at = now
             db.session.commit()
         return
     seat = find_seat(booking.flight.aircraft, seat_code)
@@ -244,12 +295,17 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         return
     if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
         raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
+    # The seat may be the place we assigned a fellow passenger: they are given another.
+    displaced = seat_holds.holders(booking.id).get(seat.code)
     if not seat_holds.claim(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now):
         db.session.rollback()
         raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
-    if passenger.seat_code:
-        seat_holds.release(booking.id, [passenger.seat_code])
+    seat_holds.release_passenger(booking.id, passenger.id, keep=seat.code)
     passenger.seat_code = seat.code
+    if displaced not in (None, passenger.id) and seat_holds.assign_places(
+            booking.flight, booking.fare_family.cabin, booking.id, [displaced], booking.hold_expires_at, now) is None:
+        db.session.rollback()
+        raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.", "seat")
     booking.updated_at = now
     db.session.commit()
 
@@ -285,10 +341,12 @@ def passengers_complete(booking: Booking) -> bool:
 # -- the hold -----------------------------------------------------------------------
 
 def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> HoldRenewal:
-    """After the hold lapses, hold again at today's fare and re-claim the chosen seats.
+    """After the hold lapses, hold again at today's fare and re-claim the places and seats.
 
     Anything that changed (a seat somebody else took, a different price) is returned and
-    kept on the booking until the traveller has seen it.
+    kept on the booking until the traveller has seen it. If the cabin has filled up
+    meanwhile so that someone in the party has no place, the draft is closed (EXPIRED) and
+    `sold_out` says why.
     """
     now = now or utcnow()
     renewal = HoldRenewal()
@@ -296,12 +354,17 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
         return renewal
     old_total = quote_for(booking).total
     booking.hold_expires_at = now + hold_duration()
-    for passenger in booking.passengers:
-        if passenger.seat_code and not seat_holds.claim(
-            booking.flight_id, passenger.seat_code, booking.id, passenger.id, booking.hold_expires_at, now
-        ):
-            renewal.lost_seats.append(passenger.seat_code)
-            passenger.seat_code = None
+    places = seat_holds.hold_places(booking, booking.hold_expires_at, now, reassign_lost_seats=True)
+    if not places.complete:
+        db.session.rollback()
+        renewal.sold_out = _no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers), now)
+        booking = lock_booking(booking.id)  # the sweeper may be closing it too
+        if booking.status == BookingStatus.DRAFT:
+            seat_holds.release(booking.id)
+            states.transition(booking, BookingStatus.EXPIRED, "hold renewal", note="no place left in the cabin")
+        db.session.commit()
+        return renewal
+    renewal.lost_seats = places.lost_seats
     booking.held_base_fare = booking.flight.base_fare
     new_total = quote_for(booking).total
     if new_total != old_total:
@@ -341,6 +404,8 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
     if missing:
         raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}")
     renewal = renew_hold_if_expired(booking, now)
+    if renewal.sold_out:
+        raise CabinFull(renewal.sold_out)
     if renewal.changed or booking.price_change_from is not None:
         raise PriceChanged("Your hold had expired and we have renewed it. Please check what changed before you continue.")
 
@@ -358,7 +423,10 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
     booking.total_amount = quote.total
     booking.submitted_at = now
     booking.hold_expires_at = now + hold_duration()
-    seat_holds.extend(booking.id, booking.hold_expires_at)
+    # Every place (and chosen seat) now lasts as long as the payment window.
+    if not seat_holds.hold_places(booking, booking.hold_expires_at, now, reassign_lost_seats=False).complete:
+        db.session.rollback()
+        raise CabinFull(_no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers), now))
     booking.acknowledgements = [
         BookingAcknowledgement(key=a.key, version=a.version, accepted_at=now) for a in ACKNOWLEDGEMENTS
     ]
@@ -384,27 +452,14 @@ def _assign_reference(booking: Booking, attempts: int = 8) -> None:
     raise RuntimeError("Could not draw a unique booking reference")
 
 
-def reopen_as_draft(booking: Booking, now: datetime | None = None) -> Booking:
-    """PENDING_PAYMENT and unpaid -> a new DRAFT with the same choices, passengers and seats.
+def copy_as_draft(booking: Booking, now: datetime) -> Booking:
+    """A new DRAFT with the same choices, passengers and seats; the unpaid original is cancelled.
 
-    The old booking is cancelled (transitions only go forward); open PaymentIntents are
-    cancelled first, and if one turns out to have succeeded, nothing is reopened.
+    Caller: `checkout.payments.reopen_as_draft`, which holds the booking's lock and has first
+    cancelled its open PaymentIntents (transitions only go forward). Commits.
     """
-    from ..payments import gateway
-    from ..payments.service import _apply
-    from ..models import AttemptStatus
-    now = now or utcnow()
-    booking = lock_booking(booking.id)
     if booking.status != BookingStatus.PENDING_PAYMENT:
         raise BookingClosed("This booking can no longer be changed.")
-    for attempt in booking.payment_attempts:
-        if attempt.status in AttemptStatus.OPEN:
-            intent = gateway.cancel_payment_intent(
-                attempt.payment_intent_id, idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
-            _apply(booking, attempt, intent, actor="traveller (change)", now=now)
-    if booking.status != BookingStatus.PENDING_PAYMENT:
-        db.session.commit()
-        raise BookingClosed("This booking has just been paid, so it can no longer be changed here.")
     draft = Booking(
         status=BookingStatus.DRAFT, flight=booking.flight, fare_family=booking.fare_family, bundle=booking.bundle,
         insurance=booking.insurance, priority_boarding=booking.priority_boarding, currency=booking.currency,

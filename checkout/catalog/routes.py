@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
 
 from .. import monitoring
 from ..bookings import service
-from ..bookings.service import BookingError
+from ..bookings.service import BookingError, CabinFull
 from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
@@ -59,8 +60,23 @@ def select():
         abort(400, "The number of passengers was not understood. Please search again.")
     try:
         booking = service.create_draft(flight, party, fare_family_code=request.form.get("fare_family") or None)
+    except CabinFull as err:
+        return _sold_out(flight, party, err.message), 409
     except BookingError as err:
         abort(422, err.message)
     session["draft_id"] = booking.id
     monitoring.record_stage(FunnelStage.BOOKING_STARTED, booking_id=booking.id)
     return go_to(url_for("customize.show"))
+
+
+def _sold_out(flight, party: Party, message: str) -> str:
+    """The day's results again, with why the chosen flight could not be booked."""
+    form = SearchForm(MultiDict({
+        "origin": flight.origin_code, "destination": flight.destination_code,
+        "date": flight.departure_date.isoformat(), "adults": str(party.adults), "children": str(party.children),
+        "infants": str(party.infants),
+    }))
+    form.validate()
+    offers = search_flights(flight.origin_code, flight.destination_code, flight.departure_date, party, now=utcnow())
+    return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True, party=party,
+                       origin=flight.origin, destination=flight.destination, notice=message)

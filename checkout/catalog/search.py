@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 
 from .. import pricing
+from .availability import places_taken
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
-from .seatmaps import AIRCRAFT
+from .seatmaps import AIRCRAFT, cabin_capacity
 from ..parsing import is_digits
 
 MAX_PASSENGERS = 9
+FEW_SEATS_LEFT = 5
 
 
 def suggest_airports(text: str, limit: int = 8) -> list[Airport]:
@@ -89,6 +92,11 @@ class Party:
     def size(self) -> int:
         return self.adults + self.children + self.infants
 
+    @property
+    def seated(self) -> int:
+        """Passengers who need a seat: infants travel on a lap."""
+        return self.adults + self.children
+
     def problems(self) -> dict[str, str]:
         errors = {}
         if not 1 <= self.adults <= MAX_PASSENGERS:
@@ -106,10 +114,17 @@ class Party:
 class FareOffer:
     fare_family: FareFamily
     quote: pricing.Quote
+    seats_left: int  # free places in this fare's cabin right now
+    sold_out: bool  # fewer places left than the party needs: not selectable
 
     @property
     def total(self) -> int:
         return self.quote.total
+
+    @property
+    def few_left(self) -> bool:
+        """Worth telling the traveller: only a handful of seats left in the cabin."""
+        return not self.sold_out and self.seats_left <= FEW_SEATS_LEFT
 
 
 @dataclass
@@ -122,8 +137,13 @@ class Offer:
         return offer_id_for(self.flight)
 
     @property
-    def lowest_total(self) -> int:
-        return min(f.total for f in self.fares)
+    def sold_out(self) -> bool:
+        return all(f.sold_out for f in self.fares)
+
+    @property
+    def lowest_total(self) -> int | None:
+        """The cheapest fare the party can still buy (None when sold out)."""
+        return min((f.total for f in self.fares if not f.sold_out), default=None)
 
     @property
     def minutes(self) -> int:
@@ -171,9 +191,14 @@ def search_flights(origin: str, destination: str, day: date, party: Party, now: 
             Flight.departs_at >= start, Flight.departs_at < end,
         ).order_by(Flight.departs_at)
     ).scalars().all()
+    taken = places_taken([f.id for f in flights], now or utcnow())  # one query for the whole page
     offers = []
     families = all_fare_families()
     for flight in flights:
-        fares = [FareOffer(f, price_flight(flight, f, party)) for f in fare_families_for(flight, families)]
+        capacity = cabin_capacity(flight.aircraft)
+        fares = []
+        for fare in fare_families_for(flight, families):
+            left = max(capacity[fare.cabin] - taken.get((flight.id, fare.cabin), 0), 0)
+            fares.append(FareOffer(fare, price_flight(flight, fare, party), left, left < party.seated))
         offers.append(Offer(flight, fares))
     return offers

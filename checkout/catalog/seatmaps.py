@@ -108,3 +108,26 @@ def seats_by_code(aircraft_code: str) -> dict[str, Seat]:
 
 def find_seat(aircraft_code: str, seat_code: str) -> Seat | None:
     return seats_by_code(aircraft_code).get((seat_code or "").strip().upper())
+
+
+@cache
+def cabin_capacity(aircraft_code: str) -> dict[str, int]:
+    """How many seats each cabin has: the most passengers (infants aside) it can carry."""
+    capacity: dict[str, int] = {}
+    for seat in seats_by_code(aircraft_code).values():
+        capacity[seat.cabin] = capacity.get(seat.cabin, 0) + 1
+    return capacity
+
+
+@cache
+def placement_order(aircraft_code: str, cabin: str) -> tuple[Seat, ...]:
+    """The order in which seats are given to passengers who chose none.
+
+    Seats nobody pays extra for come first, from the back of the cabin, so the seats
+    travellers choose and pay for stay free as long as possible; exit rows come last
+    because not every passenger may sit there. One fixed order also means two bookings
+    taking places at once try seats in the same sequence and never wait on each other in
+    a cycle.
+    """
+    seats = [seat for seat in seats_by_code(aircraft_code).values() if seat.cabin == cabin]
+    return tuple(sorted(seats, key=lambda s: (s.is_exit_row, s.price, -s.row, s.letter)))

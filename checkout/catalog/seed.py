@@ -66,8 +66,8 @@ def seed_flights(start: date, days: int) -> int:
             db.session.add(flight)
             db.session.flush()
             taken = [
-                {"flight_id": flight.id, "seat_code": code, "expires_at": None}
-                for code in seats_by_code(sched.aircraft)
+                {"flight_id": flight.id, "seat_code": code, "cabin": seat.cabin, "expires_at": None}
+                for code, seat in seats_by_code(sched.aircraft).items()
                 if _stable_number(sched.flight_number, day.isoformat(), code) % 100 < TAKEN_SHARE_PERCENT
             ]
             if taken:

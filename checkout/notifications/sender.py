@@ -32,7 +32,8 @@ from ..parsing import is_digits
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Queued, then overtaken by events before it went out (a payment failure notice for a
-# booking that has since been paid): telling the traveller would only confuse.
+# booking that has since been paid, a confirmation for one since cancelled): telling the
+# traveller would only confuse.
 SKIPPED = "skipped"
 MAX_ATTEMPTS = 8
 
@@ -182,6 +183,10 @@ def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]
             flight=booking.flight, paid_attempt=booking.paid_attempt, card=card_label(booking.paid_attempt),
             bags=bag_terms(booking), booking_url=booking_url(booking), eticket_filename=eticket_filename(booking),
         )
+    if email.kind == Kind.CONFIRMATION and booking.status == BookingStatus.CANCELLED:
+        # E.g. a refund that outran the payment's "succeeded": confirmed and cancelled in one
+        # go. The cancellation email tells where it ended; an e-ticket would mislead.
+        raise NothingToSend("booking is CANCELLED by now; the cancellation email says so")
     if email.kind == Kind.PAYMENT_FAILED:
         if booking.paid_attempt is not None or booking.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED):
             raise NothingToSend(f"booking is {booking.status} by now; the failure no longer matters")

@@ -1,7 +1,7 @@
-"""What a payment outcome means for a booking: confirm, fail, expire, refund, cancel.
+"""What a payment outcome means for a booking: confirm, fail, refund, cancel.
 
-Every function here runs inside reconcile's (or the sweeper's) transaction with the
-booking row locked; none of them commits. Money that arrives when it cannot buy the
+Every function here runs inside reconcile's transaction with the booking row locked;
+none of them commits. Money that arrives when it cannot buy the
 booking any more (late, twice, or after cancellation) is refunded automatically and the
 booking is flagged for staff, and operators are alerted: money never silently stays.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete
 
 from .. import monitoring, notifications
 from ..bookings import seat_holds, states
+from ..bookings.cancellation import cancel_confirmed
 from ..extensions import db
-from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, Refund, RefundStatus, SeatHold
+from ..models import Booking, BookingStatus, PaymentAttempt, Refund, RefundStatus
 from . import gateway
 
 
@@ -32,14 +32,11 @@ def flag(booking: Booking, reason: str, now: datetime) -> None:
 
 
 def _retake_seats(booking: Booking, now: datetime) -> bool:
-    """Make every chosen seat sold to this booking, if still free. All or nothing."""
+    """Make every chosen seat, and every passenger's place, sold to this booking, if still free. All or nothing."""
     with db.session.begin_nested() as savepoint:
-        for passenger in booking.passengers:
-            if passenger.seat_code and not seat_holds.claim(
-                booking.flight_id, passenger.seat_code, booking.id, passenger.id, None, now
-            ):
-                savepoint.rollback()
-                return False
+        if not seat_holds.hold_places(booking, None, now, reassign_lost_seats=False).complete:
+            savepoint.rollback()
+            return False
     return True
 
 
@@ -112,13 +109,15 @@ def create_refund(booking: Booking, attempt: PaymentAttempt, amount: int, reason
     return refund
 
 
-def sync_refunds(booking: Booking, attempt: PaymentAttempt, actor: str, now: datetime) -> None:
-    """Copy Stripe's refunds for this attempt (ours and any made in Stripe's dashboard).
+def sync_refunds(booking: Booking, attempt: PaymentAttempt, stripe_refunds: list[gateway.RefundView], actor: str,
+                 now: datetime) -> None:
+    """Copy Stripe's refunds of this attempt (ours and any made in Stripe's dashboard),
+    as listed by gateway.list_refunds before the lock was taken.
 
     Fully refunded and confirmed -> CANCELLED, seats released, cancellation email.
     """
     known = {r.stripe_refund_id: r for r in booking.refunds if r.stripe_refund_id}
-    for stripe_refund in gateway.list_refunds(attempt.payment_intent_id):
+    for stripe_refund in stripe_refunds:
         status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
                   "canceled": RefundStatus.FAILED}.get(stripe_refund.status, RefundStatus.PENDING)
         row = known.get(stripe_refund.id)
@@ -134,25 +133,3 @@ def sync_refunds(booking: Booking, attempt: PaymentAttempt, actor: str, now: dat
     if refunded >= attempt.amount and booking.status == BookingStatus.CONFIRMED and booking.paid_attempt is attempt:
         cancel_confirmed(booking, actor, now, note=f"fully refunded ({refunded} {attempt.currency})")
         notifications.queue_cancellation(booking, refunded)
-
-
-def cancel_confirmed(booking: Booking, actor: str, now: datetime, note: str) -> None:
-    states.transition(booking, BookingStatus.CANCELLED, actor, note=note)
-    db.session.execute(delete(SeatHold).where(SeatHold.booking_id == booking.id))
-
-
-def expire(booking: Booking, actor: str, now: datetime) -> None:
-    """PENDING_PAYMENT past its hold -> EXPIRED: cancel open PaymentIntents, free the seats.
-
-    If Stripe says an open intent already succeeded, that payment wins instead.
-    """
-    from .service import _apply
-    for attempt in list(booking.payment_attempts):
-        if attempt.status in AttemptStatus.OPEN:
-            intent = gateway.cancel_payment_intent(attempt.payment_intent_id,
-                                                   idempotency_key=f"{booking.reference}-attempt-{attempt.number}-cancel")
-            _apply(booking, attempt, intent, actor=actor, now=now)
-            if booking.status != BookingStatus.PENDING_PAYMENT:
-                return
-    states.transition(booking, BookingStatus.EXPIRED, actor, note="payment hold expired")
-    seat_holds.release(booking.id)

@@ -1,16 +1,29 @@
 """The only module that talks to Stripe (and the only one that imports `stripe`).
 
-Uses `stripe.StripeClient` with the configured key and API base (empty = real Stripe;
-offline, localstripe), passes an idempotency key on every POST, and turns Stripe's
-errors into our own exceptions whose messages are safe to show a traveller.
+Uses one `stripe.StripeClient` per configuration (key, API base, timeout; empty base =
+real Stripe, offline = localstripe), passes an idempotency key on every POST, and turns
+Stripe's errors into our own exceptions whose messages are safe to show a traveller.
 Returned objects are plain dataclasses, so nothing else depends on the SDK's types.
+
+Request parameters are the SDK's typed `stripe.params` TypedDicts and this module is
+type-checked (`make typecheck`, mypy.ini): localstripe accepts parameters real Stripe
+refuses, so the types are what keeps a misspelt or retired parameter out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import stripe
-from flask import current_app
+from flask import current_app, has_request_context
+
+if TYPE_CHECKING:
+    from stripe.params import (
+        CustomerCreateParams, PaymentIntentCreateParams, PaymentIntentRetrieveParams, PaymentIntentUpdateParams,
+        RefundCreateParams, RefundListParams,
+    )
 
 from .declines import decline_message  # the words; callers also use gateway.decline_message
 
@@ -53,17 +66,28 @@ class PaymentIntentView:
     amount: int
     currency: str  # lower case, as Stripe has it
     client_secret: str | None
-    metadata: dict
+    metadata: dict[str, str] = field(default_factory=dict)
     failure_code: str | None = None
     failure_decline_code: str | None = None
     failure_message: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
     created: int | None = None
+    # The bank asked for 3-D Secure: the intent is waiting for it, its charge carries the
+    # authentication's result, or it failed authentication.
+    used_3ds: bool = False
 
     @property
     def reference(self) -> str | None:
         return self.metadata.get("booking_reference")
+
+
+@dataclass(frozen=True)
+class ChargeView:
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -73,16 +97,49 @@ class RefundView:
     currency: str
     status: str
     payment_intent_id: str | None
-    metadata: dict
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+# Built once per configuration and shared by every thread: the SDK's HTTP client keeps
+# one connection pool per thread, and building a client per call threw the pool away.
+_clients: dict[tuple[str, str, float, int], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
+def network_retries() -> int:
+    """How often the SDK retries a request that failed on the network.
+
+    None while a traveller waits (a request path): answer quickly, they can press again.
+    In the background (sweeper, CLI), STRIPE_MAX_NETWORK_RETRIES, by default 2 against real
+    Stripe, which honours our idempotency keys, and 0 offline, since localstripe ignores
+    them and a retried create could make a second PaymentIntent.
+    """
+    if has_request_context():
+        return 0
+    configured = current_app.config.get("STRIPE_MAX_NETWORK_RETRIES")
+    if configured is not None and str(configured) != "":
+        return int(configured)
+    return 0 if current_app.config.get("STRIPE_API_BASE") else 2
 
 
 def client() -> stripe.StripeClient:
+    """The Stripe client for the current app's configuration, built on first use."""
     config = current_app.config
-    base = config.get("STRIPE_API_BASE") or ""
-    kwargs = {"max_network_retries": 0 if base else 2}
-    if base:
-        kwargs["base_addresses"] = {"api": base}
-    return stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", **kwargs)
+    base = str(config.get("STRIPE_API_BASE") or "")
+    key = (str(config.get("STRIPE_SECRET_KEY") or "sk_test_offline"), base,
+           float(config.get("STRIPE_TIMEOUT_SECONDS") or 10), network_retries())
+    found = _clients.get(key)
+    if found is not None:
+        return found
+    with _clients_lock:
+        if key not in _clients:
+            secret, _, timeout, retries = key
+            _clients[key] = stripe.StripeClient(
+                secret, base_addresses={"api": base} if base else None, max_network_retries=retries,
+                # A connect or read that takes longer than this is a GatewayUnavailable.
+                http_client=stripe.RequestsClient(timeout=timeout),
+            )
+        return _clients[key]
 
 
 def _translate(err: Exception) -> PaymentError:
@@ -100,21 +157,38 @@ def _translate(err: Exception) -> PaymentError:
     raise err
 
 
-def _as_dict(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+def _as_dict(obj: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
+    # The SDK's objects, or a plain dict when an event's own object is read (fixtures too).
+    return obj.to_dict() if isinstance(obj, stripe.StripeObject) else dict(obj)
 
 
-def _view(pi) -> PaymentIntentView:
+def _used_3ds(data: dict[str, Any], card_details: dict[str, Any], error: dict[str, Any]) -> bool:
+    """Whether Stripe reports 3-D Secure on this intent, from what it says now.
+
+    `payment_method_details.card.three_d_secure` is set on a charge whose card was
+    authenticated (real Stripe; the offline launcher mirrors it), so a payment that has
+    already succeeded still tells; `next_action` is there while the bank waits.
+    """
+    next_action = data.get("next_action") or {}
+    authentication = card_details.get("three_d_secure") or {}
+    return bool(authentication.get("result") not in (None, "exempted", "not_supported")  # those skipped the bank's check
+                or data.get("status") == "requires_action"
+                or next_action.get("type") in ("use_stripe_sdk", "redirect_to_url")
+                or error.get("code") == "payment_intent_authentication_failure")
+
+
+def _view(pi: stripe.PaymentIntent) -> PaymentIntentView:
     data = _as_dict(pi)
     error = data.get("last_payment_error") or {}
     brand = last4 = None
+    charge_card: dict[str, Any] = {}
     charge = data.get("latest_charge")
     # Real Stripe gives an id unless expanded; localstripe always gives the object.
     if isinstance(charge, dict):
-        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        charge_card = (charge.get("payment_method_details") or {}).get("card") or {}
         source = charge.get("source") or {}
-        brand = card.get("brand") or source.get("brand")
-        last4 = card.get("last4") or source.get("last4")
+        brand = charge_card.get("brand") or source.get("brand")
+        last4 = charge_card.get("last4") or source.get("last4")
     if not last4 and isinstance(data.get("payment_method"), dict):
         # A PaymentMethod has its card under "card"; a legacy Card source is the card itself.
         card = data["payment_method"].get("card") or data["payment_method"]
@@ -125,29 +199,51 @@ def _view(pi) -> PaymentIntentView:
         failure_code=error.get("code"), failure_decline_code=error.get("decline_code"),
         failure_message=error.get("message"),
         card_brand=(brand or "").lower() or None, card_last4=last4, created=data.get("created"),
+        used_3ds=_used_3ds(data, charge_card, error),
     )
 
 
 def create_payment_intent(*, amount: int, currency: str, reference: str, attempt_number: int,
                           idempotency_key: str) -> PaymentIntentView:
     """A PaymentIntent for one payment attempt. Card-only, so it works offline too."""
+    # Card only, as offline. `allowed_payment_method_types`, not `payment_method_types`:
+    # Stripe's API version pinned by this SDK refuses the latter (the types know it).
+    params: PaymentIntentCreateParams = {
+        "amount": amount, "currency": currency.lower(), "allowed_payment_method_types": ["card"],
+        "metadata": {"booking_reference": reference, "attempt": str(attempt_number)},
+    }
     try:
-        pi = client().v1.payment_intents.create(
-            params={"amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
-                    "metadata": {"booking_reference": reference, "attempt": str(attempt_number)}},
-            options={"idempotency_key": idempotency_key},
-        )
+        pi = client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _view(pi)
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
+    params: PaymentIntentRetrieveParams = {"expand": ["latest_charge", "payment_method"]}
     try:
-        pi = client().v1.payment_intents.retrieve(payment_intent_id, params={"expand": ["latest_charge", "payment_method"]})
+        pi = client().v1.payment_intents.retrieve(payment_intent_id, params=params)
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _view(pi)
+
+
+def retrieve_charge(charge_id: str) -> ChargeView | None:
+    """The charge, or None if Stripe has no charge with this id (not ours, or a typo)."""
+    try:
+        charge = client().v1.charges.retrieve(charge_id)
+    except stripe.InvalidRequestError as err:
+        if err.http_status == 404:
+            return None
+        raise _translate(err) from err
+    except stripe.StripeError as err:
+        raise _translate(err) from err
+    data = _as_dict(charge)
+    payment_intent = data.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return ChargeView(id=data["id"], payment_intent_id=payment_intent, amount=data["amount"],
+                      currency=data["currency"])
 
 
 def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> PaymentIntentView:
@@ -162,26 +258,25 @@ def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> Payme
 
 
 def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reference: str) -> RefundView:
+    params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount,
+                                  "metadata": {"booking_reference": reference}}
     try:
-        refund = client().v1.refunds.create(
-            params={"payment_intent": payment_intent_id, "amount": amount,
-                    "metadata": {"booking_reference": reference}},
-            options={"idempotency_key": idempotency_key},
-        )
+        refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as err:
         raise _translate(err) from err
     return _refund_view(refund)
 
 
 def list_refunds(payment_intent_id: str) -> list[RefundView]:
+    params: RefundListParams = {"payment_intent": payment_intent_id, "limit": 100}
     try:
-        page = client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+        page = client().v1.refunds.list(params=params)
     except stripe.StripeError as err:
         raise _translate(err) from err
     return [_refund_view(r) for r in page.data]
 
 
-def _refund_view(refund) -> RefundView:
+def _refund_view(refund: stripe.Refund) -> RefundView:
     data = _as_dict(refund)
     return RefundView(id=data["id"], amount=data["amount"], currency=data["currency"], status=data["status"],
                       payment_intent_id=data.get("payment_intent"), metadata=data.get("metadata") or {})
@@ -194,11 +289,15 @@ def attach_card_token_and_confirm(payment_intent_id: str, token: str, idempotenc
     a Customer takes the token as its source, the PaymentIntent gets that card, then a bare confirm.
     """
     api = client().v1
+    customer_params: CustomerCreateParams = {"source": token}
     try:
-        customer = api.customers.create(params={"source": token},
+        customer = api.customers.create(params=customer_params,
                                         options={"idempotency_key": f"{idempotency_prefix}-customer"})
         card_id = _as_dict(customer).get("default_source")
-        api.payment_intents.update(payment_intent_id, params={"payment_method": card_id, "customer": customer.id},
+        if not isinstance(card_id, str):
+            raise GatewayRejected("The card could not be attached. You were not charged.", "card_not_attached")
+        attach: PaymentIntentUpdateParams = {"payment_method": card_id, "customer": customer.id}
+        api.payment_intents.update(payment_intent_id, params=attach,
                                    options={"idempotency_key": f"{idempotency_prefix}-attach"})
         pi = api.payment_intents.confirm(payment_intent_id, options={"idempotency_key": f"{idempotency_prefix}-confirm"})
     except stripe.StripeError as err:
@@ -206,7 +305,7 @@ def attach_card_token_and_confirm(payment_intent_id: str, token: str, idempotenc
     return _view(pi)
 
 
-def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
+def verify_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
     """The event, if `signature` is Stripe's over these exact bytes and under 5 minutes old."""
     if not signature or not secret:
         raise InvalidSignature("missing signature or secret")
@@ -214,7 +313,6 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
         stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as err:
         raise InvalidSignature(str(err)) from err
-    import json
     try:
         event = json.loads(payload)
     except ValueError as err:
@@ -222,3 +320,22 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise InvalidSignature("not an event")
     return event
+
+
+def check_reachable(timeout: float) -> None:
+    """Stripe answers within `timeout` seconds, or GatewayUnavailable (the readiness check).
+
+    Any answer but a server error counts, a refused key too: the load balancer asks whether
+    this instance can reach Stripe, and a wrong key is wrong on every instance alike.
+    """
+    config = current_app.config
+    base = config.get("STRIPE_API_BASE") or ""
+    kwargs = {"max_network_retries": 0, "http_client": stripe.new_default_http_client(timeout=timeout)}
+    if base:
+        kwargs["base_addresses"] = {"api": base}
+    try:
+        stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", **kwargs).v1.balance.retrieve()
+    except (stripe.APIConnectionError, stripe.APIError) as err:
+        raise GatewayUnavailable(UNREACHABLE_MESSAGE, "gateway_unavailable") from err
+    except stripe.StripeError:
+        pass  # it answered

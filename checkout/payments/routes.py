@@ -10,7 +10,7 @@ from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..models import AttemptStatus, BookingStatus
 from ..presentation import go_to
-from . import gateway, webhooks
+from . import gateway, measures, webhooks
 from .proof import holds_client_secret
 from .service import PaymentRefused, attempt_for_intent, reconcile, start_payment
 from ..parsing import is_digits
@@ -193,3 +193,20 @@ def payment_status(reference: str):
     if settled:
         return go_to(url_for("bookings.show", reference=reference))
     return render_template("payments/_status.html", booking=booking, polls=polls, keep_polling=polls < 30)
+
+
+@bp.post("/booking/<reference>/pay-started")
+def pay_started(reference: str):
+    """The payment page's beacon when the traveller presses Pay: where the dashboard's payment
+    time starts. CSRF-protected like every browser POST; only for this browser's booking."""
+    booking = bookings.booking_by_reference(reference)
+    if booking is None or not made_in_this_browser(booking):
+        abort(404)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "Send a JSON object with the paymentIntentId.")
+    attempt = attempt_for_intent(str(body.get("paymentIntentId", "")))
+    if attempt is None or attempt.booking_id != booking.id:
+        abort(404)
+    measures.record_pay_click(attempt.id)
+    return "", 204

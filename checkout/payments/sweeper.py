@@ -20,8 +20,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
-from . import fulfilment
-from .service import reconcile
+from .service import cancel_open_intents, reconcile
 
 STALE_ATTEMPT = timedelta(minutes=10)
 ABANDONED_DRAFT = timedelta(hours=2)
@@ -49,7 +48,8 @@ def sweep(now: datetime | None = None) -> SweepReport:
 def _reconcile_stale_attempts(now: datetime, report: SweepReport) -> None:
     stale = db.session.execute(
         select(PaymentAttempt.payment_intent_id).where(
-            PaymentAttempt.status.in_(AttemptStatus.OPEN), PaymentAttempt.created_at < now - STALE_ATTEMPT)
+            PaymentAttempt.status.in_(AttemptStatus.OPEN), PaymentAttempt.payment_intent_id.is_not(None),
+            PaymentAttempt.created_at < now - STALE_ATTEMPT)
     ).scalars().all()
     for payment_intent_id in stale:
         try:
@@ -61,18 +61,19 @@ def _reconcile_stale_attempts(now: datetime, report: SweepReport) -> None:
             report.errors.append(f"{payment_intent_id}: {err}")
 
 
-def _for_each_due(status: str, held_until: datetime, act, report: SweepReport) -> None:
+def _for_each_due(status: str, held_until: datetime, act, report: SweepReport, lock=None) -> None:
     """Run `act(booking)` on every booking in `status` whose hold ended by `held_until`.
 
-    Each booking is locked and looked at again first (a traveller may have moved it on
-    since the query), and handled in its own transaction: one failure never stops the rest.
+    Each booking is locked (by `lock(booking_id)`, else lock_booking) and looked at again first (a traveller may
+    have moved it on since the query), and handled in its own transaction: one failure never
+    stops the rest.
     """
     due = db.session.execute(
         select(Booking.id).where(Booking.status == status, Booking.hold_expires_at <= held_until)
     ).scalars().all()
     for booking_id in due:
         try:
-            booking = lock_booking(booking_id)
+            booking = (lock or lock_booking)(booking_id)
             if booking.status == status and booking.hold_expires_at <= held_until:
                 act(booking)
             db.session.commit()
@@ -83,10 +84,14 @@ def _for_each_due(status: str, held_until: datetime, act, report: SweepReport) -
 
 
 def _expire_pending(now: datetime, report: SweepReport) -> None:
+    """PENDING_PAYMENT past its hold -> EXPIRED, seats freed, once no PaymentIntent of it can
+    take money. If Stripe says one already succeeded, that payment wins instead (CONFIRMED)."""
     def expire(booking):
-        fulfilment.expire(booking, actor="sweeper", now=now)
+        states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="payment hold expired")
+        seat_holds.release(booking.id)
         report.expired.append(booking.reference)
-    _for_each_due(BookingStatus.PENDING_PAYMENT, now, expire, report)
+    _for_each_due(BookingStatus.PENDING_PAYMENT, now, expire, report,
+                  lock=lambda booking_id: cancel_open_intents(booking_id, actor="sweeper", now=now))
 
 
 def _close_abandoned_drafts(now: datetime, report: SweepReport) -> None:

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import WebhookEvent
-from . import fulfilment, gateway
-from .service import _apply, attempt_for_intent, reconcile
+from . import disputes, gateway, measures
+from .service import reconcile
 
 RECONCILE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
-                   "payment_intent.processing"}
-LOG_TYPES = {"payment_intent.created", "payment_intent.requires_action", "charge.succeeded"}
+                   "payment_intent.processing", "payment_intent.requires_action"}
+LOG_TYPES = {"payment_intent.created", "charge.succeeded"}
 
 
 @dataclass
@@ -58,7 +57,7 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
             return Receipt("duplicate", event_id)
     db.session.commit()
     try:
-        status = _process(event_type, payment_intent_id)
+        status = disputes.handle(event) if disputes.handles(event_type) else _process(event_type, payment_intent_id)
     except Exception as err:
         db.session.rollback()
         _mark(event_id, "failed", f"{type(err).__name__}: {err}"[:500])
@@ -73,20 +72,15 @@ def _process(event_type: str, payment_intent_id: str | None) -> str:
         return "processed"
     if not payment_intent_id:
         return "ignored"
+    if event_type == "payment_intent.requires_action":
+        # Signed by Stripe: the bank asked for 3-D Secure, whatever the intent's status is by now.
+        measures.record_three_d_secure(payment_intent_id)
     if event_type in RECONCILE_TYPES:
         return "processed" if reconcile(payment_intent_id, actor=f"webhook {event_type}") else "ignored"
     if event_type == "charge.refunded":
-        attempt = attempt_for_intent(payment_intent_id)
-        if attempt is None:
-            return "ignored"
-        intent = gateway.retrieve_payment_intent(payment_intent_id)
-        booking = lock_booking(attempt.booking_id)
-        db.session.refresh(attempt)
-        now = utcnow()
-        _apply(booking, attempt, intent, actor="webhook charge.refunded", now=now)  # a refund may outrun "succeeded"
-        fulfilment.sync_refunds(booking, attempt, actor="webhook charge.refunded", now=now)
-        db.session.commit()
-        return "processed"
+        # The payment's own state first: a refund may outrun "succeeded".
+        outcome = reconcile(payment_intent_id, actor="webhook charge.refunded", refunds=True)
+        return "processed" if outcome else "ignored"
     return "ignored"
 
 

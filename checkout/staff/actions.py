@@ -1,4 +1,5 @@
-"""Staff actions on a booking other than line refunds: resend the confirmation, cancel.
+"""Staff actions on a booking other than line refunds: resend the confirmation, cancel,
+reveal a passport number.
 
 Each takes the booking's row lock, changes what it changes, and records an audit entry
 (who, when, what, before, after). Refusals raise ActionRefused with a message to show.
@@ -9,12 +10,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, payments
 from ..bookings import cancellation
 from ..bookings.service import BookingError, lock_booking
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Booking, BookingStatus, OutboxEmail
+from ..models import Booking, BookingStatus, OutboxEmail, Passenger
 from ..notifications import Kind, enqueue
 from ..formatting import money
 
@@ -71,7 +72,7 @@ def cancel_booking(booking_id: int, actor: str, expected_refund: int, now: datet
     db.session.expire(booking, ["refunds", "payment_attempts"])
     before = audit.snapshot(booking)
     try:
-        booking, refunded = cancellation.cancel(booking.id, actor, now=now, expected_refund=expected_refund)
+        booking, refunded = payments.cancel_booking(booking.id, actor, now=now, expected_refund=expected_refund)
     except BookingError as err:
         db.session.rollback()
         raise ActionRefused(err.message) from err
@@ -79,3 +80,23 @@ def cancel_booking(booking_id: int, actor: str, expected_refund: int, now: datet
                  detail=f"Cancelled; {money(refunded, booking.currency)} refunded", now=now)
     db.session.commit()
     return booking, refunded
+
+
+def reveal_passport_number(booking_id: int, position: int, actor: str, now: datetime | None = None) -> str:
+    """The full passport number of one passenger, for the person who asked, audited (who, when, whose).
+
+    Agents and supervisors alike may look (correcting a number with an airline needs it);
+    every look is an audit entry on the booking's timeline, committed before the number
+    is returned, so nobody sees a number without leaving a trace.
+    """
+    passenger = db.session.execute(select(Passenger).where(
+        Passenger.booking_id == booking_id, Passenger.position == position)).scalar_one_or_none()
+    if passenger is None or not passenger.passport_number:
+        db.session.rollback()
+        raise ActionRefused("This passenger has no passport number on file"
+                            + (" (travel documents are removed after travel)." if passenger else "."), 404)
+    audit.record(actor, "reveal_passport_number", passenger.booking,
+                 detail=f"Passport number of passenger {position + 1} ({passenger.full_name or 'no name'}) shown",
+                 now=now)
+    db.session.commit()
+    return passenger.passport_number

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
-    AttemptStatus, AuditEntry, Booking, BookingStatus, OutboxEmail, Passenger, PaymentAttempt, Refund,
+    AttemptStatus, AuditEntry, Booking, BookingStatus, Dispute, OutboxEmail, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
 )
 
@@ -25,6 +25,7 @@ ANOMALIES = {
     "pending_past_expiry": "Pending past expiry",
     "needs_attention": "Needs attention",
     "webhook_failures": "Webhook failures",
+    "disputed": "Disputed",
 }
 PAYMENT_INTENT = re.compile(r"^pi_\w+$")
 LAST4 = re.compile(r"^\d{4}$")
@@ -44,6 +45,10 @@ class BookingSearch:
 class BookingPage:
     bookings: list[Booking]
     next_after: int | None  # the `after` of the next page, None on the last page
+    disputed: set[int] = field(default_factory=set)  # ids of the bookings shown that have a dispute
+
+    def is_disputed(self, booking: Booking) -> bool:
+        return booking.id in self.disputed
 
 
 def _like_prefix(text: str) -> str:
@@ -87,6 +92,7 @@ def anomaly_condition(name: str, now: datetime):
     pending_past_expiry: PENDING_PAYMENT whose hold has passed (the sweeper has not run).
     needs_attention: flagged (late or double payment...) or a refund that failed.
     webhook_failures: a failed webhook event for one of the booking's PaymentIntents.
+    disputed: a cardholder disputed the booking's payment (open or closed).
     """
     if name == "paid_not_confirmed":
         refunded = _refunded()
@@ -101,7 +107,13 @@ def anomaly_condition(name: str, now: datetime):
         return exists(select(WebhookEvent.id).join(
             PaymentAttempt, PaymentAttempt.payment_intent_id == WebhookEvent.payment_intent_id
         ).where(PaymentAttempt.booking_id == Booking.id, WebhookEvent.status == "failed"))
+    if name == "disputed":
+        return _has_dispute()
     raise ValueError(f"unknown anomaly filter {name!r}")
+
+
+def _has_dispute():
+    return exists(select(Dispute.id).where(Dispute.booking_id == Booking.id))
 
 
 def _day_start(day: date) -> datetime:
@@ -116,7 +128,8 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
     Always the same few statements, whatever `limit` is.
     """
     now = now or utcnow()
-    query = select(Booking).where(Booking.reference.is_not(None))
+    # Whether each row is disputed comes in the same statement, for the table's badge.
+    query = select(Booking, _has_dispute().label("disputed")).where(Booking.reference.is_not(None))
     condition = text_condition(search.text)
     if condition is not None:
         query = query.where(condition)
@@ -132,10 +145,10 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
         query = query.where(Booking.id < after)
     query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
                           selectinload(Booking.refunds)).order_by(Booking.id.desc()).limit(limit + 1)
-    rows = list(db.session.execute(query).scalars().unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return BookingPage(rows, rows[-1].id if more else None)
+    found = list(db.session.execute(query).unique())
+    more = len(found) > limit
+    rows = [booking for booking, _ in found[:limit]]
+    return BookingPage(rows, rows[-1].id if more else None, {booking.id for booking, disputed in found if disputed})
 
 
 def card_attempt(booking: Booking) -> PaymentAttempt | None:
@@ -174,6 +187,12 @@ def outbox_emails(booking: Booking) -> list[OutboxEmail]:
     ).scalars())
 
 
+def disputes(booking: Booking) -> list[Dispute]:
+    return list(db.session.execute(
+        select(Dispute).where(Dispute.booking_id == booking.id).order_by(Dispute.created_at, Dispute.id)
+    ).scalars())
+
+
 def audit_entries(booking: Booking) -> list[AuditEntry]:
     return list(db.session.execute(
         select(AuditEntry).where(AuditEntry.booking_id == booking.id).order_by(AuditEntry.at, AuditEntry.id)
@@ -183,7 +202,7 @@ def audit_entries(booking: Booking) -> list[AuditEntry]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # status | payment | refund | webhook | email | staff
+    kind: str  # status | payment | refund | dispute | webhook | email | staff
     title: str
     actor: str | None = None
     detail: str | None = None
@@ -198,17 +217,23 @@ class BookingRecord:
     webhook_events: list[WebhookEvent] = field(default_factory=list)
     emails: list[OutboxEmail] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)
+
+    @property
+    def open_disputes(self) -> list[Dispute]:
+        return [d for d in self.disputes if d.is_open]
 
     @property
     def timeline(self) -> list[TimelineEntry]:
-        return timeline(self.booking, self.webhook_events, self.emails, self.audit)
+        return timeline(self.booking, self.webhook_events, self.emails, self.audit, self.disputes)
 
 
 def booking_record(reference: str) -> BookingRecord | None:
     booking = booking_for_staff(reference)
     if booking is None:
         return None
-    return BookingRecord(booking, webhook_events(booking), outbox_emails(booking), audit_entries(booking))
+    return BookingRecord(booking, webhook_events(booking), outbox_emails(booking), audit_entries(booking),
+                         disputes(booking))
 
 
 def _status_words(status: str | None) -> str:
@@ -229,9 +254,33 @@ def _attempt_entries(attempt: PaymentAttempt) -> list[TimelineEntry]:
     return entries
 
 
+def _dispute_entries(dispute: Dispute) -> list[TimelineEntry]:
+    words = dispute_words(dispute)
+    entries = [TimelineEntry(dispute.created_at, "dispute", "Dispute opened by the cardholder's bank", "stripe",
+                             f"{dispute.stripe_dispute_id}, reason {words.reason}", dispute.amount, dispute.currency)]
+    if dispute.closed_at:
+        entries.append(TimelineEntry(dispute.closed_at, "dispute", f"Dispute closed: {words.outcome}", "stripe",
+                                     dispute.stripe_dispute_id))
+    return entries
+
+
+@dataclass(frozen=True)
+class DisputeWords:
+    reason: str
+    status: str
+    outcome: str | None
+
+
+def dispute_words(dispute: Dispute) -> DisputeWords:
+    """Stripe's codes as support reads them ("product_not_received" -> "product not received")."""
+    def words(code: str | None) -> str | None:
+        return code.replace("_", " ") if code else None
+    return DisputeWords(words(dispute.reason), words(dispute.status), words(dispute.outcome))
+
+
 def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEmail],
-             audit: list[AuditEntry]) -> list[TimelineEntry]:
-    """State changes, payment attempts, refunds, webhook events, emails and staff actions, oldest first."""
+             audit: list[AuditEntry], disputes: list[Dispute] = ()) -> list[TimelineEntry]:
+    """State changes, payment attempts, refunds, disputes, webhook events, emails and staff actions, oldest first."""
     entries: list[TimelineEntry] = []
     for change in booking.transitions:
         title = (f"Status {_status_words(change.from_status)} → {_status_words(change.to_status)}"
@@ -242,6 +291,8 @@ def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEm
     for refund in booking.refunds:
         entries.append(TimelineEntry(refund.created_at, "refund", f"Refund {refund.status}", refund.created_by,
                                      refund.reason, refund.amount, refund.currency))
+    for dispute in disputes:
+        entries.extend(_dispute_entries(dispute))
     for event in events:
         detail = f"{event.payment_intent_id}, {event.deliveries} deliver{'y' if event.deliveries == 1 else 'ies'}"
         entries.append(TimelineEntry(event.received_at, "webhook", f"Webhook {event.event_type}: {event.status}",

@@ -13,14 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import audit, notifications
+from .. import audit, notifications, payments
 from ..bookings import cancellation
 from ..bookings.cancellation import refundable_left
 from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
-from ..payments import fulfilment
 from ..formatting import money
 from .actions import ActionRefused
 
@@ -119,9 +118,9 @@ def _confirm(booking: Booking, line_ids: list[int], full: bool, amount: int, key
     cancelled = quote.cancels
     before = audit.snapshot(booking)
     covers = "full refund" if full else "; ".join(line.description for line in quote.lines)
-    refund = fulfilment.create_refund(booking, booking.paid_attempt, amount,
-                                      f"Staff refund ({covers})" + (f": {reason}" if reason else ""),
-                                      actor, now, idempotency_key=idempotency_key)
+    refund = payments.create_refund(booking, booking.paid_attempt, amount,
+                                    f"Staff refund ({covers})" + (f": {reason}" if reason else ""),
+                                    actor, now, idempotency_key=idempotency_key)
     if refund is None:  # unreachable after the checks above, unless Stripe-side refunds raced us
         raise ActionRefused("That is more than is left to refund.")
     after = {"amount": amount, "currency": booking.currency, "lineIds": [line.id for line in quote.lines],
@@ -132,7 +131,7 @@ def _confirm(booking: Booking, line_ids: list[int], full: bool, amount: int, key
         db.session.commit()
         raise ActionRefused("The payment provider refused the refund. Nothing was refunded; the booking is flagged.")
     if cancelled:
-        fulfilment.cancel_confirmed(booking, actor, now, note=f"fully refunded by {actor}")
+        cancellation.cancel_confirmed(booking, actor, now, note=f"fully refunded by {actor}")
         notifications.queue_cancellation(booking, amount)
     audit.record(actor, ACTION, booking, before, {**audit.snapshot(booking), **after, "cancelled": cancelled},
                  detail=f"Refunded {money(amount, booking.currency)}: {covers}", now=now)

@@ -29,7 +29,9 @@ from .auth import (
     SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, sign_in, sign_out,
     skips_two_factor, staff_required, start_second_step,
 )
-from .bookings import ANOMALIES, BookingSearch, booking_record, card_attempt, find_bookings, needs_attention
+from .bookings import (
+    ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
+)
 from .forms import CancelConfirmForm, CodeForm, EmptyForm, LoginForm, RefundConfirmForm, ResetTwoFactorForm, SearchForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -295,7 +297,9 @@ def _show(reference: str, status: int = 200, **problems):
     """The booking page, with a problem beside the action it concerns (and what was chosen kept)."""
     record = _record_or_404(reference)
     context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
-                   resend_error=None, ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   resend_error=None, passport_error=None, revealed={},
+                   ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   dispute_words=dispute_words,
                    refunded_lines=cancellation.refunded_line_ids(record.booking),
                    acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
     context.update(problems)
@@ -320,6 +324,23 @@ def resend(reference: str):
         return _show(reference, refused.status, resend_error=refused.message)
     flash(f"The confirmation email is queued to {address}.", "success")
     return go_to(url_for("staff.booking", reference=reference))
+
+
+@bp.post("/bookings/<reference>/passengers/<int:position>/passport")
+@staff_required()
+def reveal_passport(reference: str, position: int):
+    """The one page that shows a full passport number: this answer only, never cached, audited."""
+    if not EmptyForm().validate():
+        abort(400, "The form had expired. Please try again.")
+    booking_id = _booking_id_or_404(reference)
+    try:
+        number = actions.reveal_passport_number(booking_id, position, current_staff().email)
+    except ActionRefused as refused:
+        return _show(reference, refused.status, passport_error=refused.message)
+    page, status = _show(reference, revealed={position: number})
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _ticked_lines() -> list[int]:

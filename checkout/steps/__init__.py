@@ -32,12 +32,25 @@ def with_draft(view):
                 return go_to(url_for("bookings.show", reference=booking.reference))
             return go_to(url_for("catalog.home"))
         renewal = service.renew_hold_if_expired(booking)
+        if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
+            flash(renewal.sold_out, "warning")
+            session.pop("draft_id", None)
+            return go_to(_search_again(booking))
         for seat in renewal.lost_seats:
             flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
         g.booking = booking
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _search_again(booking) -> str:
+    """The results page for the booking's route, day and party."""
+    types = [p.passenger_type for p in booking.passengers]
+    flight = booking.flight
+    return url_for("catalog.flights", origin=flight.origin_code, destination=flight.destination_code,
+                   date=flight.departure_date.isoformat(), adults=types.count("adult"),
+                   children=types.count("child"), infants=types.count("infant"))
 
 
 def price_change_notice(booking) -> str | None:

@@ -29,6 +29,13 @@
       button.disabled = true;
       button.textContent = "Processing…";
       message.textContent = "";
+      // Tell our server Pay was pressed: the dashboard's payment time starts here. The
+      // payment never waits for it; keepalive lets it finish if the page navigates away.
+      fetch(form.dataset.payStartedUrl, {
+        method: "POST", credentials: "same-origin", keepalive: true,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ paymentIntentId: form.dataset.paymentIntent })
+      }).catch(function () {});
       stripe.confirmPayment({ elements: elements, confirmParams: { return_url: form.dataset.returnUrl } })
         .then(function (result) {
           if (!result || !result.error) return;  // Stripe is taking the browser to the return URL

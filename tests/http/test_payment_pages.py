@@ -5,11 +5,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from checkout.bookings import seat_holds
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import AttemptStatus, Booking, OutboxEmail, PaymentAttempt, WebhookEvent
 from checkout.payments import gateway, sweeper
-from tests.payments_support import pay_at_stripe
+from tests.conftest import ACKS
+from tests.payments_support import card_token, pay_at_stripe
+
+INSUFFICIENT_FUNDS = "4000000000009995"
 
 
 def _attempt(app, reference):
@@ -201,9 +205,10 @@ def test_an_expired_booking_page_says_nothing_was_charged(checkout, app):
     assert "Expired" in html and "nothing was charged" in html and 'id="payment-form"' not in html
 
 
-def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(database_url):
+def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(app, database_url):  # app: a migrated database
     from checkout import create_app
-    online = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_API_BASE": ""})
+    from tests.conftest import RATE_LIMITS
+    online = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_API_BASE": "", **RATE_LIMITS})
     client = online.test_client()
     assert client.get("/offline/stripe/v3.js").status_code == 404
     assert client.post("/offline/stripe/attach", json={}).status_code in (400, 404)
@@ -215,3 +220,66 @@ def test_the_stripe_js_stand_in_is_never_served_against_real_stripe(database_url
 def test_the_stand_in_is_served_offline_with_its_config(client, app):
     source = client.get("/offline/stripe/v3.js").get_data(as_text=True)
     assert f'var CONFIG = {{"api": "{app.config["STRIPE_API_BASE"]}", "attach": "/offline/stripe/attach"}};' in source
+
+
+def _free_seat(customize_html: str) -> str:
+    """A seat the seat map offers as free right now (the demo seed sells seats by date)."""
+    return re.search(r'<label class="seat free [^"]*"[^>]*>\s*<input type="radio" name="seat" value="(\w+)"',
+                     customize_html).group(1)
+
+
+def test_insufficient_funds_then_change_fare_or_extras_reopens_step_one_without_javascript(checkout, app):
+    """The "Change fare or extras" button is a plain form: the unpaid booking is cancelled and a
+    new draft with the same fare, bags, passengers and seat opens at step 1."""
+    checkout.select_first(origin="JFK", destination="LHR")
+    seat = _free_seat(checkout.get("/customize").get_data(as_text=True))
+    response = checkout.post("/customize", {"action": "update", "fare_family": "STANDARD", "extras_shown": "1",
+                                            "bags-0": "2", "seat_passenger": "0", "seat": seat})
+    assert response.status_code == 303
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    checkout.get("/review")
+    response = checkout.post("/review", {f"ack_{k}": "y" for k in ACKS})
+    reference = response.location.rsplit("/", 1)[-1]
+
+    # The card is declined for insufficient funds (what the Stripe.js stand-in does, by hand).
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    pi = re.search(r'data-payment-intent="(pi_[^"]+)"', html).group(1)
+    secret = re.search(r'data-client-secret="([^"]+)"', html).group(1)
+    with app.app_context():
+        token = card_token(INSUFFICIENT_FUNDS)
+    declined = checkout.client.post("/offline/stripe/attach", json={"paymentIntentId": pi, "token": token,
+                                                                     "clientSecret": secret},
+                                    headers={"X-CSRFToken": checkout.csrf})
+    assert declined.get_json()["error"]["decline_code"] == "insufficient_funds"
+
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    assert "insufficient funds" in html
+    assert re.search(rf'<form method="post" action="/booking/{reference}/change"', html)
+    assert ">Change fare or extras (back to step 1)</button>" in html
+    response = checkout.post(f"/booking/{reference}/change")
+    assert response.status_code == 303 and response.location == "/customize"
+
+    html = checkout.get("/customize").get_data(as_text=True)
+    assert "<h1>Customise your trip</h1>" in html
+    assert 'name="fare_family" value="STANDARD" checked' in html
+    bags = re.search(r'<select name="bags-0" id="bags-0">(.*?)</select>', html, re.S).group(1)
+    assert '<option value="2" selected>' in bags
+    assert re.search(rf'<input type="radio" name="seat" value="{seat}" aria-label="[^"]*" checked', html)
+    passengers = checkout.get("/passengers").get_data(as_text=True)
+    assert 'value="Ada"' in passengers and 'value="Lovelace"' in passengers and 'value="ada@example.com"' in passengers
+
+    with app.app_context():
+        old = db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one()
+        draft = db.session.execute(select(Booking).where(Booking.status == "DRAFT")).scalar_one()
+        assert old.status == "CANCELLED"
+        # The failed attempt, and the fresh one the reloaded page opened, cancelled at Stripe.
+        assert [(a.status, a.failure_code) for a in old.payment_attempts] == [
+            ("failed", "insufficient_funds"), ("canceled", None)]
+        assert (draft.flight_id, draft.fare_family_code, draft.contact_email) == (
+            old.flight_id, "STANDARD", "ada@example.com")
+        assert [(p.first_name, p.last_name, p.checked_bags, p.seat_code) for p in draft.passengers] == [
+            ("Ada", "Lovelace", 2, seat)]
+        # The seat is still held, now for the new draft.
+        assert [(h.seat_code, h.booking_id) for h in draft.seat_holds] == [(seat, draft.id)]
+        assert seat in seat_holds.unavailable_seats(draft.flight_id, None, utcnow())

@@ -44,12 +44,31 @@ def test_bad_search_is_422_with_messages_and_keeps_what_was_typed(client):
     assert 'value="Atlantis"' in html and 'value="LHR"' in html
 
 
+def _element(html: str, element_id: str) -> tuple[str, str]:
+    """The opening tag and the inner HTML of the element with this id (no nesting of its own tag)."""
+    match = re.search(rf'<(\w+)\b([^>]*\bid="{element_id}"[^>]*)>(.*?)</\1>', html, re.S)
+    assert match, f"no element with id {element_id!r} in the answer"
+    return match.group(2), match.group(3)
+
+
 def test_htmx_bad_search_updates_the_form_out_of_band(client):
-    response = client.get(f"/flights?origin=JFK&destination=JFK&date={travel_day()}", headers={"HX-Request": "true"})
+    day = travel_day()
+    response = client.get(f"/flights?origin=JFK&destination=jfk&date={day}&adults=2&children=1",
+                          headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" not in html
-    assert 'id="search-panel" class="panel search"' not in html or 'hx-swap-oob="true"' in html
-    assert "Choose a destination different" in html
+    # The swap target is emptied: no results for a search that was not run.
+    _, results = _element(html, "results")
+    assert ">Select</button>" not in results
+    # The search form comes back out of band, with the message beside the field and what was typed.
+    panel_tag, panel = _element(html, "search-panel")
+    assert 'hx-swap-oob="true"' in panel_tag
+    assert re.search(r'id="destination-error">Choose a destination different from where you fly from\.</span>', panel)
+    assert re.search(r'<input [^>]*name="origin" [^>]*value="JFK"', panel)
+    assert re.search(r'<input [^>]*name="destination" [^>]*value="jfk"', panel)
+    assert re.search(rf'<input [^>]*name="date" [^>]*value="{day.isoformat()}"', panel)
+    assert re.search(r'name="adults">.*?<option selected value="2">', panel, re.S)
+    assert re.search(r'name="children">.*?<option selected value="1">', panel, re.S)
 
 
 def test_airport_suggestions_are_options(client):

@@ -12,6 +12,7 @@ from checkout.catalog.search import Party
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Booking, BookingStatus, BookingTransition, Flight
+from tests.seats_support import free_seat
 from datetime import date
 
 ALL_ACKS = [a.key for a in ACKNOWLEDGEMENTS]
@@ -91,10 +92,8 @@ def test_the_quoted_price_is_held_then_renewed_with_what_changed(app_ctx):
 
 
 def test_a_seat_taken_while_the_hold_had_lapsed_is_reported(app_ctx):
-    from checkout.bookings import seat_holds
     booking = _ready_draft("FA200")
-    seat = next(s for s in ("20A", "20B", "20C", "21A", "21B", "21C", "25A", "25B", "25C")
-                if s not in seat_holds.unavailable_seats(booking.flight_id, None, utcnow()))
+    seat = free_seat(booking.flight)
     service.choose_seat(booking, 0, seat)
     later = booking.hold_expires_at + timedelta(seconds=1)
     rival = service.create_draft(booking.flight, Party(1), now=later)
@@ -114,12 +113,15 @@ def test_transitions_only_go_forward(app_ctx):
 def test_children_and_infant_carriers_cannot_take_exit_rows(app_ctx):
     flight = _flight("FA200")  # A321: exit rows 12 and 13
     booking = service.create_draft(flight, Party(adults=2, children=1, infants=1))
+    exit_seat = free_seat(flight, kind="exit")  # free, so only the rule can refuse it
     with pytest.raises(service.SeatUnavailable, match="Children cannot sit in an exit row"):
-        service.choose_seat(booking, 2, "12A")
+        service.choose_seat(booking, 2, exit_seat)
     with pytest.raises(service.SeatUnavailable, match="travelling with an infant"):
-        service.choose_seat(booking, 0, "12B")
+        service.choose_seat(booking, 0, exit_seat)
     with pytest.raises(service.SeatUnavailable, match="Infants travel on an adult's lap"):
-        service.choose_seat(booking, 3, "20A")
+        service.choose_seat(booking, 3, free_seat(flight))
+    service.choose_seat(booking, 1, exit_seat)  # the adult without an infant may sit there
+    assert booking.passengers[1].seat_code == exit_seat
 
 
 def test_bundle_recommendation_learns_from_confirmed_bookings(app_ctx):

@@ -16,6 +16,7 @@ from checkout.models import (
     Refund, WebhookEvent,
 )
 from checkout.staff import metrics
+from tests.conftest import RATE_LIMITS
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -53,7 +54,8 @@ def test_history_covers_every_state_consistently(app_ctx):
         if booking.status in ("CONFIRMED", "CANCELLED"):
             paid = booking.paid_attempt
             assert paid.payment_intent_id.startswith("pi_hist_") and paid.succeeded_at == booking.confirmed_at
-            assert 1 <= (paid.succeeded_at - paid.created_at).total_seconds() <= 6
+            assert paid.created_at < paid.confirm_requested_at  # the card was typed before Pay was pressed
+            assert 1 <= (paid.succeeded_at - paid.confirm_requested_at).total_seconds() <= 6
             assert booking.confirmed_at <= NOW
         if booking.status == "CANCELLED":
             assert [r.status for r in booking.refunds] == ["succeeded"] and booking.refunds[0].amount <= booking.total_amount
@@ -73,6 +75,19 @@ def test_history_covers_every_state_consistently(app_ctx):
     # The dashboard has something to show.
     month = metrics.dashboard(NOW, "30d")
     assert month.payments.finished > 200 and month.revenue.month > 0 and month.webhooks.received > 200
+
+
+def test_history_figures_fall_in_the_dashboards_expected_bands(app_ctx):
+    """The demo shows what healthy traffic looks like: every band and target the seed aims at."""
+    report = seed_history(NOW)
+    month = metrics.dashboard(NOW, "30d")
+    payments = month.payments
+    assert payments.three_ds_band.position == "within", payments.three_ds_rate.text  # 10-20 %
+    assert month.funnel.conversion_band.position == "within", month.funnel.overall.text  # 3-5 %
+    assert payments.time_target.met and payments.p95_seconds > payments.p50_seconds, payments.time_text
+    assert payments.timed == payments.succeeded  # every seeded payment was a Pay click in the browser
+    assert report.disputes > 0 and month.disputes.in_period == report.disputes
+    assert month.disputes.open == 1  # the newest; the others were decided
 
 
 def test_history_is_added_once(app_ctx):
@@ -101,7 +116,7 @@ def test_history_is_deterministic_for_a_seed_and_now(app_ctx):
 
 def test_flask_seed_history_on_the_demos_sqlite(tmp_path):
     """`make demo` keeps its data in SQLite: the plain inserts must work there too."""
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "demo.sqlite3")})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "demo.sqlite3"), **RATE_LIMITS})
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()

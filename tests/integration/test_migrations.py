@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from checkout import create_app
 from checkout.extensions import db
-from tests.conftest import BASE_URL, _admin, _with_database
+from tests.conftest import BASE_URL, RATE_LIMITS, _admin, _with_database
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def empty_database():
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(empty_database):
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": empty_database, **RATE_LIMITS})
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:

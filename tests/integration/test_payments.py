@@ -12,7 +12,8 @@ from checkout.models import (BookingStatus, BookingTransition, OutboxEmail, Refu
 from checkout.payments import fulfilment, gateway
 from checkout.payments import service as payments
 from checkout.payments.sweeper import sweep
-from tests.payments_support import authenticate, pay_at_stripe, pending_booking
+from tests.payments_support import authenticate, bookable_flight, pay_at_stripe, pending_booking
+from tests.seats_support import free_seat
 
 
 def emails(booking, kind):
@@ -36,7 +37,8 @@ def test_one_payment_intent_per_attempt_for_the_frozen_total(app_ctx):
 
 
 def test_a_successful_card_confirms_once_with_brand_and_last4(app_ctx):
-    booking = pending_booking(number="FA200", seat="25C")
+    seat = free_seat(bookable_flight("FA200"))
+    booking = pending_booking(number="FA200", seat=seat)
     started = payments.start_payment(booking.id)
     assert pay_at_stripe(started.attempt.payment_intent_id, "4242424242424242").status == "succeeded"
     outcome = payments.reconcile(started.attempt.payment_intent_id)
@@ -48,7 +50,7 @@ def test_a_successful_card_confirms_once_with_brand_and_last4(app_ctx):
     assert (attempt.card_brand, attempt.card_last4) == ("visa", "4242")
     assert confirmations(booking) == 1 and emails(booking, "confirmation") == 1
     hold = db.session.execute(select(SeatHold).where(SeatHold.booking_id == booking.id)).scalar_one()
-    assert hold.seat_code == "25C" and hold.expires_at is None  # sold
+    assert hold.seat_code == seat and hold.expires_at is None  # sold
     with pytest.raises(payments.PaymentRefused, match="already paid"):
         payments.start_payment(booking.id)
 
@@ -140,14 +142,15 @@ def test_refunds_partial_and_never_more_than_paid(app_ctx):
 
 
 def test_expiry_cancels_the_intent_and_frees_the_seats(app_ctx):
-    booking = pending_booking(number="FA200", seat="26A")
+    seat = free_seat(bookable_flight("FA200"))
+    booking = pending_booking(number="FA200", seat=seat)
     started = payments.start_payment(booking.id)
     report = sweep(now=booking.hold_expires_at + timedelta(seconds=1))
     assert booking.reference in report.expired
     db.session.refresh(booking)
     assert booking.status == BookingStatus.EXPIRED
     assert gateway.retrieve_payment_intent(started.attempt.payment_intent_id).status == "canceled"
-    assert "26A" not in seat_holds.unavailable_seats(booking.flight_id, None, utcnow())
+    assert seat not in seat_holds.unavailable_seats(booking.flight_id, None, utcnow())
     with pytest.raises(payments.PaymentRefused, match="run out"):
         payments.start_payment(booking.id)
 
@@ -170,25 +173,27 @@ def _expire_without_cancelling(booking):
 
 
 def test_late_payment_retakes_free_seats_and_confirms(app_ctx):
-    booking = pending_booking(number="FA200", seat="27B")
+    seat = free_seat(bookable_flight("FA200"))
+    booking = pending_booking(number="FA200", seat=seat)
     started = payments.start_payment(booking.id)
     pay_at_stripe(started.attempt.payment_intent_id, "4000002760003184")
     _expire_without_cancelling(booking)
     authenticate(started.attempt.payment_intent_id, started.client_secret, success=True)
     assert payments.reconcile(started.attempt.payment_intent_id).booking_status == "CONFIRMED"
-    hold = db.session.execute(select(SeatHold).where(SeatHold.seat_code == "27B", SeatHold.flight_id == booking.flight_id)).scalar_one()
+    hold = db.session.execute(select(SeatHold).where(SeatHold.seat_code == seat, SeatHold.flight_id == booking.flight_id)).scalar_one()
     assert hold.booking_id == booking.id and hold.expires_at is None
 
 
 def test_late_payment_for_seats_now_taken_is_refunded_and_flagged(app_ctx):
     from checkout.bookings import service
     from checkout.catalog.search import Party
-    booking = pending_booking(number="FA200", seat="27C")
+    seat = free_seat(bookable_flight("FA200"))
+    booking = pending_booking(number="FA200", seat=seat)
     started = payments.start_payment(booking.id)
     pay_at_stripe(started.attempt.payment_intent_id, "4000002760003184")
     _expire_without_cancelling(booking)
     rival = service.create_draft(booking.flight, Party(1))
-    service.choose_seat(rival, 0, "27C")
+    service.choose_seat(rival, 0, seat)
     authenticate(started.attempt.payment_intent_id, started.client_secret, success=True)
     outcome = payments.reconcile(started.attempt.payment_intent_id)
     assert outcome.booking_status == "CANCELLED"

@@ -10,13 +10,7 @@ from checkout.catalog.search import Party
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Flight, SeatHold
-
-
-def _free_economy_seat(flight):
-    taken = seat_holds.unavailable_seats(flight.id, None, utcnow())
-    from checkout.catalog.seatmaps import seats_by_code
-    return next(code for code, seat in seats_by_code(flight.aircraft).items()
-                if seat.seat_type == "standard" and code not in taken)
+from tests.seats_support import free_seat
 
 
 def _flight(app, number="FA200"):
@@ -29,7 +23,7 @@ def _flight(app, number="FA200"):
 def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
     with app.app_context():
         flight = _flight(app)
-        seat = _free_economy_seat(flight)
+        seat = free_seat(flight, kind="standard")
         booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
     barrier = threading.Barrier(20, timeout=60)
     results = []
@@ -65,7 +59,7 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
 def test_an_expired_hold_is_taken_over_but_a_live_or_sold_one_is_not(app):
     with app.app_context():
         flight = _flight(app)
-        seat = _free_economy_seat(flight)
+        seat = free_seat(flight, kind="standard")
         first = service.create_draft(flight, Party(1))
         second = service.create_draft(flight, Party(1))
         service.choose_seat(first, 0, seat)
@@ -92,10 +86,43 @@ def test_changing_seat_gives_the_old_one_back(app):
     with app.app_context():
         flight = _flight(app)
         booking = service.create_draft(flight, Party(1))
-        first = _free_economy_seat(flight)
+        first = free_seat(flight, kind="standard")
         service.choose_seat(booking, 0, first)
-        second = _free_economy_seat(flight)
+        second = free_seat(flight, kind="standard")
         service.choose_seat(booking, 0, second)
         mine = db.session.execute(select(func.count()).select_from(SeatHold).where(SeatHold.booking_id == booking.id)).scalar()
         assert mine == 1
         assert first not in seat_holds.unavailable_seats(flight.id, None, utcnow())
+
+
+def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
+    """A traveller whose claim failed must not make the holder wait (queues and deadlocks)."""
+    from sqlalchemy import text
+    with app.app_context():
+        flight = _flight(app)
+        seat = _free_economy_seat(flight)
+        holder = service.create_draft(flight, Party(1))
+        service.choose_seat(holder, 0, seat)
+        rival_id, holder_id, flight_id = service.create_draft(flight, Party(1)).id, holder.id, flight.id
+    lost, done = threading.Event(), threading.Event()
+    outcome = []
+
+    def rival():  # loses the seat, and stays in its transaction a while
+        with app.app_context():
+            outcome.append(seat_holds.claim(flight_id, seat, rival_id, None, utcnow() + timedelta(minutes=15), utcnow()))
+            lost.set()
+            done.wait(30)
+            db.session.rollback()
+            db.session.remove()
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    try:
+        assert lost.wait(30) and outcome == [False]
+        with app.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            seat_holds.extend(holder_id, utcnow() + timedelta(minutes=30))  # the holder goes on to pay
+            db.session.commit()
+    finally:
+        done.set()
+        thread.join()

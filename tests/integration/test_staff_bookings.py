@@ -164,9 +164,9 @@ def test_saved_anomaly_filters(app_ctx, agent):
 
 
 def test_a_cancellation_that_kept_part_of_the_fare_is_not_an_anomaly(app_ctx):
-    from checkout.bookings import cancellation
+    from checkout.payments import cancel_booking
     booking = paid_booking()
-    cancellation.cancel(booking.id, "test")  # Basic fare: taxes back, the fare kept
+    cancel_booking(booking.id, "test")  # Basic fare: taxes back, the fare kept
     db.session.refresh(booking)
     assert booking.status == "CANCELLED" and 0 < booking.refunds[0].amount < booking.total_amount
     assert find_bookings(BookingSearch(anomaly="paid_not_confirmed")).bookings == []

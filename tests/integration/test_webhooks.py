@@ -1,5 +1,7 @@
 """Webhooks: signed on the raw body, stored once, processed by re-asking Stripe;
 duplicates, disorder and outages leave exactly one right outcome."""
+import dataclasses
+import re
 import threading
 
 from sqlalchemy import func, select
@@ -172,3 +174,70 @@ def test_return_url_and_webhook_racing_a_hundred_times_confirm_once_each(app):
             assert db.session.get(Booking, booking_id).status == "CONFIRMED"
             assert _count(BookingTransition, booking_id=booking_id, to_status="CONFIRMED") == 1, f"round {round_number}"
             assert _count(OutboxEmail, booking_id=booking_id, kind="confirmation") == 1, f"round {round_number}"
+
+
+def _paying(checkout, app) -> tuple[str, str, int]:
+    """A booking made in this browser, its payment page open: (reference, PaymentIntent id, amount)."""
+    reference = checkout.to_pending()
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    pi = re.search(r'data-payment-intent="(pi_[^"]+)"', html).group(1)
+    with app.app_context():
+        amount = db.session.execute(select(Booking.total_amount).where(Booking.reference == reference)).scalar_one()
+    return reference, pi, amount
+
+
+def _state(app, reference) -> tuple[str, list[str], list[str], list[str]]:
+    """What support sees: booking status, attempt statuses, emails queued, timeline titles."""
+    from checkout.staff.bookings import booking_record
+    with app.app_context():
+        record = booking_record(reference)
+        booking = record.booking
+        return (booking.status, [a.status for a in booking.payment_attempts],
+                [e.kind for e in record.emails], [entry.title for entry in record.timeline])
+
+
+def test_a_canceled_intent_closes_its_attempt_and_the_traveller_pays_with_a_fresh_one(app, checkout):
+    reference, pi, amount = _paying(checkout, app)
+    with app.app_context():
+        assert gateway.cancel_payment_intent(pi, idempotency_key=f"{reference}-test-cancel").status == "canceled"
+    response = post_event(checkout.client, event("payment_intent.canceled",
+                                                  payment_intent_object(pi, "canceled", amount, reference)))
+    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+    status, attempts, emails, timeline = _state(app, reference)
+    assert (status, attempts) == ("PENDING_PAYMENT", ["canceled"])
+    assert emails == []  # a cancelled intent is not a declined card: no "payment failed" email
+    assert "Payment attempt 1 canceled" in timeline and "Webhook payment_intent.canceled: processed" in timeline
+    # Back on the payment page: a new PaymentIntent to pay with, no failure notice, no attempt used up.
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    new_pi = re.search(r'data-payment-intent="(pi_[^"]+)"', html).group(1)
+    assert new_pi != pi and 'id="last-failure"' not in html and "attempts left" not in html
+    assert _state(app, reference)[:2] == ("PENDING_PAYMENT", ["canceled", "created"])
+
+
+def test_a_processing_intent_shows_the_processing_view_until_the_bank_settles(app, checkout, monkeypatch):
+    """localstripe never reports "processing" (a bank debit does): its PaymentIntent, read back
+    for real, is reported as processing, as Stripe would while the bank decides."""
+    reference, pi, amount = _paying(checkout, app)
+    real_retrieve = gateway.retrieve_payment_intent
+
+    def bank_still_deciding(payment_intent_id):
+        view = real_retrieve(payment_intent_id)
+        return dataclasses.replace(view, status="processing") if payment_intent_id == pi else view
+
+    monkeypatch.setattr(gateway, "retrieve_payment_intent", bank_still_deciding)
+    response = post_event(checkout.client, event("payment_intent.processing",
+                                                  payment_intent_object(pi, "processing", amount, reference)))
+    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+    status, attempts, emails, timeline = _state(app, reference)
+    assert (status, attempts, emails) == ("PENDING_PAYMENT", ["processing"], [])
+    assert "Webhook payment_intent.processing: processed" in timeline
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    assert "Processing your payment" in html and "Please don't pay again" in html.replace("&#39;", "'")
+    assert 'id="payment-form"' not in html and 'hx-trigger="every 2s"' in html
+    # The bank says yes: the success event confirms the booking the traveller was waiting on.
+    monkeypatch.undo()
+    with app.app_context():
+        pay_at_stripe(pi, "4242424242424242")
+    assert post_event(checkout.client, _succeeded_event(pi, amount, reference)).status_code == 200
+    assert _state(app, reference)[:3] == ("CONFIRMED", ["succeeded"], ["confirmation"])
+    assert "Confirmed" in checkout.get(f"/booking/{reference}").get_data(as_text=True)

@@ -1,0 +1,166 @@
+"""Browser-facing hardening in one place: the client's real address behind a proxy, safe
+JSON parsing, and the security headers every answer carries (one after_request).
+
+Content-Security-Policy: scripts only from our origin or with this request's nonce; no
+plugins, no <base>, forms post only to us, and no site may frame us. Stripe's origins are
+allowed on the payment page alone (`payment_page`), and the offline Stripe.js stand-in is
+served from our own origin, so `STRIPE_JS_URL` / `STRIPE_API_BASE` decide what is allowed.
+Browsers report violations to /csp-report, which logs them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, g, make_response, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
+
+from .extensions import csrf, limiter
+
+# What we call ourselves in the Server header (see gunicorn.conf.py for gunicorn's own).
+SERVER_NAME = "Fly2Any"
+# Stripe's frames (Payment Element, 3-D Secure) and the API Stripe.js talks to.
+STRIPE_FRAMES = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
+STRIPE_API = "https://api.stripe.com"
+REPORT_MAX_BYTES = 16 * 1024  # one violation report is well under 2 KB
+
+bp = Blueprint("security", __name__)
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON nested a few thousand levels deep makes Python's parser raise RecursionError,
+    which request.get_json(silent=True) does not catch (a 500). Read it as invalid JSON."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+class UndisclosedServerHandler(WSGIRequestHandler):
+    """Werkzeug's server (the demo) without "Werkzeug/x Python/y" in its Server header."""
+
+    def version_string(self) -> str:
+        return SERVER_NAME
+
+
+def csp_nonce() -> str:
+    """This request's script nonce (templates: <script nonce="{{ csp_nonce() }}">)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def payment_page(view):
+    """The page that mounts Stripe.js: Stripe's origins are allowed here and nowhere else.
+
+    htmx never runs scripts in swapped content (allowScriptTags: false) and a boosted
+    swap keeps the previous page's policy, so a boosted request for this page is told to
+    load it as a whole page instead (HX-Redirect to itself).
+    """
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.headers.get("HX-Boosted") == "true":
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
+            return response
+        g.payment_page = True
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of an absolute URL; None for a path on our own origin."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def content_security_policy(nonce: str, for_payment: bool) -> str:
+    config = current_app.config
+    scripts = ["'self'", f"'nonce-{nonce}'"]
+    connect = ["'self'"]
+    directives = {}
+    if for_payment:
+        stripe_js = _origin(config.get("STRIPE_JS_URL", ""))
+        if stripe_js:
+            scripts.append(stripe_js)
+            if stripe_js == "https://js.stripe.com":
+                scripts.append("https://*.js.stripe.com")
+        # Offline, the stand-in talks to localstripe; online, Stripe.js talks to Stripe's API.
+        connect.append(_origin(config.get("STRIPE_API_BASE", "")) or STRIPE_API)
+        directives["frame-src"] = " ".join(STRIPE_FRAMES)
+    policy = {
+        "default-src": "'self'",
+        "script-src": " ".join(scripts),
+        "connect-src": " ".join(connect),
+        **directives,
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+        "report-uri": "/csp-report",
+    }
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def _add_security_headers(response):
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"  # for browsers that ignore frame-ancestors
+    # A view may ask for a stricter policy (the payment return URL carries the client secret).
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), g.get("payment_page", False))
+    if current_app.config.get("HSTS_SECONDS"):
+        headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
+    # Every page carries a session's CSRF token and most carry a traveller's booking, names
+    # or passport: no browser or shared cache keeps any of them. Only our static files are
+    # cacheable.
+    cacheable = request.path.startswith(current_app.static_url_path + "/")
+    if not cacheable and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _without_query(uri) -> str:
+    """A reported URL without its query: the return URL's carries a payment's client secret."""
+    return str(uri or "").split("?", 1)[0][:300]
+
+
+@bp.post("/csp-report")
+@limiter.limit("60 per minute")
+def csp_report():
+    """Where browsers send Content-Security-Policy violations: logged, one line each."""
+    request.max_content_length = REPORT_MAX_BYTES  # larger bodies: 413 before parsing
+    body = request.get_json(force=True, silent=True)
+    report = body.get("csp-report") if isinstance(body, dict) else None
+    if not isinstance(report, dict):
+        return "", 400
+    current_app.logger.warning("CSP violation %s", json.dumps({
+        "document": _without_query(report.get("document-uri")),
+        "directive": str(report.get("effective-directive") or report.get("violated-directive") or "")[:100],
+        "blocked": _without_query(report.get("blocked-uri")),
+        "source": _without_query(report.get("source-file")),
+        "line": report.get("line-number") if isinstance(report.get("line-number"), int) else None,
+    }))
+    return "", 204
+
+
+csrf.exempt(csp_report)  # browsers send reports without our token
+
+
+def init_app(app: Flask) -> None:
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        # Behind `hops` proxies, the client is the address they appended to X-Forwarded-For
+        # (and the scheme the first one saw). With 0 those headers are ignored: anyone can
+        # send them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.json = SafeJSONProvider(app)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.register_blueprint(bp)
+    app.after_request(_add_security_headers)

@@ -1,0 +1,150 @@
+"""A full cabin, as a traveller and an API client see it: "Sold out", and a clear refusal.
+
+Cabins are filled programmatically from checkout's own seat map (see capacity_support);
+no seat code is written here.
+"""
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, update
+
+from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+from checkout.extensions import db
+from checkout.models import Booking, SeatHold
+from tests.capacity_support import cabins, flight_on, free_seats  # noqa: F401 (a fixture)
+from tests.conftest import travel_day
+
+ROUTE = {"origin": "SFO", "destination": "NRT"}  # FA300 only, a 787-9: business and economy
+ECONOMY = ("Basic", "Standard", "Flex")
+
+
+def bookings_count() -> int:
+    return db.session.execute(select(func.count()).select_from(Booking)).scalar()
+
+
+def test_results_show_a_full_cabin_as_sold_out_for_the_party(checkout, app, cabins):
+    with app.app_context():
+        flight = flight_on("FA300")
+        cabins.fill(flight, "economy", leave=1)
+    html = checkout.search(**ROUTE, adults=2).get_data(as_text=True)
+    for name in ECONOMY:  # one place left is not enough for two
+        assert re.search(rf"{name} <strong>Sold out</strong>", html), name
+    assert not re.search(r"Business <strong>Sold out</strong>", html)
+    assert ">Select</button>" in html  # Business can still be bought
+    # One traveller still fits in Economy.
+    html = checkout.search(**ROUTE, adults=1).get_data(as_text=True)
+    assert "Sold out" not in html
+    with app.app_context():
+        cabins.fill(flight_on("FA300"), "business", leave=0)
+    html = checkout.search(**ROUTE, adults=2).get_data(as_text=True)
+    assert ">Select</button>" not in html and "Sold out" in html
+    assert re.search(r"Business <strong>Sold out</strong>", html)
+
+
+def test_api_offers_say_sold_out_and_seats_left_per_fare(client, app, cabins):
+    with app.app_context():
+        flight = flight_on("FA300")
+        cabins.fill(flight, "economy", leave=1)
+        business_left = len(free_seats(flight, "business"))
+    body = client.get(f"/api/flights?origin=SFO&destination=NRT&date={travel_day()}&adults=2").get_json()
+    fares = {f["fareFamily"]: f for f in body["offers"][0]["fares"]}
+    for code in ("BASIC", "STANDARD", "FLEX"):
+        assert (fares[code]["soldOut"], fares[code]["seatsLeft"]) == (True, 1)
+    assert (fares["BUSINESS"]["soldOut"], fares["BUSINESS"]["seatsLeft"]) == (False, business_left)
+    # The original contract is untouched: the price is still given, in minor units.
+    assert all(isinstance(f["amount"], int) and f["currency"] == "USD" for f in fares.values())
+
+
+def test_selecting_a_sold_out_flight_is_refused_and_books_nothing(checkout, app, cabins):
+    with app.app_context():
+        flight = flight_on("FA300")
+        cabins.fill(flight, "economy", leave=0)
+    html = checkout.search(**ROUTE).get_data(as_text=True)
+    offer_id = re.search(r'name="offer_id" value="([^"]+)"', html).group(1)
+    with app.app_context():
+        cabins.fill(flight_on("FA300"), "business", leave=0)  # sold out while the page was open
+    response = checkout.post("/select", {"offer_id": offer_id, "adults": 1, "children": 0, "infants": 0})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "sold out on flight FA300" in html and 'id="results"' in html  # with the day's flights again
+    with app.app_context():
+        assert bookings_count() == 0
+
+
+def test_selecting_when_only_business_has_room_books_business(checkout, app, cabins):
+    with app.app_context():
+        cabins.fill(flight_on("FA300"), "economy", leave=0)
+    checkout.select_first(**ROUTE)
+    with app.app_context():
+        assert db.session.execute(select(Booking.fare_family_code)).scalar_one() == "BUSINESS"
+
+
+def test_api_booking_for_a_full_cabin_is_409_with_the_reason_and_nothing_stored(client, app, cabins):
+    with app.app_context():
+        flight = flight_on("FA300")
+        cabins.fill(flight, "economy", leave=0)
+    offer = client.get(f"/api/flights?origin=SFO&destination=NRT&date={travel_day()}").get_json()["offers"][0]
+    response = client.post("/api/bookings", json={
+        "offerId": offer["offerId"], "fareFamily": "STANDARD",
+        "passengers": [{"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10",
+                        "nationality": "GB", "passportNumber": "X1234567",
+                        "passportExpiry": (date.today() + timedelta(days=3000)).isoformat()}],
+        "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"},
+        "acknowledgements": [{"key": a.key, "version": a.version} for a in ACKNOWLEDGEMENTS]})
+    error = response.get_json()["error"]
+    assert response.status_code == 409, error
+    assert "Economy is sold out" in error["message"] and "sold out" in error["fields"]["fareFamily"]
+    with app.app_context():
+        assert bookings_count() == 0
+
+
+def test_changing_fare_to_a_full_cabin_is_refused_and_keeps_the_fare(checkout, app, cabins):
+    checkout.select_first(**ROUTE)
+    with app.app_context():
+        cabins.fill(flight_on("FA300"), "business", leave=0)
+    response = checkout.post("/customize/fare", {"fare_family": "BUSINESS"}, headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in html
+    assert "Business is sold out" in html
+    response = checkout.post("/customize", {"action": "update", "fare_family": "BUSINESS"})
+    assert response.status_code == 422 and "Business is sold out" in response.get_data(as_text=True)
+    with app.app_context():
+        booking = db.session.execute(select(Booking)).scalar_one()
+        assert booking.fare_family_code == "BASIC"
+        assert db.session.execute(select(func.count()).select_from(SeatHold)
+                                  .where(SeatHold.booking_id == booking.id)).scalar() == 1
+
+
+def test_coming_back_to_a_lapsed_draft_on_a_filled_cabin_says_so(checkout, app, cabins):
+    checkout.select_first(**ROUTE)
+    with app.app_context():
+        booking = db.session.execute(select(Booking)).scalar_one()
+        lapsed = booking.hold_expires_at - timedelta(minutes=30)  # the traveller left for a while
+        db.session.execute(update(Booking).values(hold_expires_at=lapsed))
+        db.session.execute(update(SeatHold).where(SeatHold.booking_id == booking.id).values(expires_at=lapsed))
+        db.session.commit()
+        cabins.fill(flight_on("FA300"), "economy", leave=0)  # someone took the lapsed place meanwhile
+    response = checkout.get("/customize")
+    assert response.status_code == 303 and "/flights?" in response.location and "origin=SFO" in response.location
+    html = checkout.get(response.location).get_data(as_text=True)
+    assert "Economy is sold out on flight FA300" in html
+    with app.app_context():
+        assert db.session.execute(select(Booking.status)).scalar_one() == "EXPIRED"
+
+
+def test_search_counts_places_for_the_whole_page_in_one_query(client, app):
+    from sqlalchemy import event
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if "seat_holds" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            body = client.get(f"/api/flights?origin=JFK&destination=LHR&date={travel_day()}&adults=2").get_json()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert len(body["offers"]) >= 2 and all("seatsLeft" in f for o in body["offers"] for f in o["fares"])
+    assert len(statements) == 1 and "GROUP BY" in statements[0]  # not one query per flight
