@@ -50,14 +50,14 @@ def amendment_problem(booking: Booking, now: datetime, names: bool = False) -> s
 
 
 def amend(booking_id: int, actor: str, *, contact: Contact | None = None,
-          names: list[tuple[str, str]] | None = None, may_change_paid_email: bool,
+          names: list[tuple[str, str]] | None = None, may_change_paid_email: bool = False,
           now: datetime | None = None) -> Booking:
     """Change the contact and/or the passengers' names (by position) and audit it.
 
     Locks the booking row and re-checks the rules under the lock; raises AmendmentRefused
     (nothing changed) when they forbid it, AmendmentForbidden (nothing changed, the attempt
     audited) when the email of a paid booking would change and `may_change_paid_email` is
-    False (agents). A changed email on a paid booking queues a notice to the old address in
+    False (agents; also the default, so a caller that does not say cannot redirect a ticket). A changed email on a paid booking queues a notice to the old address in
     the same transaction. Commits. A change to the same values is not audited.
     """
     now = now or utcnow()
