@@ -37,7 +37,8 @@ def register_cli(app: Flask) -> None:
         while True:
             report = run_sweep()
             click.echo(f"expired {len(report.expired)}, reconciled {len(report.reconciled)}, "
-                       f"drafts closed {report.drafts_closed}, errors {len(report.errors)}")
+                       f"drafts closed {report.drafts_closed}, sessions purged {report.sessions_purged}, "
+                       f"errors {len(report.errors)}")
             db.session.remove()
             if not loop:
                 break
@@ -107,3 +108,5 @@ def register_cli(app: Flask) -> None:
 
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)
+    from .payment_page_check import register_cli as register_payment_page_check
+    register_payment_page_check(app)

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
+
+# Rate limits live in Redis (shared by every worker and machine). When it cannot be reached
+# the limit cannot be counted, so limited endpoints (paying, looking up a booking, signing
+# in) fail closed: a 503 saying to try again, never a 500 and never an unlimited pass.
+LIMITS_UNAVAILABLE = "This is briefly unavailable on our side. Nothing was charged. Please try again in a minute."
+LIMITS_RETRY_AFTER_SECONDS = 30
 
 
 class ApiError(Exception):
@@ -42,8 +49,21 @@ def init_app(app: Flask) -> None:
             return api_error_response(400, "csrf_failed", message)
         return render_template("errors/error.html", title="Please try again", message=message), 400
 
+    @app.errorhandler(RedisError)
+    def handle_limits_unavailable(err: RedisError):
+        app.logger.error("rate-limit storage unreachable, refusing %s %s: %s", request.method, request.path, err)
+        if _wants_json():
+            response = api_error_response(503, "temporarily_unavailable", LIMITS_UNAVAILABLE)
+        else:
+            response = render_template("errors/error.html", title="Please try again in a minute",
+                                       message=LIMITS_UNAVAILABLE), 503
+        return response + ({"Retry-After": str(LIMITS_RETRY_AFTER_SECONDS)},)
+
     @app.errorhandler(HTTPException)
     def handle_http(err: HTTPException):
+        if isinstance(getattr(err, "original_exception", None), RedisError):
+            # Redis went away after the limit was counted, while the limiter added its headers.
+            return handle_limits_unavailable(err.original_exception)
         if _wants_json():
             response = api_error_response(err.code or 500, err.name.lower().replace(" ", "_"), err.description)
             return response

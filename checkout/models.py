@@ -151,7 +151,7 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api
+    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | check (the payment page check)
     # The address that created an API booking, for the cap on open holds per address.
     client_address: Mapped[str | None] = mapped_column(String(64), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from babel.dates import format_date, format_time
 from flask import Flask, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
 
+from .bookings.service import checked_bags  # the "1 included + 0 extra" filter
 from .formatting import LOCALE, money  # money is also presentation.money for the screens
 
 
@@ -31,11 +32,13 @@ def is_fragment_request() -> bool:
 def render_step(template: str, blocks: list[str] | None = None, **context) -> str:
     """Render the whole page, or only `blocks` of it for an htmx request.
 
-    One template serves both, so every fragment URL also serves a full page.
+    One template serves both, so every fragment URL also serves a full page. In a fragment
+    `oob` is true and `oob_blocks` names the blocks sent, so a block nested in another
+    marks itself out of band only when it is sent on its own.
     """
     if blocks and is_fragment_request():
-        return render_blocks(template, blocks, oob=True, **context)
-    return render_template(template, oob=False, **context)
+        return render_blocks(template, blocks, oob=True, oob_blocks=blocks, **context)
+    return render_template(template, oob=False, oob_blocks=(), **context)
 
 
 def go_to(url: str):
@@ -53,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["checked_bags"] = checked_bags
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -138,6 +138,27 @@ def included_bags(fare: FareTerms, bundle: BundleTerms | None) -> int:
     return max(fare.checked_bags, bundle.checked_bags if bundle else 0)
 
 
+@dataclass(frozen=True)
+class CheckedBags:
+    """A passenger's checked bags as the traveller counts them: those the fare (or bundle)
+    includes, and those bought on top. The one way bags are told everywhere."""
+    included: int
+    extra: int
+
+    def __str__(self) -> str:
+        if not self.included and not self.extra:
+            return "No checked bag"
+        return f"{self.included} included + {self.extra} extra"
+
+
+def checked_bags(bags: int, allowance: int, passenger_type: str) -> CheckedBags:
+    """`bags` is the number the passenger takes; the first `allowance` of them are included,
+    and the allowance is theirs even when they take fewer. Infants have no bag of their own."""
+    if passenger_type == "infant":
+        return CheckedBags(0, 0)
+    return CheckedBags(allowance, max(0, min(bags, MAX_CHECKED_BAGS) - allowance))
+
+
 def bag_price(bags: int, allowance: int) -> int:
     """Price of `bags` checked bags when the first `allowance` are included."""
     return sum(BAG_PRICES[n] for n in range(allowance, min(bags, MAX_CHECKED_BAGS)))

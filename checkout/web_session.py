@@ -3,13 +3,14 @@
 The session's contents (the CSRF secret, which draft booking belongs to this browser)
 live in the `web_sessions` table, so nothing about the traveller rides in the cookie.
 Only a SHA-256 of the id is stored, so a database leak does not hand out live sessions.
+Every browser without a cookie gets a row; the sweeper deletes expired ones (purge_expired).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
@@ -18,6 +19,12 @@ from werkzeug.datastructures import CallbackDict
 from .clock import utcnow
 from .extensions import db
 from .models import WebSession
+
+
+# The sweeper deletes expired sessions this many rows per transaction, and at most this many
+# batches per run: short transactions, a bounded run, the rest next minute.
+PURGE_BATCH = 1000
+PURGE_MAX_BATCHES = 20
 
 
 def _digest(token: str) -> str:
@@ -85,3 +92,36 @@ class DatabaseSessionInterface(SessionInterface):
             secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
         )
         response.vary.add("Cookie")
+
+
+def purge_expired(now: datetime, batch: int | None = None, max_batches: int | None = None) -> int:
+    """Delete sessions that expired before `now`; returns how many went.
+
+    `batch` rows per transaction, at most `max_batches` transactions per call (the rest
+    stays for the next sweep). Rows another sweeper is deleting are skipped, not waited for.
+    """
+    batch, max_batches = batch or PURGE_BATCH, max_batches or PURGE_MAX_BATCHES
+    purged = 0
+    for _ in range(max_batches):
+        expired = (select(WebSession.id).where(WebSession.expires_at < now).limit(batch)
+                   .with_for_update(skip_locked=True).scalar_subquery())
+        deleted = db.session.execute(delete(WebSession).where(WebSession.id.in_(expired))).rowcount
+        db.session.commit()
+        purged += deleted
+        if deleted < batch:
+            break
+    return purged
+
+
+def open_for(data: dict, lifetime: timedelta) -> str:
+    """A new session holding `data`, for a visitor that is not a browser (the payment page
+    check). Returns the cookie value."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(WebSession(id=_digest(token), data=json.dumps(data), expires_at=utcnow() + lifetime))
+    db.session.commit()
+    return token
+
+
+def end(token: str) -> None:
+    db.session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+    db.session.commit()

@@ -10,9 +10,10 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging, unless the app has set logging up already
-# (checkout/logging_setup.py): fileConfig would replace its handler and silence its loggers.
+# (checkout/logging_setup.py): fileConfig would replace its handler; loggers that exist
+# already (the app's, when a process migrates in-process: the demo, the tests) keep working.
 if not logging.getLogger().handlers:
-    fileConfig(config.config_file_name)
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from config import ProductionConfig, read_env_file
+from tests.process_support import procfile_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -146,14 +147,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _procfile_command(process: str, port: int) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip().replace("${PORT:-5000}", str(port))
-    raise AssertionError(f"no {process} process in the Procfile")
-
-
 @pytest.fixture(scope="module")
 def production_web(app, database_url, example):
     """The Procfile's web process (gunicorn, two workers) on .env.example, pointed at this
@@ -161,7 +154,7 @@ def production_web(app, database_url, example):
     port = _free_port()
     environment = {**example, "DATABASE_URL": database_url, "RATELIMIT_KEY_PREFIX": f"prod-{secrets.token_hex(4)}",
                    "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
-    web = subprocess.Popen(["bash", "-c", "exec " + _procfile_command("web", port)], cwd=ROOT, env=environment,
+    web = subprocess.Popen(["bash", "-c", "exec " + procfile_command("web", port)], cwd=ROOT, env=environment,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -28,11 +28,13 @@ from .reference import new_reference
 
 
 class BookingError(Exception):
-    """A problem the traveller can act on. `field` names the input it concerns, if any."""
+    """A problem the traveller can act on. `field` names the input it concerns, if any;
+    `fields` has every problem found at once ({field: message}), when there are several."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, fields: dict[str, str] | None = None):
         super().__init__(message)
         self.message, self.field = message, field
+        self.fields = fields or ({field: message} if field else {"form": message})
 
 
 class SeatUnavailable(BookingError):
@@ -103,6 +105,16 @@ def lock_booking(booking_id: int) -> Booking:
 
 def seat_of(booking: Booking, passenger: Passenger) -> Seat | None:
     return find_seat(booking.flight.aircraft, passenger.seat_code) if passenger.seat_code else None
+
+
+def bag_allowance(booking: Booking) -> int:
+    """Checked bags included per seated passenger with the booking's fare and bundle."""
+    return pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle))
+
+
+def checked_bags(passenger: Passenger) -> pricing.CheckedBags:
+    """'1 included + 0 extra': how every page, email and e-ticket tells a passenger's bags."""
+    return pricing.checked_bags(passenger.checked_bags, bag_allowance(passenger.booking), passenger.passenger_type)
 
 
 def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
@@ -402,7 +414,9 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
         raise BookingError("Some passenger details are missing. Please complete step 2.")
     missing = [a for a in ACKNOWLEDGEMENTS if a.key not in accepted]
     if missing:
-        raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}")
+        # Every missing one at once, so the traveller fixes them in one go.
+        raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}",
+                           {f"ack_{a.key}": f"Please confirm you have read: {a.title}." for a in missing})
     renewal = renew_hold_if_expired(booking, now)
     if renewal.sold_out:
         raise CabinFull(renewal.sold_out)

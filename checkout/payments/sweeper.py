@@ -3,7 +3,8 @@
 - PENDING_PAYMENT bookings past their hold expire (intents cancelled, seats released);
 - attempts open for over 10 minutes are reconciled with Stripe (a lost webhook, a closed tab);
 - abandoned drafts give their seats back;
-- operators hear when webhooks keep failing.
+- operators hear when webhooks keep failing;
+- expired browser sessions are deleted (one row per cookie-less visitor would pile up).
 Each booking is handled in its own transaction; one failure never stops the rest.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
+from ..web_session import purge_expired
 from .service import cancel_open_intents, reconcile
 
 STALE_ATTEMPT = timedelta(minutes=10)
@@ -32,6 +34,7 @@ class SweepReport:
     expired: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
     drafts_closed: int = 0
+    sessions_purged: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -42,6 +45,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
     _expire_pending(now, report)
     _close_abandoned_drafts(now, report)
     _alert_on_webhook_failures(now)
+    _purge_expired_sessions(now, report)
     return report
 
 
@@ -115,3 +119,12 @@ def _alert_on_webhook_failures(now: datetime) -> None:
                  "Stripe will retry them; the sweeper reconciles payments meanwhile.",
         )
         db.session.commit()
+
+
+def _purge_expired_sessions(now: datetime, report: SweepReport) -> None:
+    try:
+        report.sessions_purged = purge_expired(now)
+    except Exception as err:  # noqa: BLE001 - the payment work above is done; try again next run
+        db.session.rollback()
+        current_app.logger.exception("sweeper could not purge expired sessions")
+        report.errors.append(f"sessions: {err}")

@@ -6,9 +6,10 @@ gets back its panel plus the price summary, both as out-of-band swaps.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, request, url_for
 from sqlalchemy import select
 
 from .. import pricing
@@ -16,12 +17,12 @@ from ..bookings import service
 from ..bookings.service import BookingError
 from ..catalog import search
 from ..catalog.recommend import recommend
-from ..catalog.seatmaps import AIRCRAFT, SEAT_TYPE_NAMES, Seat, seat_rows
+from ..catalog.seatmaps import AIRCRAFT, SEAT_TYPE_NAMES, Seat, find_seat, seat_rows, seats_by_code
 from ..clock import utcnow
 from ..bookings import seat_holds
 from ..extensions import db
 from ..models import Booking, Bundle
-from ..presentation import go_to, is_fragment_request, render_step
+from ..presentation import go_to, is_fragment_request, money, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
 from ..parsing import is_digits
@@ -29,13 +30,18 @@ from ..parsing import is_digits
 bp = Blueprint("customize", __name__, url_prefix="/customize")
 
 TEMPLATE = "steps/customize.html"
+# What each change sends back, out of band (issue 9: every answer stays small). A seat
+# click redraws only the seats it changed; the prices of seat types live in the legend,
+# so a fare or bundle change never re-sends the map (only a change of cabin does).
 SECTIONS = {
-    # section -> panels that may change when it does (each swapped out of band)
-    "fare": ["fare_panel", "bundle_panel", "extras_panel", "seat_panel", "price_summary"],
-    "bundle": ["bundle_panel", "extras_panel", "seat_panel", "price_summary"],
-    "extras": ["extras_panel", "price_summary"],
-    "seat": ["seat_panel", "price_summary"],
+    "fare": ["fare_totals", "extras_panel", "seat_legend", "seat_selected", "price_summary"],
+    "bundle": ["bundle_panel", "extras_panel", "seat_legend", "seat_selected", "fare_totals", "price_summary"],
+    "extras": ["extras_panel", "fare_totals", "price_summary"],
+    "seat": ["seat_tabs", "seat_error", "seat_selected", "changed_seats", "fare_totals", "price_summary"],
 }
+CABIN_CHANGED = ["fare_panel", "extras_panel", "seat_panel", "price_summary"]
+# Switching the passenger being seated: the seats whose state differs for them, and the tabs.
+PASSENGER_SWITCH = ["seat_tabs", "seat_error", "seat_selected", "changed_seats"]
 
 
 @dataclass
@@ -46,40 +52,79 @@ class SeatView:
     price: int
 
 
-def seat_map(booking: Booking, active_position: int) -> list[tuple[str, int, list[list[SeatView]]]]:
-    """Every seat of the aircraft as this passenger may see it."""
-    taken = seat_holds.unavailable_seats(booking.flight_id, booking.id, utcnow())
-    passenger = next(p for p in booking.passengers if p.position == active_position)
-    party_seats = {p.seat_code: p for p in booking.passengers if p.seat_code}
-    fare = search.fare_terms(booking.fare_family)
-    bundle = search.bundle_terms(booking.bundle)
-    rows = []
-    for cabin, row, blocks in seat_rows(booking.flight.aircraft):
-        row_view = []
+class SeatMapView:
+    """How one passenger sees the seats: what may be chosen, what is taken and why."""
+
+    def __init__(self, booking: Booking, position: int):
+        self.booking = booking
+        self.passenger = next(p for p in booking.passengers if p.position == position)
+        self.taken = seat_holds.unavailable_seats(booking.flight_id, booking.id, utcnow())
+        self.party_seats = {p.seat_code: p for p in booking.passengers if p.seat_code}
+        self.own_seat = self.passenger.seat_code  # as it is now: a later change is compared with it
+        self.fare = search.fare_terms(booking.fare_family)
+        self.bundle = search.bundle_terms(booking.bundle)
+
+    def seat(self, seat: Seat) -> SeatView:
+        reason = service.seat_restriction(self.booking, self.passenger, seat)
+        if seat.code == self.own_seat:
+            state = "mine"
+        elif seat.code in self.party_seats:
+            state, reason = "party", f"Chosen for passenger {self.party_seats[seat.code].position + 1}"
+        elif seat.code in self.taken:
+            state, reason = "taken", "Already taken"
+        elif reason:
+            state = "restricted"
+        else:
+            state = "free"
+        return SeatView(seat, state, reason, pricing.seat_price(seat, self.fare, self.bundle))
+
+    def rows(self) -> list[tuple[str, int, list[list[SeatView]]]]:
+        """Every seat of the aircraft, front to back, in blocks between the aisles."""
+        return [(cabin, row, [[self.seat(seat) for seat in block] for block in blocks])
+                for cabin, row, blocks in seat_rows(self.booking.flight.aircraft)]
+
+    def seats(self, codes) -> list[SeatView]:
+        by_code = seats_by_code(self.booking.flight.aircraft)
+        return [self.seat(by_code[code]) for code in sorted(c for c in codes if c in by_code)]
+
+
+def seat_tiers(booking: Booking) -> list[tuple[str, str, int]]:
+    """(seat type, its name, its price with this fare and bundle), for the legend."""
+    fare, bundle = search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)
+    examples: dict[str, Seat] = {}
+    for seat in seats_by_code(booking.flight.aircraft).values():
+        if seat.cabin == booking.fare_family.cabin:
+            examples.setdefault(seat.seat_type, seat)
+    return [(kind, SEAT_TYPE_NAMES[kind], pricing.seat_price(seat, fare, bundle)) for kind, seat in examples.items()]
+
+
+def changed_seats(before: SeatMapView, after: SeatMapView) -> list[SeatView]:
+    """The seats that look different in `after` than in `before` (a handful at most)."""
+    changed = []
+    for _, _, blocks in seat_rows(after.booking.flight.aircraft):
         for block in blocks:
-            block_view = []
             for seat in block:
-                reason = service.seat_restriction(booking, passenger, seat)
-                if seat.code == passenger.seat_code:
-                    state = "mine"
-                elif seat.code in party_seats:
-                    state, reason = "party", f"Chosen for passenger {party_seats[seat.code].position + 1}"
-                elif seat.code in taken:
-                    state, reason = "taken", "Already taken"
-                elif reason:
-                    state = "restricted"
-                else:
-                    state = "free"
-                block_view.append(SeatView(seat, state, reason, pricing.seat_price(seat, fare, bundle)))
-            row_view.append(block_view)
-        rows.append((cabin, row, row_view))
-    return rows
+                view = after.seat(seat)
+                old = before.seat(seat)
+                if (old.state, old.reason) != (view.state, view.reason):
+                    changed.append(view)
+    return changed
 
 
-def step_context(booking: Booking, seat_for: int | None = None, errors: dict | None = None) -> dict:
+def _seat_for_position(booking: Booking, seat_for: int | None) -> int:
     seated = booking.seated_passengers
     if seat_for is None or seat_for not in {p.position for p in seated}:
-        seat_for = seated[0].position
+        return seated[0].position
+    return seat_for
+
+
+def step_context(booking: Booking, seat_for: int | None = None, errors: dict | None = None,
+                 whole_map: bool = True, changed: list[SeatView] | None = None) -> dict:
+    """What the page needs; `whole_map=False` spares drawing the map for an answer without it."""
+    seated = booking.seated_passengers
+    seat_for = _seat_for_position(booking, seat_for)
+    active = SeatMapView(booking, seat_for)
+    chosen = next((v for v in active.seats([active.passenger.seat_code])), None) if active.passenger.seat_code else None
     types = [p.passenger_type for p in booking.passengers]
     fares = search.fare_families_for(booking.flight)
     quote = service.quote_for(booking)
@@ -89,10 +134,11 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         fares=fares, fare_totals={f.code: service.quote_for(booking, f).total for f in fares},
         bundles=bundles, bundle_party_size=len(seated),
         recommendation=recommend(booking.flight.international, types),
-        seat_for=seat_for, seat_rows=seat_map(booking, seat_for), aircraft=AIRCRAFT[booking.flight.aircraft],
+        seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
+        seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
         seat_type_names=SEAT_TYPE_NAMES, bag_prices=pricing.BAG_PRICES,
         allowance=pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)),
-        priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
+        bags_text=pricing.checked_bags, priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
         insurance_minimum=pricing.INSURANCE_MINIMUM, max_bags=pricing.MAX_CHECKED_BAGS,
         errors=errors or {}, price_notice=price_change_notice(booking), form=CustomizeForm(),
     )
@@ -114,12 +160,13 @@ def _apply(booking: Booking, section: str, form_data) -> None:
                 bags[passenger.position] = int(raw)
         service.choose_extras(booking, bags=bags, insurance=form_data.get("insurance") == "y",
                               priority_boarding=form_data.get("priority_boarding") == "y")
-    if section in ("seat", "all") and "seat" in form_data:
+    if section in ("seat", "all") and ("seat" in form_data or "seat_clear" in form_data):
         try:
             position = int(form_data.get("seat_passenger", ""))
         except ValueError:
             raise BookingError("Choose which passenger this seat is for.", "seat")
-        service.choose_seat(booking, position, form_data.get("seat") or None)
+        seat = None if form_data.get("seat_clear") else form_data.get("seat") or None
+        service.choose_seat(booking, position, seat)
 
 
 def _seat_for() -> int | None:
@@ -130,7 +177,15 @@ def _seat_for() -> int | None:
 @bp.get("")
 @with_draft
 def show():
-    return render_step(TEMPLATE, ["seat_panel"], **step_context(g.booking, _seat_for()))
+    booking, seat_for = g.booking, _seat_for()
+    shown_for = request.args.get("shown_for")
+    if is_fragment_request() and is_digits(shown_for):
+        # Switching passenger in the seat map: redraw only the seats that look different to them.
+        before = SeatMapView(booking, _seat_for_position(booking, int(shown_for)))
+        after = SeatMapView(booking, _seat_for_position(booking, seat_for))
+        return render_step(TEMPLATE, PASSENGER_SWITCH, **step_context(booking, seat_for, whole_map=False,
+                                                                 changed=changed_seats(before, after)))
+    return render_step(TEMPLATE, ["seat_panel"], **step_context(booking, seat_for))
 
 
 @bp.post("")
@@ -148,26 +203,59 @@ def save():
     if request.form.get("action") == "continue":
         service.acknowledge_price_change(g.booking)
         return go_to(url_for("passengers.show"))
-    return redirect(url_for("customize.show", seat_for=_seat_for()), code=303)
+    return redirect(_back_to_step(), code=303)
+
+
+def _back_to_step() -> str:
+    """The step again; after choosing a seat, at that seat in the map."""
+    seat = request.form.get("seat")
+    anchor = f"seat-{seat}" if seat and find_seat(g.booking.flight.aircraft, seat) else None
+    return url_for("customize.show", seat_for=_seat_for(), _anchor=anchor)
 
 
 @bp.post("/<section>")
 @with_draft
 def save_section(section: str):
-    """htmx: save one panel; answer with the panels it changed, out of band."""
+    """htmx: save one panel; answer with what it changed, out of band."""
     if section not in SECTIONS:
         abort(404)
     form = CustomizeForm()
     if not form.validate():
         abort(400, "The form had expired. Please reload the page.")
+    booking = g.booking
     status, errors = 200, {}
+    blocks = SECTIONS[section]
+    cabin = booking.fare_family.cabin
+    total_before = service.quote_for(booking).total
+    before = SeatMapView(booking, _seat_for_position(booking, _seat_for())) if section == "seat" else None
     try:
-        _apply(g.booking, section, request.form)
+        _apply(booking, section, request.form)
     except BookingError as err:
         db.session.rollback()
         status, errors = 422, {err.field or section: err.message}
     if not is_fragment_request():
         if status == 422:
-            return render_step(TEMPLATE, **step_context(g.booking, _seat_for(), errors)), 422
-        return redirect(url_for("customize.show", seat_for=_seat_for()), code=303)
-    return render_step(TEMPLATE, SECTIONS[section], **step_context(g.booking, _seat_for(), errors)), status
+            return render_step(TEMPLATE, **step_context(booking, _seat_for(), errors)), 422
+        return redirect(_back_to_step(), code=303)
+    if booking.fare_family.cabin != cabin:
+        blocks = CABIN_CHANGED  # every seat changes: the new cabin is the one to choose in
+    elif section == "fare" and errors:
+        blocks = ["fare_panel", "price_summary"]  # puts the radio back on the fare still held
+    changed = None
+    if before is not None:
+        changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for())))
+    context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed)
+    response = make_response(render_step(TEMPLATE, blocks, **context), status)
+    # What a screen reader hears after the change (checkout.js writes it into #announcer).
+    announcement = errors.get(next(iter(errors), None)) or total_change(total_before, context["quote"])
+    response.headers["HX-Trigger"] = json.dumps({"fly2any:announce": {"text": announcement}})
+    return response
+
+
+def total_change(before: int, quote) -> str:
+    """ "Total now $2,124.09 (+$45.00)" """
+    now = money(quote.total, quote.currency)
+    if quote.total == before:
+        return f"Total unchanged: {now}"
+    sign = "+" if quote.total > before else "-"
+    return f"Total now {now} ({sign}{money(abs(quote.total - before), quote.currency)})"

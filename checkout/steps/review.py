@@ -44,6 +44,6 @@ def submit():
     except PriceChanged as err:
         return render_step(TEMPLATE, **context(g.booking, {"form": err.message}, accepted)), 409
     except BookingError as err:
-        return render_step(TEMPLATE, **context(g.booking, {err.field or "form": err.message}, accepted)), 422
+        return render_step(TEMPLATE, **context(g.booking, err.fields, accepted)), 422
     session["booking_ids"] = list({*session.get("booking_ids", []), booking.id})
     return go_to(url_for("bookings.show", reference=booking.reference))

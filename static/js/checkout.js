@@ -43,4 +43,104 @@
   document.addEventListener("htmx:responseError", function (evt) {
     if (evt.detail.xhr.status >= 500) banner("Something went wrong on our side. Please try again.");
   });
+
+  // Seat map as a grid: arrow keys move focus between free seats without choosing one (a
+  // native radio group would choose, and send, at every press); Space or Enter chooses.
+  function freeSeats(row) {
+    return Array.prototype.slice.call(row.querySelectorAll(".seat input:not([disabled])"));
+  }
+  function centre(el) { var box = el.getBoundingClientRect(); return box.left + box.width / 2; }
+  function nearest(seats, x) {
+    var best = null, distance = Infinity;
+    seats.forEach(function (seat) {
+      var d = Math.abs(centre(seat) - x);
+      if (d < distance) { best = seat; distance = d; }
+    });
+    return best;
+  }
+  document.addEventListener("keydown", function (evt) {
+    var input = evt.target;
+    if (!input.matches || !input.matches(".seat-map .seat input")) return;
+    if (evt.key === "Enter") {  // would submit the form: choose the seat instead
+      evt.preventDefault();
+      if (!input.checked) {
+        input.checked = true;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return;
+    }
+    if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].indexOf(evt.key) < 0) return;
+    evt.preventDefault();
+    var row = input.closest(".seat-row"), target = null;
+    if (evt.key === "ArrowUp" || evt.key === "ArrowDown") {
+      var rows = Array.prototype.slice.call(input.closest(".seat-map").querySelectorAll(".seat-row:not(.column-letters)"));
+      var step = evt.key === "ArrowUp" ? -1 : 1, x = centre(input);
+      for (var r = rows.indexOf(row) + step; r >= 0 && r < rows.length && !target; r += step) {
+        target = nearest(freeSeats(rows[r]), x);  // rows with no free seat are passed over
+      }
+    } else {
+      var seats = freeSeats(row), i = seats.indexOf(input);
+      target = { ArrowLeft: seats[i - 1], ArrowRight: seats[i + 1], Home: seats[0], End: seats[seats.length - 1] }[evt.key];
+    }
+    if (target) {
+      target.focus();
+      target.closest(".seat").scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  });
+
+  // After a swap, focus stays on the control the traveller used (issue 11 #2): htmx replaces
+  // the element, so the same control is found again in the new content and focused.
+  function focusKey(el) {
+    if (!el || el === document.body || !el.getAttribute) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    var name = el.getAttribute("name");
+    if (!name) return null;
+    var key = "[name=\"" + CSS.escape(name) + "\"]";
+    return (el.type === "radio" || el.type === "checkbox") ? key + "[value=\"" + CSS.escape(el.value) + "\"]" : key;
+  }
+  var refocus = null;
+  // Noted before the request: hx-disabled-elt disables the panel while it saves, which
+  // already takes the focus away.
+  document.addEventListener("htmx:beforeRequest", function () {
+    var el = document.activeElement;
+    refocus = focusKey(el) ? { key: focusKey(el), fallback: el.getAttribute("data-focus-after") } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (!refocus || evt.detail.target === document.body) return;  // a new page: see below
+    var active = document.activeElement, wanted = refocus;
+    refocus = null;
+    if (active && active !== document.body && document.contains(active)) return;
+    var el = document.querySelector(wanted.key) || (wanted.fallback && document.getElementById(wanted.fallback));
+    if (el) el.focus({ preventScroll: true });
+  });
+
+  // The server says what a change did; the one permanent live region says it aloud.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);  // a fresh text is read even if the same
+  }
+  document.addEventListener("fly2any:announce", function (evt) {
+    if (evt.detail && evt.detail.text) announce(evt.detail.text);
+  });
+  // While a change is saved, the price summary says it is busy.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var summary = document.getElementById("price-summary");
+    if (summary && evt.detail.elt.closest && evt.detail.elt.closest("#customize-form")) summary.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    var summary = document.getElementById("price-summary");
+    if (summary) summary.removeAttribute("aria-busy");
+  });
+  // A new page (boosted link or form): focus its error summary if it has one, else its h1,
+  // as a full page load would put a screen reader at the top.
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail.target !== document.body) return;
+    refocus = null;
+    var target = document.querySelector("[data-error-summary]") || document.querySelector("main h1");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  });
 })();

@@ -10,9 +10,6 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 REFERENCE = re.compile(r"FLY2A-[A-Z2-9]{6}")
-# An economy seat that costs extra on a Standard fare, e.g. "20A, window, Extra legroom, $49.00"
-# (Chromium puts a space before the first comma: the visually hidden part is out of flow).
-PRICED_ECONOMY_SEAT = re.compile(r"^\d{1,2}[A-K] ?, \w+, (Standard|Preferred|Extra legroom|Exit)[^,]*, \$\d")
 ACKNOWLEDGEMENTS = (
     "I have read the fare rules",
     "I have read the baggage",
@@ -72,10 +69,27 @@ def shown_total(page: Page) -> int:
     return int(total_element(page).get_attribute("data-total"))
 
 
+def seat_tier_prices(page: Page) -> dict[str, int]:
+    """The seat legend as shown: {"Extra legroom": 4900, "Standard": 0, ...} in cents."""
+    prices = {}
+    for text in page.locator("#seat-legend li[id^=tier-]").all_inner_texts():
+        name, _, price = text.strip().rpartition(": ")
+        prices[name] = int(price.replace("$", "").replace(",", "").replace(".", "")) if "$" in price else 0
+    return prices
+
+
+def seat_radio(page: Page, seat_code: str, passenger: int = 1):
+    return page.get_by_role("group", name=f"Seat map for passenger {passenger}").get_by_role(
+        "radio", name=re.compile(rf"^{seat_code}, "))
+
+
 def cheapest_priced_seat(page: Page):
-    """The first economy seat still free that is charged for on this fare."""
+    """The first seat still free whose type the legend prices the lowest above nothing."""
+    priced = {name: price for name, price in seat_tier_prices(page).items() if price}
+    tier = min(priced, key=priced.get)
     seat_map = page.get_by_role("group", name="Seat map for passenger 1")
-    return seat_map.get_by_role("radio", name=PRICED_ECONOMY_SEAT, disabled=False).first
+    return seat_map.get_by_role("radio", name=re.compile(rf"^\d{{1,2}}[A-K], \w+, {re.escape(tier)}$"),
+                                disabled=False).first
 
 
 def change_in_place(page: Page, choose) -> int:

@@ -26,7 +26,7 @@ def test_select_creates_a_draft_and_redirects_to_step_one(checkout, app):
     # Optional services are never pre-selected.
     assert booking.bundle_code is None and not booking.insurance and not booking.priority_boarding
     assert 'name="bundle" value="" checked' in html
-    assert 'name="seat" value="" checked' in html
+    assert not re.search(r'name="seat" value="\w+"[^>]* checked', html) and "Selected: no seat yet" in html
     assert "We recommend" in html
 
 
@@ -55,7 +55,8 @@ def test_htmx_section_change_returns_panels_and_total_out_of_band(checkout):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert 'id="extras-panel"' in html and 'id="price-summary"' in html
-    assert html.count('hx-swap-oob="true"') == 2
+    # The two panels, and each fare's total for the party with the new choices.
+    assert html.count('hx-swap-oob="true"') == 2 + html.count('id="fare-total-')
     after = re.search(r'data-total="(\d+)"', html).group(1)
     assert int(after) == int(before) + 3500  # first extra bag
 
@@ -84,7 +85,7 @@ def test_child_is_shown_why_exit_rows_are_unavailable(checkout, app):
 def test_seat_tab_fragment_for_htmx_and_full_page_without(checkout):
     checkout.select_first(origin="JFK", destination="LAX", adults=2)
     fragment = checkout.get("/customize?seat_for=1", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "<html" not in fragment and 'aria-label="Seat map for passenger 2"' in fragment
+    assert "<html" not in fragment and "Seat map for passenger 2" in fragment
     assert "<html" in checkout.get("/customize?seat_for=1").get_data(as_text=True)
 
 
@@ -173,3 +174,26 @@ def test_another_browser_cannot_see_the_booking(checkout, app):
 def test_steps_without_a_draft_send_the_traveller_to_search(client):
     response = client.get("/passengers")
     assert response.status_code == 303 and response.location == "/"
+
+
+def test_review_lists_every_missing_acknowledgement_at_the_top_with_links(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    checkout.get("/review")
+    html = checkout.post("/review", {"ack_baggage": "y"}).get_data(as_text=True)
+    summary = re.search(r'<div class="notice notice-error error-summary"[^>]*data-error-summary>(.*?)</div>', html, re.S).group(1)
+    assert "There are 3 problems" in summary
+    for key in ("fare_rules", "conditions_of_carriage", "hazardous_materials"):
+        assert f'href="#ack_{key}"' in summary and f'id="ack_{key}"' in html
+    assert 'href="#ack_baggage"' not in summary
+
+
+def test_passenger_errors_are_listed_at_the_top_with_links_to_each_field(checkout):
+    checkout.select_first()
+    checkout.get("/passengers")
+    form = checkout.passengers_form([("R2D2", "", "2020-01-01")], email="ada@@example")
+    html = checkout.post("/passengers", form).get_data(as_text=True)
+    summary = re.search(r'data-error-summary>(.*?)</div>', html, re.S).group(1)
+    for field in ("passengers-0-first_name", "passengers-0-last_name", "passengers-0-date_of_birth", "email"):
+        assert f'href="#{field}"' in summary and f'id="{field}"' in html, field

@@ -135,7 +135,7 @@ def test_a_confirmation_is_delivered_once_with_the_eticket_attached(app_ctx, smt
     assert message["Subject"] == f"Your flight is booked: {booking.reference}"
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert booking.reference in body
-    assert "Ada Lovelace (adult): seat assigned at check-in, 2 checked bags" in body
+    assert "Ada Lovelace (adult): seat assigned at check-in, checked bags: 0 included + 2 extra" in body
     assert f"Amount paid: {money(booking.total_amount, booking.currency)}" in body
     assert "Visa ending in 4242" in body
     origin = booking.flight.origin
@@ -163,7 +163,7 @@ def test_the_eticket_says_what_the_traveller_needs_at_the_airport(app_ctx):
         booking.reference, "Confirmed", flight.flight_number, origin.city, flight.destination.city,
         local_time(flight.departs_at, origin.tz), local_date(flight.departs_at, origin.tz),
         local_time(flight.arrives_at, flight.destination.tz),
-        "Ada Lovelace", "Assigned at check-in", "2 checked bags",
+        "Ada Lovelace", "Assigned at check-in", "0 included + 2 extra",
         money(booking.total_amount, booking.currency), "Amount paid", "Paid with Visa ending in 4242",
         booking.fare_family.name, *(line.description for line in booking.price_lines),
     ):

@@ -100,7 +100,7 @@ def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
     from sqlalchemy import text
     with app.app_context():
         flight = _flight(app)
-        seat = _free_economy_seat(flight)
+        seat = free_seat(flight, kind="standard")
         holder = service.create_draft(flight, Party(1))
         service.choose_seat(holder, 0, seat)
         rival_id, holder_id, flight_id = service.create_draft(flight, Party(1)).id, holder.id, flight.id

@@ -20,7 +20,8 @@ ENTRY, SCREEN, DOMAIN, FOUNDATION = "entry point", "screen", "domain", "foundati
 RANK = {FOUNDATION: 0, DOMAIN: 1, SCREEN: 2, ENTRY: 3}
 
 # Where each module belongs. Keep in step with docs/ARCHITECTURE.md.
-ENTRY_MODULES = {"checkout", "checkout.cli", "checkout.demo", "checkout.demo_history", "checkout.notifications.cli"}
+ENTRY_MODULES = {"checkout", "checkout.cli", "checkout.demo", "checkout.demo_history", "checkout.notifications.cli",
+                 "checkout.payment_page_check"}
 FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock", "checkout.parsing",
                       "checkout.formatting", "checkout.web_session", "checkout.payments.gateway",
                       "checkout.payments.declines", "checkout.encryption"}

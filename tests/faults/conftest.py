@@ -1,0 +1,88 @@
+"""Fault tests: the app on its own PostgreSQL, Redis and localstripe, which the tests stop.
+
+`app` here replaces the suite's for tests/faults only, so the shared services stay up for
+everyone else. After each test every private service is running again.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+import pytest
+
+from checkout import create_app
+from checkout.extensions import db, limiter
+from tests.conftest import PUBLISHABLE_KEY, SEED_DAYS, WEBHOOK_SECRET
+from tests.faults.services import PrivatePostgres, PrivateRedis, PrivateStripe
+
+# Seconds a Stripe call may take before it counts as "unreachable" (checkout/payments/gateway.py
+# reads STRIPE_TIMEOUT_SECONDS once h8a's bounded client is merged).
+STRIPE_TIMEOUT_SECONDS = 2
+
+
+@pytest.fixture(scope="package")
+def postgres():
+    server = PrivatePostgres()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="package")
+def redis_server():
+    server = PrivateRedis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def stripe_server():
+    server = PrivateStripe()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def app(postgres, redis_server, stripe_server):
+    from flask_migrate import upgrade
+
+    from checkout.catalog.seed import seed_all
+    # Flask-Limiter keeps one storage per Limiter, and the Limiter is a module singleton:
+    # binding it to this app would leave the suite's app counting in our private Redis.
+    shared_limits = limiter._storage, limiter._limiter
+    postgres.create_database("fly2any_faults")
+    app = create_app("test", {
+        "SQLALCHEMY_DATABASE_URI": postgres.url("fly2any_faults"),
+        "RATELIMIT_STORAGE_URI": redis_server.url,
+        "RATELIMIT_KEY_PREFIX": f"fly2any-faults-{secrets.token_hex(4)}",
+        "STRIPE_API_BASE": stripe_server.base_url,
+        "STRIPE_SECRET_KEY": "sk_test_fly2any",
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_JS_URL": "/offline/stripe/v3.js",
+        "STRIPE_TIMEOUT_SECONDS": STRIPE_TIMEOUT_SECONDS,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,
+        "WTF_CSRF_ENABLED": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5},
+    })
+    with app.app_context():
+        upgrade()
+        seed_all(date.today(), SEED_DAYS)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    limiter._storage, limiter._limiter = shared_limits
+
+
+@pytest.fixture(autouse=True)
+def _services_back_up(app, postgres, redis_server, stripe_server):
+    """Whatever a test stopped or froze runs again before the next one (and the clean-up)."""
+    yield
+    stripe_server.thaw()
+    if stripe_server.process.poll() is not None:
+        app.config["STRIPE_API_BASE"] = stripe_server.restart()
+    if not redis_server.running():
+        redis_server.start()
+    if not postgres.running():
+        postgres.start()
