@@ -22,7 +22,7 @@ from checkout.catalog.seed import seed_flights
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Booking, BookingStatus, Flight, SeatHold
-from checkout.steps.customize import seat_map
+from checkout.steps.customize import SeatMapView
 from tests.seats_support import free_seat
 
 # Days ahead: every 12th day for a year, clear of conftest's seeded week and of
@@ -92,7 +92,7 @@ def test_every_seat_a_scenario_needs_is_free_on_any_day(seeded_year, app_ctx, da
     exit_seat = free_seat(domestic, kind="exit")
     with pytest.raises(service.SeatUnavailable, match="Children cannot sit in an exit row"):
         service.choose_seat(family, 2, exit_seat)
-    shown_to_child = {view.seat.code: view for _, _, blocks in seat_map(family, 2) for block in blocks for view in block}
+    shown_to_child = {view.seat.code: view for _, _, blocks in SeatMapView(family, 2).rows() for block in blocks for view in block}
     assert shown_to_child[exit_seat].state == "restricted"
     assert "taken" in {view.state for view in shown_to_child.values()}  # a sold seat to refuse, too
     service.choose_seat(family, 1, exit_seat)
