@@ -40,8 +40,14 @@ typecheck: install
 	$(PY) -m mypy
 
 # Speed, measured (never asserted in tests): prints a table and writes bench/last.json.
+# wrk (Debian's package) is the load generator; SCALE=1000000 measures staff search and the
+# dashboard over that many bookings instead (bench/scale.py).
+SCALE ?=
 bench: install
-	$(PY) bench/run.py
+	@if ! command -v wrk >/dev/null; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; \
+	fi
+	$(PY) bench/run.py $(if $(SCALE),--scale $(SCALE))
 
 # Refresh the vendored htmx from the npm registry (the file is committed under static/).
 htmx:

@@ -49,6 +49,18 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     SESSION_LIFETIME_MINUTES = 120
+    # Values that belong to the browser, not to anything we keep (Flask-WTF's CSRF secret, the
+    # funnel's visitor id): a signed cookie, so looking around writes no session (web_session.py).
+    SESSION_BROWSER_KEYS = ("csrf_token", "visitor")
+    # Sessions and funnel counts shared by every worker. Unset: the Redis of RATELIMIT_STORAGE_URI
+    # when it is one, else sessions in the database and counts written at once (the demo).
+    REDIS_URL = env("REDIS_URL")
+    # Flask-Compress: pages and JSON in brotli or gzip, whichever the client accepts (brotli first);
+    # answers under 500 bytes (most fragments' errors, 204s) are not worth a header. Static files
+    # are compressed once per process instead (static_files.py).
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_STREAMS = False
     # Request bodies above this are refused with 413 before anything parses them. Our largest
     # honest bodies (a booking with nine passengers, a Stripe event) are a few KB.
     MAX_CONTENT_LENGTH = 256 * 1024

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from .extensions import csrf, db, limiter, migrate
+from .extensions import compress, csrf, db, limiter, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -30,6 +30,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError(f"Cannot start the {name} configuration: " + "; ".join(problems)
                            + ". Set them in the environment (.env.example lists every one); `make demo` needs none.")
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("REDIS_URL") is None and str(app.config.get("RATELIMIT_STORAGE_URI")).startswith(("redis://", "rediss://")):
+        # The Redis every worker already shares for rate limits also keeps sessions and counts.
+        app.config["REDIS_URL"] = app.config["RATELIMIT_STORAGE_URI"]
 
     from . import encryption, logging_setup, operations
     logging_setup.init_app(app)  # request ids, JSON logs in production, Sentry when SENTRY_DSN is set
@@ -38,9 +41,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)  # pages and JSON, br or gzip as the client accepts, not under 500 bytes
 
-    from .web_session import DatabaseSessionInterface
-    app.session_interface = DatabaseSessionInterface()
+    from . import static_files
+    static_files.init_app(app)  # fingerprinted, a year's cache, compressed once per process
+
+    from .web_session import session_interface
+    app.session_interface = session_interface(app)
 
     from . import errors, inputs, monitoring, presentation, security
     security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-    TypeDecorator, UniqueConstraint,
+    TypeDecorator, UniqueConstraint, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -154,7 +154,7 @@ class Booking(db.Model):
     channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | check (the payment page check)
     # The address that created an API booking, for the cap on open holds per address.
     client_address: Mapped[str | None] = mapped_column(String(64), index=True)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Set when money and booking disagree and a person should look (late payment refunded...).
     attention_reason: Mapped[str | None] = mapped_column(String(300))
     # When `flask purge-pii` removed the travel documents and phone after the flight.
@@ -187,6 +187,9 @@ class Booking(db.Model):
             name="ck_bookings_status",
         ),
         CheckConstraint("held_base_fare >= 0", name="ck_bookings_held_base_fare"),
+        # Staff search by email prefix (migration 0005_h9a; text_pattern_ops on PostgreSQL).
+        Index("ix_bookings_contact_email_lower", func.lower(contact_email),
+              postgresql_ops={"lower_1": "text_pattern_ops"}),
     )
 
     @property
@@ -219,6 +222,8 @@ class Passenger(db.Model):
     __table_args__ = (
         UniqueConstraint("booking_id", "position", name="uq_passengers_booking_position"),
         CheckConstraint("checked_bags BETWEEN 0 AND 3", name="ck_passengers_bags"),
+        # Staff search by surname prefix (migration 0005_h9a).
+        Index("ix_passengers_last_name_lower", func.lower(last_name), postgresql_ops={"lower_1": "text_pattern_ops"}),
     )
 
     @property
@@ -322,7 +327,7 @@ class PaymentAttempt(db.Model):
     card_brand: Mapped[str | None] = mapped_column(String(20))
     card_last4: Mapped[str | None] = mapped_column(String(4), index=True)
     used_3ds: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the traveller pressed Pay (the page's beacon, as our server received it); the
     # dashboard's payment time runs from here to succeeded_at.
@@ -353,7 +358,7 @@ class Refund(db.Model):
     reason: Mapped[str] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     created_by: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),)

@@ -5,9 +5,15 @@ fails. Funnel stages and error events are written on their own short connection,
 request's own transaction is never committed early by us. `payment_completed` is the
 exception: it belongs to the payment's transaction, which commits it.
 
-Funnel visitors are opaque random ids kept in the server-side session (one per browser
-session), not derived from the cookie, so they say nothing about the session itself.
+Funnel visitors are opaque random ids kept in the browser's signed cookie beside the CSRF
+secret (web_session.py), not derived from the session id, so they say nothing about it.
 Web checkout only: bookings made through the JSON API are not in the funnel.
+
+Searches and results viewed are what every visitor does, on read pages that must write
+nothing: with Redis they are kept there (one HSETNX per visitor and stage, the first time
+wins) and `flush_funnel` moves them into the same funnel rows in batches (the sweeper each
+minute, the dashboard before it counts). Stages tied to a booking are written at once,
+in requests that write the booking anyway, because the payment's own record needs them.
 
 Error events: one row per answer with status >= 400 (kind http_4xx or http_5xx), or
 kind "database" for a 5xx during which the database raised an error. Not recorded:
@@ -24,7 +30,7 @@ from sqlalchemy import event, insert, literal, select
 from sqlalchemy.engine import Engine
 
 from .clock import utcnow
-from .extensions import db, upsert_insert
+from .extensions import db, redis_client, upsert_insert
 from .models import Booking, ErrorEvent, FunnelEvent, FunnelStage
 
 # Browsers ask for these on their own; a 404 for them is not an error anybody made.
@@ -41,17 +47,29 @@ def visitor() -> str:
     return session["visitor"]
 
 
+def _pending_key(stage: str) -> str:
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:funnel:{stage}"
+
+
 def record_stage(stage: str, booking_id: int | None = None, now: datetime | None = None) -> None:
     """This visitor reached `stage`: counted once per visitor and stage (the first time).
 
     When a booking is named, the row is re-pointed at it, so a visitor who starts over
-    with a new booking is credited when that booking is paid. A database failure is
-    logged, never passed on to the traveller.
+    with a new booking is credited when that booking is paid. Without a booking and with
+    Redis, the stage waits there for `flush_funnel`. A failure is logged, never passed on
+    to the traveller.
     """
     if stage not in FunnelStage.ORDER:
         raise ValueError(f"unknown funnel stage {stage!r}")
-    statement = upsert_insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id,
-                                            at=now or utcnow())
+    at = now or utcnow()
+    redis_url = current_app.config.get("REDIS_URL")
+    if booking_id is None and redis_url:
+        try:
+            redis_client(redis_url).hsetnx(_pending_key(stage), visitor(), at.isoformat())
+            return
+        except Exception:  # noqa: BLE001 - Redis away: write the row as without it
+            current_app.logger.exception("could not keep funnel stage %s in Redis", stage)
+    statement = upsert_insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id, at=at)
     if booking_id is None:
         statement = statement.on_conflict_do_nothing(index_elements=["stage", "visitor"])
     else:
@@ -62,6 +80,40 @@ def record_stage(stage: str, booking_id: int | None = None, now: datetime | None
             connection.execute(statement)
     except Exception:  # noqa: BLE001 - monitoring never breaks the checkout
         current_app.logger.exception("could not record funnel stage %s", stage)
+
+
+FLUSH_BATCH = 1000
+
+
+def flush_funnel() -> int:
+    """Move the stages kept in Redis into funnel rows; returns how many were read.
+
+    Each stage's hash is renamed aside before it is read, so visits during the flush go to
+    a fresh one; the aside copy is deleted only after its rows are committed (a failed
+    flush is picked up by the next). ON CONFLICT DO NOTHING keeps the first time a visitor
+    reached a stage, as writing at once did, and makes a repeated flush harmless.
+    """
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return 0
+    client = redis_client(redis_url)
+    read = 0
+    for stage in FunnelStage.ORDER:
+        pending, aside = _pending_key(stage), _pending_key(stage) + ":flushing"
+        while True:
+            if not client.exists(aside) and not (client.exists(pending) and client.renamenx(pending, aside)):
+                break
+            entries = [(visitor.decode(), datetime.fromisoformat(at.decode()))
+                       for visitor, at in client.hgetall(aside).items()]
+            for start in range(0, len(entries), FLUSH_BATCH):
+                rows = [dict(stage=stage, visitor=visitor, booking_id=None, at=at)
+                        for visitor, at in entries[start:start + FLUSH_BATCH]]
+                db.session.execute(upsert_insert(FunnelEvent).values(rows)
+                                   .on_conflict_do_nothing(index_elements=["stage", "visitor"]))
+            db.session.commit()
+            client.delete(aside)
+            read += len(entries)
+    return read
 
 
 def record_payment_completed(booking: Booking, now: datetime) -> None:

@@ -16,9 +16,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import wtforms
-from wtforms.validators import StopValidation
-
 MAX_INT = 2**31 - 1  # PostgreSQL `integer`: every id and amount column
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
@@ -92,38 +89,3 @@ def parse_date(raw, message: str = DATE_MESSAGE) -> date | None:
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise Unreadable(DATE_RANGE_MESSAGE)
     return day
-
-
-# -- the same readers as WTForms fields ----------------------------------------------
-
-class _ReadWith:
-    """A field whose text is read by one of the readers above.
-
-    Surrounding blanks are dropped from what was typed, so a value of only blanks counts as
-    nothing typed for InputRequired and Optional alike. A value it cannot read is a field
-    error, and the field's other validators (and validate_<name> hooks) do not run on it:
-    they would see None where they expect a value."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            self.raw_data = [valuelist[0].strip(), *valuelist[1:]]
-            self.data = None
-            self.data = self.read(self.raw_data[0])  # Unreadable is a ValueError: WTForms keeps its message
-
-    def pre_validate(self, form):
-        if self.process_errors:
-            raise StopValidation()
-
-
-class DateField(_ReadWith, wtforms.DateField):
-    def read(self, text: str):
-        return parse_date(text)
-
-
-class IntegerField(_ReadWith, wtforms.IntegerField):
-    def __init__(self, label=None, validators=None, minimum: int = 0, maximum: int = MAX_INT, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.minimum, self.maximum = minimum, maximum
-
-    def read(self, text: str):
-        return parse_int(text, self.minimum, self.maximum)

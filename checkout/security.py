@@ -14,7 +14,7 @@ import json
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, make_response, request
+from flask import Blueprint, Flask, abort, current_app, g, make_response, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
@@ -135,7 +135,11 @@ def _without_query(uri) -> str:
 @limiter.limit("60 per minute")
 def csp_report():
     """Where browsers send Content-Security-Policy violations: logged, one line each."""
-    request.max_content_length = REPORT_MAX_BYTES  # larger bodies: 413 before parsing
+    # Larger bodies: 413 before parsing (the header is checked too, since the edge checks in
+    # inputs.py may already have read a body whose size was declared).
+    if (request.content_length or 0) > REPORT_MAX_BYTES:
+        abort(413)
+    request.max_content_length = REPORT_MAX_BYTES
     body = request.get_json(force=True, silent=True)
     report = body.get("csp-report") if isinstance(body, dict) else None
     if not isinstance(report, dict):

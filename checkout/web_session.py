@@ -1,9 +1,20 @@
-"""Server-side sessions: the cookie carries only an opaque random id.
+"""Server-side sessions: the cookie carries only an opaque random id, and only when there
+is something to keep.
 
-The session's contents (the CSRF secret, which draft booking belongs to this browser)
-live in the `web_sessions` table, so nothing about the traveller rides in the cookie.
-Only a SHA-256 of the id is stored, so a database leak does not hand out live sessions.
-Every browser without a cookie gets a row; the sweeper deletes expired ones (purge_expired).
+What the server keeps for a browser (which draft booking is its own, a staff sign-in, the
+bookings it proved) lives in a store keyed by the SHA-256 of the cookie's random id, so a
+leak of the store does not hand out live sessions. The store is Redis when the app has one
+(`REDIS_URL`, shared by every worker, entries expire by themselves) and the `web_sessions`
+table otherwise (the demo).
+
+A few values belong to the browser, not to anything we keep: the CSRF secret and the
+funnel's visitor id (`cookie_keys`). They ride in a second, signed cookie, so a visitor
+who only looks (home, search, results, all carrying a CSRF token for their forms) costs no
+write and no session row. The session row is written when there is more than that to
+keep, and looked up only when the browser sends a session cookie (never for static files).
+
+Expired rows of the table are deleted by the sweeper (purge_expired); Redis entries expire
+by themselves.
 """
 from __future__ import annotations
 
@@ -11,15 +22,21 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
+from flask import current_app
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeSerializer
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from .clock import utcnow
-from .extensions import db
+from .extensions import db, redis_client, upsert_insert
 from .models import WebSession
+
+BROWSER_COOKIE_SALT = "fly2any-browser-values"
 
 
 # The sweeper deletes expired sessions this many rows per transaction, and at most this many
@@ -41,6 +58,10 @@ class ServerSession(CallbackDict, SessionMixin):
         self.token = token
         self.new = new
         self.modified = False
+        # What was read, to write only what changed.
+        self.stored_text: str | None = None
+        self.browser_values: dict = {}
+        self.skip = False  # a static file: nothing read, nothing written
 
     def regenerate(self) -> None:
         """Give this session a new id (at sign-in), keeping its contents; the old row goes."""
@@ -49,56 +70,129 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = True
 
 
-class DatabaseSessionInterface(SessionInterface):
+class DatabaseStore:
+    """Sessions as rows of `web_sessions` (one SELECT to read, one upsert to write)."""
+
+    def load(self, digest: str, now: datetime) -> str | None:
+        row = db.session.execute(
+            select(WebSession.data).where(WebSession.id == digest, WebSession.expires_at > now)
+        ).scalar_one_or_none()
+        return row
+
+    def save(self, digest: str, text: str, lifetime: timedelta, now: datetime, previous: str | None) -> None:
+        if previous:
+            db.session.execute(delete(WebSession).where(WebSession.id == previous))
+        expires_at = now + lifetime
+        db.session.execute(
+            upsert_insert(WebSession).values(id=digest, data=text, expires_at=expires_at)
+            .on_conflict_do_update(index_elements=["id"], set_={"data": text, "expires_at": expires_at})
+        )
+        db.session.commit()
+
+    def delete(self, digest: str) -> None:
+        db.session.execute(delete(WebSession).where(WebSession.id == digest))
+        db.session.commit()
+
+
+class RedisStore:
+    """Sessions as Redis strings that expire by themselves (no SQL at all)."""
+
+    def __init__(self, url: str, prefix: str):
+        self.url, self.prefix = url, f"{prefix}:session:"
+
+    def load(self, digest: str, now: datetime) -> str | None:
+        value = redis_client(self.url).get(self.prefix + digest)
+        return value.decode() if value is not None else None
+
+    def save(self, digest: str, text: str, lifetime: timedelta, now: datetime, previous: str | None) -> None:
+        pipe = redis_client(self.url).pipeline()
+        if previous:
+            pipe.delete(self.prefix + previous)
+        pipe.set(self.prefix + digest, text, ex=lifetime)
+        pipe.execute()
+
+    def delete(self, digest: str) -> None:
+        redis_client(self.url).delete(self.prefix + digest)
+
+
+@cache
+def _browser_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=BROWSER_COOKIE_SALT)
+
+
+class ServerSessionInterface(SessionInterface):
+    def __init__(self, store, cookie_keys: tuple[str, ...] = ()):
+        self.store = store
+        self.cookie_keys = frozenset(cookie_keys)
+
+    def browser_cookie_name(self, app) -> str:
+        return self.get_cookie_name(app) + "_browser"
+
     def open_session(self, app, request):
+        session = ServerSession(new=True)
+        if request.path.startswith(app.static_url_path + "/"):
+            session.skip = True
+            return session
+        signed = request.cookies.get(self.browser_cookie_name(app))
+        if signed and len(signed) < 500:
+            try:
+                values = _browser_serializer(app.secret_key).loads(signed)
+            except BadSignature:
+                values = None
+            if isinstance(values, dict):
+                session.browser_values = {k: v for k, v in values.items() if k in self.cookie_keys}
         token = request.cookies.get(self.get_cookie_name(app))
+        kept = {}
         if token and len(token) < 100:
             try:
-                row = db.session.execute(
-                    select(WebSession).where(WebSession.id == _digest(token))
-                ).scalar_one_or_none()
-            except SQLAlchemyError:
-                # The database is unreachable. None makes Flask use a read-only null session, so
+                text = self.store.load(_digest(token), utcnow())
+            except (SQLAlchemyError, RedisError):
+                # The store is unreachable. None makes Flask use a read-only null session, so
                 # the error page can still render (and nothing overwrites the traveller's cookie).
                 app.logger.warning("session store unavailable; answering without the session", exc_info=True)
                 db.session.rollback()
                 return None
-            if row is not None and row.expires_at > utcnow():
-                return ServerSession(json.loads(row.data), token=token)
-        return ServerSession(new=True)
+            if text is not None:
+                kept = json.loads(text)
+                session.token, session.new, session.stored_text = token, False, text
+        session.update(kept)
+        session.update(session.browser_values)
+        session.modified = False
+        return session
 
     def save_session(self, app, session: ServerSession, response):
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        if not session:
-            if session.token and session.modified:
-                db.session.execute(delete(WebSession).where(WebSession.id == _digest(session.token)))
-                db.session.commit()
-                response.delete_cookie(name, domain=domain, path=path)
-            return
-        if not (session.modified or session.new or session.token is None):
+        if session.skip:
             return
         lifetime = timedelta(minutes=app.config["SESSION_LIFETIME_MINUTES"])
-        expires_at = utcnow() + lifetime
-        if session.token is None or session.new:
+        kept = {k: v for k, v in session.items() if k not in self.cookie_keys}
+        browser = {k: v for k, v in session.items() if k in self.cookie_keys}
+        kept_text = json.dumps(kept, sort_keys=True) if kept else None
+        cookie = dict(domain=self.get_cookie_domain(app), path=self.get_cookie_path(app))
+        wrote = False
+        if kept_text is None:
+            stored = session.token or getattr(session, "previous_token", None)
+            if stored and session.stored_text is not None:
+                # Emptied (signed out, cleared): the row goes, and so does the cookie.
+                self.store.delete(_digest(stored))
+                response.delete_cookie(self.get_cookie_name(app), **cookie)
+        elif kept_text != session.stored_text or session.token is None:
             previous = getattr(session, "previous_token", None)
-            if previous:
-                db.session.execute(delete(WebSession).where(WebSession.id == _digest(previous)))
-            session.token = secrets.token_urlsafe(32)
-            db.session.add(WebSession(id=_digest(session.token), data=json.dumps(dict(session)), expires_at=expires_at))
-        else:
-            row = db.session.get(WebSession, _digest(session.token))
-            if row is None:
-                db.session.add(WebSession(id=_digest(session.token), data=json.dumps(dict(session)), expires_at=expires_at))
+            if session.token is None:
+                session.token = secrets.token_urlsafe(32)
+            self.store.save(_digest(session.token), kept_text, lifetime, utcnow(),
+                            _digest(previous) if previous else None)
+            response.set_cookie(self.get_cookie_name(app), session.token, max_age=lifetime, httponly=True,
+                                secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app), **cookie)
+            wrote = True
+        if browser != session.browser_values or (wrote and browser):
+            # The browser's values live as long as what we keep for it.
+            if browser:
+                response.set_cookie(self.browser_cookie_name(app), _browser_serializer(app.secret_key).dumps(browser),
+                                    max_age=lifetime, httponly=True, secure=self.get_cookie_secure(app),
+                                    samesite=self.get_cookie_samesite(app), **cookie)
             else:
-                row.data = json.dumps(dict(session))
-                row.expires_at = expires_at
-        db.session.commit()
-        response.set_cookie(
-            name, session.token, max_age=lifetime, httponly=True, domain=domain, path=path,
-            secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
-        )
+                response.delete_cookie(self.browser_cookie_name(app), **cookie)
+        # Every page may differ by cookie (the CSRF token, a draft): caches must key on it.
         response.vary.add("Cookie")
 
 
@@ -123,13 +217,18 @@ def purge_expired(now: datetime, batch: int | None = None, max_batches: int | No
 
 def open_for(data: dict, lifetime: timedelta) -> str:
     """A new session holding `data`, for a visitor that is not a browser (the payment page
-    check). Returns the cookie value."""
+    check), in the app's own store. Returns the cookie value."""
     token = secrets.token_urlsafe(32)
-    db.session.add(WebSession(id=_digest(token), data=json.dumps(data), expires_at=utcnow() + lifetime))
-    db.session.commit()
+    current_app.session_interface.store.save(_digest(token), json.dumps(data, sort_keys=True), lifetime, utcnow(), None)
     return token
 
 
 def end(token: str) -> None:
-    db.session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
-    db.session.commit()
+    current_app.session_interface.store.delete(_digest(token))
+
+
+def session_interface(app) -> ServerSessionInterface:
+    """Redis when the app has one (REDIS_URL), the web_sessions table otherwise."""
+    url = app.config.get("REDIS_URL")
+    store = RedisStore(url, app.config["RATELIMIT_KEY_PREFIX"]) if url else DatabaseStore()
+    return ServerSessionInterface(store, cookie_keys=app.config["SESSION_BROWSER_KEYS"])

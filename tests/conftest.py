@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
+from redis import Redis
 from sqlalchemy import text
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -115,6 +116,11 @@ def _clean_bookings(request):
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
         db.session.commit()
+        # Funnel stages kept in Redis for the sweeper to write belong to this test alone.
+        redis = Redis.from_url(REDIS_URL)
+        keys = list(redis.scan_iter(f"{app.config['RATELIMIT_KEY_PREFIX']}:funnel:*"))
+        if keys:
+            redis.delete(*keys)
 
 
 @pytest.fixture

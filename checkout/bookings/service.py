@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +20,7 @@ from ..catalog.seatmaps import Seat, find_seat
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
-    Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus, Bundle, FareFamily,
+    Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus, FareFamily,
     Flight, Passenger, PassengerType,
 )
 from . import seat_holds, states
@@ -86,7 +87,8 @@ def hold_duration() -> timedelta:
 # -- reading -------------------------------------------------------------------------
 
 def get_booking(booking_id: int | None) -> Booking | None:
-    return db.session.get(Booking, booking_id) if booking_id else None
+    """The booking with its flight, fares and passengers, in one statement."""
+    return db.session.get(Booking, booking_id, options=[joinedload(Booking.passengers)]) if booking_id else None
 
 
 def booking_by_reference(reference: str) -> Booking | None:
@@ -231,7 +233,7 @@ def choose_bundle(booking: Booking, bundle_code: str | None) -> None:
     _require_draft(booking)
     bundle = None
     if bundle_code:
-        bundle = db.session.get(Bundle, bundle_code)
+        bundle = next((b for b in search.all_bundles() if b.code == bundle_code), None)
         if bundle is None:
             raise BookingError("Please choose one of the bundles shown, or none.", "bundle")
     booking.bundle = bundle

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..parsing import DateField
+from ..form_fields import DateField
 from .search import MAX_PASSENGERS, Party, resolve_airport
 
 SALES_WINDOW_DAYS = 330

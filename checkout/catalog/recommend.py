@@ -6,6 +6,7 @@ we recommend what it chose most; without it, a stated rule.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -71,3 +72,22 @@ def recommend(international: bool, passenger_types: list[str]) -> Recommendation
                                     f"like yours chose {name} ({count} of {total} bookings).")
     code, reason = RULES[(kind, international)]
     return Recommendation(code, reason)
+
+
+RECOMMENDATION_SECONDS = 300
+_recent: dict[tuple, tuple[float, Recommendation]] = {}
+
+
+def recommendation(international: bool, passenger_types: list[str]) -> Recommendation:
+    """recommend(), worked out at most every 5 minutes per process, route type and party kind.
+
+    It counts every confirmed booking like this one: shown on every step-1 page and fragment,
+    it would be the heaviest query there, for an answer that moves by a booking at a time.
+    """
+    key = (str(db.engine.url), international, party_kind(passenger_types))
+    now = time.monotonic()
+    cached = _recent.get(key)
+    if cached is None or cached[0] < now:
+        cached = (now + RECOMMENDATION_SECONDS, recommend(international, passenger_types))
+        _recent[key] = cached
+    return cached[1]

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from .. import pricing
 from .availability import places_taken
@@ -69,8 +70,32 @@ def bundle_terms(bundle: Bundle | None) -> pricing.BundleTerms | None:
     )
 
 
+# Fare families and bundles are seeded reference data: read once per process (and database),
+# then handed to each request's session without a query. Changing them needs a restart,
+# as a deploy does.
+_reference_rows: dict[tuple[str, type], list] = {}
+
+
+def _reference(model, order_by) -> list:
+    key = (str(db.engine.url), model)
+    rows = _reference_rows.get(key)
+    if rows is None:
+        with Session(db.engine) as reader:  # its own session: the rows leave it detached
+            rows = list(reader.execute(select(model).order_by(order_by)).scalars())
+            reader.expunge_all()
+        if rows:  # an empty catalogue is not cached (the seed has not run yet)
+            _reference_rows[key] = rows
+    # merge(load=False) attaches a copy to this request's session without reading the row again.
+    return [db.session.merge(row, load=False) for row in rows]
+
+
 def all_fare_families() -> list[FareFamily]:
-    return list(db.session.execute(select(FareFamily).order_by(FareFamily.rank)).scalars())
+    return _reference(FareFamily, FareFamily.rank)
+
+
+def all_bundles() -> list[Bundle]:
+    """Every bundle, cheapest first."""
+    return _reference(Bundle, Bundle.price)
 
 
 def fare_families_for(flight: Flight, fares: list[FareFamily] | None = None) -> list[FareFamily]:

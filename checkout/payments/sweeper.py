@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import notifications
+from .. import monitoring, notifications
 from ..bookings import seat_holds, states
 from ..bookings.service import lock_booking
 from ..clock import utcnow
@@ -35,6 +35,7 @@ class SweepReport:
     reconciled: list[str] = field(default_factory=list)
     drafts_closed: int = 0
     sessions_purged: int = 0
+    funnel_flushed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -46,6 +47,12 @@ def sweep(now: datetime | None = None) -> SweepReport:
     _close_abandoned_drafts(now, report)
     _alert_on_webhook_failures(now)
     _purge_expired_sessions(now, report)
+    try:
+        report.funnel_flushed = monitoring.flush_funnel()
+    except Exception as err:  # noqa: BLE001 - kept in Redis until the next sweep
+        db.session.rollback()
+        current_app.logger.exception("sweeper could not flush funnel stages")
+        report.errors.append(f"funnel: {err}")
     return report
 
 

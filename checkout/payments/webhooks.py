@@ -72,9 +72,24 @@ def _payment_intent_id(event: dict) -> str | None:
     return pi.get("id") if isinstance(pi, dict) else pi
 
 
+def _outcome_without_processing(event_type: str, payment_intent_id: str | None) -> str | None:
+    """The final status of an event that needs no work (logged or ignored), else None."""
+    if disputes.handles(event_type):
+        return None
+    if event_type in LOG_TYPES:
+        return "processed"
+    if payment_intent_id and (event_type in RECONCILE_TYPES or event_type == "charge.refunded"):
+        return None
+    return "ignored"
+
+
 def receive(payload: bytes, signature: str | None) -> Receipt:
     """Verify, record once, process. Raises gateway.InvalidSignature for a forged or stale event,
-    MalformedEvent (logged, nothing stored) for a signed one we could not store."""
+    MalformedEvent (logged, nothing stored) for a signed one we could not store.
+
+    An event that needs no work (one we only log, or ignore) is stored already final: one
+    INSERT and one commit, as most of what Stripe sends is such events.
+    """
     event = gateway.verify_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
     try:
         event_id, event_type, payment_intent_id = _checked(event)
@@ -84,9 +99,11 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
                                    err, event.get("id"), event.get("type"))
         raise
     now = utcnow()
+    final = _outcome_without_processing(event_type, payment_intent_id)
     inserted = db.session.execute(
         upsert_insert(WebhookEvent).values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
-                      status="received", deliveries=1, received_at=now)
+                      status=final or "received", deliveries=1, received_at=now,
+                      processed_at=now if final else None)
         .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id)
     ).first()
     if inserted is None:
@@ -98,6 +115,10 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
             db.session.commit()
             return Receipt("duplicate", event_id)
     db.session.commit()
+    if final is not None and inserted is not None:
+        if event_type in LOG_TYPES:
+            current_app.logger.info("Stripe event %s for %s", event_type, payment_intent_id)
+        return Receipt(final, event_id)
     try:
         status = disputes.handle(event) if disputes.handles(event_type) else _process(event_type, payment_intent_id)
     except Exception as err:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, url_for
 
+from .. import monitoring
 from ..clock import utcnow
 from ..presentation import render_step
 from . import charts, metrics
@@ -21,6 +22,7 @@ def show():
     period = request.args.get("period", metrics.DEFAULT_PERIOD)
     if period not in metrics.PERIODS:
         abort(400, "Choose a period of today, 7 days or 30 days.")
+    monitoring.flush_funnel()  # searches kept in Redis count as soon as staff look
     figures = metrics.dashboard(utcnow(), period)
     # htmx restoring history after a cache miss wants the whole page, not the block.
     restoring = request.headers.get("HX-History-Restore-Request") == "true"

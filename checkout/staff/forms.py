@@ -6,7 +6,8 @@ from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..models import BookingStatus
-from ..parsing import DateField, IntegerField, as_id
+from ..form_fields import DateField, IntegerField
+from ..parsing import as_id
 from .bookings import ANOMALIES
 
 

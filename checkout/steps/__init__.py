@@ -9,6 +9,7 @@ from functools import wraps
 from flask import flash, g, session, url_for
 
 from ..bookings import service
+from ..extensions import db
 from ..models import BookingStatus
 from ..presentation import go_to, money
 
@@ -20,26 +21,18 @@ def with_draft(view):
 
     No draft: back to search. Already submitted: to its booking page. An expired hold is
     renewed here, and what changed is flashed so the traveller sees it before going on.
+
+    The step then answers from the objects its service just saved: a commit does not expire
+    them here, so the page or fragment is not read back from the database it was written to.
     """
     @wraps(view)
     def wrapper(*args, **kwargs):
-        booking = service.get_booking(session.get("draft_id"))
-        if booking is None:
-            flash("Your session has ended. Please search again; nothing was booked.", "info")
-            return go_to(url_for("catalog.home"))
-        if booking.status != BookingStatus.DRAFT:
-            if booking.reference:
-                return go_to(url_for("bookings.show", reference=booking.reference))
-            return go_to(url_for("catalog.home"))
-        renewal = service.renew_hold_if_expired(booking)
-        if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
-            flash(renewal.sold_out, "warning")
-            session.pop("draft_id", None)
-            return go_to(_search_again(booking))
-        for seat in renewal.lost_seats:
-            flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
-        g.booking = booking
-        return view(*args, **kwargs)
+        orm_session = db.session()
+        expire_on_commit, orm_session.expire_on_commit = orm_session.expire_on_commit, False
+        try:
+            return _with_draft(view, *args, **kwargs)
+        finally:
+            orm_session.expire_on_commit = expire_on_commit
 
     return wrapper
 
@@ -51,6 +44,26 @@ def _search_again(booking) -> str:
     return url_for("catalog.flights", origin=flight.origin_code, destination=flight.destination_code,
                    date=flight.departure_date.isoformat(), adults=types.count("adult"),
                    children=types.count("child"), infants=types.count("infant"))
+
+
+def _with_draft(view, *args, **kwargs):
+    booking = service.get_booking(session.get("draft_id"))
+    if booking is None:
+        flash("Your session has ended. Please search again; nothing was booked.", "info")
+        return go_to(url_for("catalog.home"))
+    if booking.status != BookingStatus.DRAFT:
+        if booking.reference:
+            return go_to(url_for("bookings.show", reference=booking.reference))
+        return go_to(url_for("catalog.home"))
+    renewal = service.renew_hold_if_expired(booking)
+    if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
+        flash(renewal.sold_out, "warning")
+        session.pop("draft_id", None)
+        return go_to(_search_again(booking))
+    for seat in renewal.lost_seats:
+        flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
+    g.booking = booking
+    return view(*args, **kwargs)
 
 
 def price_change_notice(booking) -> str | None:

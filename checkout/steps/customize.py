@@ -10,18 +10,17 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, g, make_response, redirect, request, url_for
-from sqlalchemy import select
 
 from .. import pricing
 from ..bookings import service
 from ..bookings.service import BookingError
 from ..catalog import search
-from ..catalog.recommend import recommend
+from ..catalog.recommend import recommendation
 from ..catalog.seatmaps import AIRCRAFT, SEAT_TYPE_NAMES, Seat, find_seat, seat_rows, seats_by_code
 from ..clock import utcnow
 from ..bookings import seat_holds
 from ..extensions import db
-from ..models import Booking, Bundle
+from ..models import Booking
 from ..presentation import go_to, is_fragment_request, money, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
@@ -128,12 +127,12 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
     types = [p.passenger_type for p in booking.passengers]
     fares = search.fare_families_for(booking.flight)
     quote = service.quote_for(booking)
-    bundles = list(db.session.execute(select(Bundle).order_by(Bundle.price)).scalars())
+    bundles = search.all_bundles()
     return dict(
         booking=booking, steps=STEPS, current_step="customize.show", quote=quote,
         fares=fares, fare_totals={f.code: service.quote_for(booking, f).total for f in fares},
         bundles=bundles, bundle_party_size=len(seated),
-        recommendation=recommend(booking.flight.international, types),
+        recommendation=recommendation(booking.flight.international, types),
         seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
         seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
         seat_type_names=SEAT_TYPE_NAMES, bag_prices=pricing.BAG_PRICES,

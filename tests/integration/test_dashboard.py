@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
+from checkout import monitoring
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import (
@@ -18,6 +19,7 @@ from checkout.payments import service as payments
 from checkout.staff import charts, metrics
 from checkout.staff.auth import create_staff
 from checkout.staff.metrics import DayRevenue, Payments, Ratio
+from tests.conftest import Checkout as _Checkout
 from tests.payments_support import pay_at_stripe
 
 UTC = timezone.utc
@@ -391,8 +393,10 @@ def test_an_empty_dashboard_says_no_data(staff_client, monkeypatch):
 # -- what the app records ------------------------------------------------------------------
 
 def _funnel_rows(app):
+    """The funnel rows once the sweeper has written what waits in Redis."""
     with app.app_context():
-        return db.session.execute(select(FunnelEvent).order_by(FunnelEvent.id)).scalars().all()
+        monitoring.flush_funnel()
+        return db.session.execute(select(FunnelEvent).order_by(FunnelEvent.at, FunnelEvent.id)).scalars().all()
 
 
 def test_the_checkout_records_each_funnel_stage_once_per_visitor(app, checkout):
@@ -445,3 +449,25 @@ def test_an_error_event_for_a_500_and_for_a_database_error(app, client, monkeypa
     monkeypatch.setitem(app.view_functions, "catalog.home", database_broken)
     assert client.get("/").status_code == 500
     assert _errors(app) == [("http_5xx", 500, "/"), ("database", 500, "/")]
+
+
+def test_the_dashboard_counts_searches_still_waiting_for_the_sweeper(app, client):
+    sign_in(app, client)
+    for _ in range(2):
+        _Checkout(app.test_client()).search()
+    html = client.get("/staff/dashboard?period=today").get_data(as_text=True)
+    assert re.search(r'<th scope="row">Searches</th><td class="number">2</td>', html)
+    assert re.search(r'<th scope="row">Results viewed</th><td class="number">2</td>', html)
+
+
+def test_searches_wait_in_redis_and_count_once_flushed(app, client):
+    visitors = [_Checkout(app.test_client()) for _ in range(3)]
+    for checkout in visitors:
+        checkout.search()
+    visitors[0].search()  # the same visitor again: still one search
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FunnelEvent)) == 0
+        assert monitoring.flush_funnel() == 6
+        assert monitoring.flush_funnel() == 0
+        counts = dict(db.session.execute(select(FunnelEvent.stage, func.count()).group_by(FunnelEvent.stage)).all())
+    assert counts == {FunnelStage.SEARCH: 3, FunnelStage.RESULTS_VIEWED: 3}

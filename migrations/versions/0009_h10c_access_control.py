@@ -2,7 +2,7 @@
 that created an API booking (open holds per address), staff two-factor sign-in
 
 Revision ID: 0004_h10c
-Revises: 0005_h10d
+Revises: 0005_h9a
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_h10c'
-down_revision = '0005_h10d'
+down_revision = '0005_h9a'
 branch_labels = None
 depends_on = None
 
