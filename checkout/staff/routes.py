@@ -149,7 +149,9 @@ def login_code():
 
 def _qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG QR code: drawn here, nothing fetched from elsewhere."""
-    return segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app", svgclass="qr")
+    # No fixed size (viewBox only): the stylesheet fits it to the screen.
+    return segno.make(uri, error="m").svg_inline(omitsize=True, title="QR code for your authenticator app",
+                                                 svgclass="qr")
 
 
 def _enrol_page(user, secret: str, form, error=None, status=200):
