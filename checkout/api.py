@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from .api_support import bp, json_body
 from .bookings import acknowledgements, service
 from .bookings import passengers as passenger_rules
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
+from .bookings.hold_limits import too_many_holds
 from .bookings.service import BookingError
 from .catalog.search import Party, flight_for_offer, search_flights
 from .clock import utcnow
 from .errors import ApiError
-from .extensions import db
+from .extensions import db, limiter
 from .models import Booking
 from .parsing import Unreadable, is_digits, parse_date, parse_int
 
@@ -116,7 +117,19 @@ def _acknowledgement_problems(given) -> tuple[list[str], dict]:
     return [a["key"] for a in given], {}
 
 
+# Each booking holds seats for the hold time, so creating them is limited per address
+# (Redis-backed like create-intent); the figure is config, read per request.
+def _bookings_per_minute() -> str:
+    return f"{current_app.config['API_BOOKINGS_PER_MINUTE']} per minute"
+
+
+def _too_many_bookings() -> str:
+    return (f"Too many bookings from your network: at most {current_app.config['API_BOOKINGS_PER_MINUTE']} "
+            "a minute. Please wait a moment and try again.")
+
+
 @bp.post("/bookings")
+@limiter.limit(_bookings_per_minute, error_message=_too_many_bookings)
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
     body = json_body()
@@ -154,9 +167,17 @@ def create_booking():
                    else "Some details are missing or invalid.")
         raise ApiError(422, "validation_error", message, fields)
 
+    address = request.remote_addr or "unknown"
+    config = current_app.config
+    crowded = too_many_holds(address, email, utcnow(), config["API_OPEN_HOLDS_PER_ADDRESS"],
+                             config["API_OPEN_HOLDS_PER_EMAIL"])
+    if crowded:
+        raise ApiError(429, "too_many_holds", crowded.message, retry_after=crowded.retry_after)
+
     booking = None
     try:
         booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
+        booking.client_address = address[:64]
         service.choose_bundle(booking, choices["bundle"])
         service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
                               priority_boarding=choices["priorityBoarding"])

@@ -3,7 +3,8 @@ or cancelled by staff or by the traveller who proves it with its reference and e
 
 Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
 Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
-`X-Booking-Reference` and `X-Booking-Email` headers match it. A wrong id, reference or email
+`X-Booking-Reference` and `X-Booking-Email` headers match it (never query parameters, which
+access logs keep: those are a 400). A wrong id, reference or email
 all answer the same 404, so nobody learns whether someone else's booking exists.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .api import booking_json
 from .api_support import bp, json_body
 from . import audit, payments
 from .bookings import amendments, cancellation, passengers
-from .bookings.proof import normalize_reference, record_failure, reference_locked_until
+from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
 from .bookings.service import BookingError, Contact
 from .clock import utcnow
 from .errors import ApiError
@@ -77,8 +78,14 @@ def _require_staff() -> StaffActor:
     return actor
 
 
-def _access(booking_id: int, query_proof: bool = False) -> Access:
+PROOF_IN_URL = ("Send the booking reference and email in the X-Booking-Reference and X-Booking-Email headers, "
+                "not in the URL: URLs are written to access logs.")
+
+
+def _access(booking_id: int) -> Access:
     """The booking, for staff or for its traveller; otherwise 404 (401 for a bad token)."""
+    if "reference" in request.args or "email" in request.args:
+        raise ApiError(400, "proof_in_url", PROOF_IN_URL)
     actor = staff_actor()
     if actor is not None:
         booking = db.session.get(Booking, booking_id)
@@ -87,13 +94,14 @@ def _access(booking_id: int, query_proof: bool = False) -> Access:
         return Access(booking, actor.name, actor)
     if request.headers.get("Authorization"):
         raise ApiError(401, "unauthorized", "That API token is not valid (or was revoked).")
-    reference = request.headers.get("X-Booking-Reference") or (request.args.get("reference") if query_proof else None)
-    email = request.headers.get("X-Booking-Email") or (request.args.get("email") if query_proof else None)
+    reference = request.headers.get("X-Booking-Reference")
+    email = request.headers.get("X-Booking-Email")
     reference = normalize_reference(reference or "")[:20]
     now = utcnow()
-    if reference and reference_locked_until(reference, now):
-        raise ApiError(429, "too_many_requests", "Too many unsuccessful attempts for this booking reference. "
-                                                 "It is locked for 15 minutes.")
+    address = request.remote_addr or "unknown"
+    wait = guesser_wait(reference, address, now) if reference else None
+    if wait:
+        raise ApiError(429, "too_many_requests", wait_message(wait), retry_after=wait)
     booking = None
     if reference and email:
         booking = db.session.execute(select(Booking).where(
@@ -103,7 +111,7 @@ def _access(booking_id: int, query_proof: bool = False) -> Access:
         )).scalar_one_or_none()
     if booking is None:
         if reference:
-            record_failure(reference, request.remote_addr or "unknown", now)
+            record_failure(reference, address, now)
         raise ApiError(404, "not_found", NOT_FOUND)
     return Access(booking, f"traveller {booking.contact_email}", None)
 
@@ -235,7 +243,7 @@ def list_bookings():
 @bp.get("/bookings/<int:id>")
 @traveller_proof_limit
 def get_booking(id: int):  # noqa: A002
-    access = _access(id, query_proof=True)
+    access = _access(id)
     return jsonify(booking_detail_json(access.booking))
 
 
@@ -261,7 +269,10 @@ def amend_booking(id: int):  # noqa: A002
     if fields:
         raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
     try:
-        booking = amendments.amend(booking.id, access.actor[:254], contact=contact, names=names)
+        booking = amendments.amend(booking.id, access.actor[:254], contact=contact, names=names,
+                                   may_change_paid_email=access.staff is None or access.staff.can_refund)
+    except amendments.AmendmentForbidden as err:
+        raise ApiError(403, "forbidden", err.message)
     except amendments.AmendmentRefused as err:
         raise ApiError(409, "not_amendable", err.message)
     return jsonify(booking_detail_json(booking))

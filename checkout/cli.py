@@ -57,6 +57,20 @@ def register_cli(app: Flask) -> None:
             raise click.BadParameter(str(err))
         click.echo(f"Staff account {user.email} ({user.role}) is ready.")
 
+    @app.cli.command("reset-two-factor")
+    @click.argument("email")
+    def reset_two_factor_command(email: str):
+        """Forget a staff member's authenticator and recovery codes (a lost phone). Audited."""
+        import getpass
+
+        from .staff.two_factor import NoSuchStaff, reset
+        try:
+            user = reset(email, actor=f"flask reset-two-factor ({getpass.getuser()})")
+        except NoSuchStaff as missing:
+            raise click.BadParameter(str(missing))
+        click.echo(f"Two-factor sign-in for {user.email} is reset"
+                   + (": they set it up again at their next sign-in." if user.role == "supervisor" else "."))
+
     @app.cli.command("create-api-token")
     @click.argument("name")
     @click.option("--staff", "staff_email", default=None, help="Act as this staff account (its role applies).")

@@ -22,9 +22,11 @@ LIMITS_RETRY_AFTER_SECONDS = 30
 class ApiError(Exception):
     """An error with a code, a message safe to show, and optional field errors."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429s)
 
 
 def api_error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -90,7 +92,10 @@ def error_page(title: str, message: str, status: int, unexpected: bool = False):
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(err: ApiError):
-        return api_error_response(err.status, err.code, err.message, err.fields)
+        body, status = api_error_response(err.status, err.code, err.message, err.fields)
+        if err.retry_after:
+            body.headers["Retry-After"] = str(err.retry_after)
+        return body, status
 
     @app.errorhandler(CSRFError)
     def handle_csrf(err: CSRFError):

@@ -3,9 +3,9 @@ download the e-ticket, change the contact details, or cancel with the refund the
 
 Proving a booking puts its id in this browser's server-side session
 (session["managed_booking_ids"]); every page below /manage/<reference> requires that.
-Look-ups are limited per address (Flask-Limiter, Redis) and per reference (bookings/proof.py:
-5 failures for one reference in 15 minutes lock it for 15 minutes, whatever the address),
-so references cannot be guessed by brute force.
+Look-ups are limited per address (Flask-Limiter, Redis), and wrong guesses at one reference
+refuse the guessing address, never the booking (bookings/proof.py), so references cannot be
+guessed by brute force and the owner is never locked out.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from . import audit, payments
 from .bookings import amendments, cancellation, service
 from .bookings.passengers import contact_details
-from .bookings.proof import matches, normalize_reference, record_failure, reference_locked_until
+from .bookings.proof import guesser_wait, matches, normalize_reference, record_failure, wait_message
 from .bookings.service import BookingError
 from .clock import utcnow
 from .extensions import db, limiter
@@ -101,17 +101,15 @@ def lookup():
         return render_template("manage/lookup.html", form=form, problem=None), 422
     now = utcnow()
     reference = normalize_reference(form.reference.data)
-    locked_until = reference_locked_until(reference, now)
-    if locked_until:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        problem = (f"Too many unsuccessful attempts for this booking reference. For your security it is locked; "
-                   f"please try again in {minutes} minute{'s' if minutes != 1 else ''}.")
-        response = make_response(render_template("manage/lookup.html", form=form, problem=problem), 429)
-        response.headers["Retry-After"] = str(int((locked_until - now).total_seconds()) + 1)
+    address = request.remote_addr or "unknown"
+    wait = guesser_wait(reference, address, now)
+    if wait:
+        response = make_response(render_template("manage/lookup.html", form=form, problem=wait_message(wait)), 429)
+        response.headers["Retry-After"] = str(wait)
         return response
     booking = service.booking_by_reference(reference)
     if booking is None or not matches(booking, form.secret.data):
-        record_failure(reference, request.remote_addr or "unknown", now)
+        record_failure(reference, address, now)
         return render_template("manage/lookup.html", form=form, problem=NOT_FOUND), 422
     proven = [i for i in session.get(SESSION_KEY, []) if i != booking.id]
     session.regenerate()  # a new session id once it opens a booking: a planted cookie gains nothing
@@ -147,7 +145,8 @@ def change_contact(booking: Booking):
     if not form.validate():
         return _render_show(booking, contact_form=form, status=422)
     try:
-        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data))
+        amendments.amend(booking.id, _actor(booking), contact=contact_details(form.email.data, form.phone.data),
+                         may_change_paid_email=True)  # the traveller who proved it; the old address is told
     except amendments.AmendmentRefused as err:
         return _render_show(booking, contact_form=form, problem=err.message, status=409)
     flash("Your contact details are updated. We will use them for everything about this booking.", "success")

@@ -152,6 +152,8 @@ class Booking(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | check (the payment page check)
+    # The address that created an API booking, for the cap on open holds per address.
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Set when money and booking disagree and a person should look (late payment refunded...).
     attention_reason: Mapped[str | None] = mapped_column(String(300))
@@ -449,12 +451,26 @@ class StaffUser(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor (staff/two_factor.py): the authenticator's base32 secret once enrolment is
+    # confirmed, and the last 30-second step whose code was accepted (no code works twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("role IN ('agent','supervisor')", name="ck_staff_users_role"),)
 
     @property
     def can_refund(self) -> bool:
         return self.role == StaffRole.SUPERVISOR
+
+
+class StaffRecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its argon2id hash is kept."""
+    __tablename__ = "staff_recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginFailure(db.Model):
@@ -464,6 +480,21 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ProofFailure(db.Model):
+    """A traveller's failed attempt to prove a booking (manage my booking, the bookings API).
+
+    Kept apart from staff sign-in failures (login_failures), so guessing at bookings from an
+    address never locks staff sign-in there. Counted per reference and address (bookings/proof.py).
+    """
+    __tablename__ = "proof_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))  # as typed, normalised; may name no booking
+    ip_address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (Index("ix_proof_failures_reference_at", "reference", "at"),)
 
 
 class ApiToken(db.Model):

@@ -40,9 +40,12 @@ BOOKING_ID = {"name": "id", "in": "path", "required": True, "description": "The 
               "schema": {"type": "integer", "minimum": 1}}
 STAFF_OR_TRAVELLER = [{"bearerToken": []}, {"staffSession": []}, {"bookingReference": [], "bookingEmail": []}]
 STAFF_ONLY = [{"bearerToken": []}, {"staffSession": []}]
+PROOF_IN_URL = ("A `reference` or `email` query parameter: the traveller's proof goes in the X-Booking-Reference "
+                "and X-Booking-Email headers only, since URLs are kept in access logs.")
 TOO_MANY_PROOFS = ("Traveller access only: over 10 failed proofs (404s) a minute or 50 an hour from this address, or "
-                   "5 failures for this reference in 15 minutes (then the reference is locked for 15 minutes, "
-                   "also on /manage).")
+                   "5 failed proofs of this reference from this address in an hour or 10 in a day (1 an hour once "
+                   "the reference has had 10 from anywhere): this address waits (Retry-After), also on /manage. "
+                   "The booking is never locked: another address with the right proof gets in.")
 
 SCHEMAS = {
     "Error": {
@@ -345,25 +348,24 @@ PATHS = {
                                         "the party (`fields.fareFamily` or `fields.offerId` says which)."),
                           "415": _error("The body is not application/json."),
                           "422": _error("Invalid passengers, contact or choices, or a notice not accepted at "
-                                        "its current version (see fields, e.g. acknowledgements).")},
+                                        "its current version (see fields, e.g. acknowledgements)."),
+                          "429": _error("`too_many_requests`: over 10 calls a minute from this address; or "
+                                        "`too_many_holds`: 5 unpaid bookings still holding seats from this "
+                                        "address, or for this contact email. Retry-After says when to retry.")},
         },
     },
     "/api/bookings/{id}": {
         "parameters": [BOOKING_ID,
                        {"name": "X-Booking-Reference", "in": "header", "schema": REFERENCE,
-                        "description": "Traveller access: the booking reference (with X-Booking-Email)."},
+                        "description": "Traveller access: the booking reference (with X-Booking-Email). Headers "
+                                       "only: the same proof in the query string is a 400."},
                        {"name": "X-Booking-Email", "in": "header", "schema": {"type": "string"},
                         "description": "Traveller access: the booking's contact email (case-insensitive)."}],
         "get": {
             "operationId": "getBooking", "summary": "One booking, with its passengers, payments, refunds and cancellation quote",
             "tags": ["bookings"], "security": STAFF_OR_TRAVELLER,
-            "parameters": [
-                {"name": "reference", "in": "query", "schema": {"type": "string"},
-                 "description": "Traveller access without headers (GET only)."},
-                {"name": "email", "in": "query", "schema": {"type": "string"},
-                 "description": "Traveller access without headers (GET only)."},
-            ],
             "responses": {"200": _json(_ref("BookingDetail"), "The booking."),
+                          "400": _error(PROOF_IN_URL),
                           "401": _error("A bearer token was sent but is not valid."),
                           "404": _error("No such booking for these credentials. A wrong id, reference or email "
                                         "all give this same answer."),
@@ -373,8 +375,12 @@ PATHS = {
             "operationId": "amendBooking", "summary": "Amend the contact (before departure) or names (while unpaid)",
             "tags": ["bookings"], "security": STAFF_OR_TRAVELLER,
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AmendBooking")}}},
+            "description": "Changing the email of a paid booking (where its e-ticket goes) needs the traveller's "
+                           "proof or a supervisor (or a token without an agent owner); the old address is emailed.",
             "responses": {"200": _json(_ref("BookingDetail"), "The amended booking (the change is audited)."),
+                          "400": _error(PROOF_IN_URL),
                           "401": _error("A bearer token was sent but is not valid."),
+                          "403": _error("An agent changing the email of a paid booking (the attempt is audited)."),
                           "404": _error("No such booking for these credentials."),
                           "409": _error("The booking cannot be changed now (names after payment; cancelled, "
                                         "expired or departed)."),
@@ -391,6 +397,7 @@ PATHS = {
                             "description": "The quoted refund in minor units; if the rules now give a different "
                                            "amount nothing happens (409)."}],
             "responses": {"200": _json(_ref("CancelResult"), "Cancelled; the refund is on its way."),
+                          "400": _error(PROOF_IN_URL),
                           "401": _error("A bearer token was sent but is not valid."),
                           "403": _error("Staff without the supervisor role."),
                           "404": _error("No such booking for these credentials."),

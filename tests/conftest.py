@@ -82,6 +82,9 @@ def app(database_url, localstripe):
         "MAIL_PORT": 1,  # nothing listens: tests that send mail start their own SMTP server
         "SQLALCHEMY_DATABASE_URI": database_url,
         **RATE_LIMITS,
+        # The suite's API tests all call from one address; tests/http/test_booking_limits.py
+        # puts the real per-minute figure back and checks it.
+        "API_BOOKINGS_PER_MINUTE": 10_000,
         "WTF_CSRF_ENABLED": True,
         # Room for the concurrency tests' threads and the live server's.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 25},
@@ -108,7 +111,7 @@ def _clean_bookings(request):
         db.session.execute(text(
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
             "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
-            "DELETE FROM login_failures; DELETE FROM audit_entries;"
+            "DELETE FROM login_failures; DELETE FROM proof_failures; DELETE FROM audit_entries;"
             "DELETE FROM funnel_events; DELETE FROM error_events; DELETE FROM disputes;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import datetime, timedelta, timezone
 
+import pyotp
 from flask import g, has_app_context
+from sqlalchemy import select
 
 from checkout.extensions import db
-from checkout.models import Booking
+from checkout.models import Booking, StaffUser
 from checkout.payments import service as payments
+from checkout.staff import two_factor
 from checkout.staff.auth import create_staff
 from tests.conftest import Checkout
 from tests.payments_support import bookable_flight, pay_at_stripe, pending_booking
@@ -20,12 +25,43 @@ def staff_email(role: str) -> str:
     return f"{role}-{secrets.token_hex(4)}@fly2any.test"
 
 
-def make_staff(app, role: str = "supervisor") -> str:
-    """A new staff account with PASSWORD; returns its email."""
+def make_staff(app, role: str = "supervisor", two_factor: bool | None = None) -> str:
+    """A new staff account with PASSWORD; returns its email. Supervisors (two-factor is
+    required for them) are enrolled with an authenticator secret unless `two_factor=False`."""
     email = staff_email(role)
     with app.app_context():
         create_staff(email, PASSWORD, role)
+        if two_factor if two_factor is not None else role == "supervisor":
+            enrol_authenticator(email)
     return email
+
+
+def enrol_authenticator(email: str) -> list[str]:
+    """Enrol this account as a person would, with a code computed from a new secret; returns
+    the recovery codes. Needs an app context."""
+    user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one()
+    secret = pyotp.random_base32()
+    # The previous step's code (inside the window): the current and next steps stay free, so a
+    # test can sign in twice without waiting for the clock.
+    earlier = datetime.now(timezone.utc) - timedelta(seconds=30)
+    codes = (two_factor.enrol(user.id, secret, pyotp.TOTP(secret).at(earlier), actor=email)
+             or two_factor.enrol(user.id, secret, pyotp.TOTP(secret).now(), actor=email))  # a step had just ended
+    assert codes, "enrolment refused a fresh code"
+    return codes
+
+
+def authenticator_code(app, email: str) -> str:
+    """What the person's authenticator app shows: a code for a 30-second step not used yet for
+    this account (the server takes each step once, one step either side of now). Waits for
+    the clock when the next usable step is not within the window yet."""
+    with app.app_context():
+        user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one()
+        secret, last = user.totp_secret, user.totp_last_step
+    totp = pyotp.TOTP(secret)
+    step = max(totp.timecode(datetime.now(timezone.utc)), (last or 0) + 1)
+    while totp.timecode(datetime.now(timezone.utc)) + 1 < step:
+        time.sleep(0.5)
+    return totp.generate_otp(step)
 
 
 def fresh_ip() -> str:
@@ -59,8 +95,12 @@ class StaffClient(Checkout):
         return super().post(url, data, **kwargs)
 
     def sign_in(self, email: str, password: str = PASSWORD, next_path: str | None = None):
+        """Email and password, then the authenticator code when the account asks for one."""
         self.get("/staff/login" + (f"?next={next_path}" if next_path else ""))
         response = self.post("/staff/login", {"email": email, "password": password, "next": next_path or ""})
+        if response.status_code == 303 and response.location == "/staff/login/code":
+            self.get(response.location)
+            response = self.post("/staff/login/code", {"code": authenticator_code(self.client.application, email)})
         if response.status_code == 303:
             self.get(response.location)  # the next page carries the new session's CSRF token
         return response

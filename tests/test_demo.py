@@ -35,6 +35,11 @@ class Browserless:
         with self.opener.open(self.base + path, timeout=10) as response:
             return response.read().decode()
 
+    def post_form(self, path, fields):
+        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(fields).encode())
+        with self.opener.open(request, timeout=30) as response:  # follows the 303, as a browser does
+            return response.read().decode()
+
     def post_json(self, path, body, headers=None):
         request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json", **(headers or {})})
@@ -116,6 +121,13 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
         else:
             raise AssertionError("no confirmation email was written")
         assert any("application/pdf" in text for text in written)
+
+        # A newcomer signs in to the staff console with the demo account's email and password alone.
+        login = site.get("/staff/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        console = site.post_form("/staff/login", {"csrf_token": csrf, "email": "support@fly2any.test",
+                                                  "password": "demo-support", "next": ""})
+        assert "Signed in as support@fly2any.test (supervisor)" in console
     finally:
         proc.terminate()
         proc.wait(timeout=15)

@@ -24,7 +24,8 @@ class Kind:
     PAYMENT_FAILED = "payment_failed"
     CANCELLATION = "cancellation"
     OPS_ALERT = "ops_alert"
-    ALL = (CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT)
+    CONTACT_CHANGED = "contact_changed"
+    ALL = (CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED)
 
 
 
@@ -81,6 +82,21 @@ def queue_cancellation(booking: Booking, refund_amount: int, now: datetime | Non
     if refund_amount:
         subject += f": {money(refund_amount, booking.currency)} refund on its way"
     return enqueue(Kind.CANCELLATION, to, subject, f"cancellation:{booking.id}", booking.id, now)
+
+
+def queue_contact_changed(booking: Booking, old_email: str, dedupe_key: str, now: datetime | None = None) -> bool:
+    """Tell the address a paid booking's emails used to go to that they go elsewhere now, so
+    an e-ticket cannot be redirected unnoticed. The caller's key names the change (its audit
+    entry): one notice per change."""
+    return enqueue(Kind.CONTACT_CHANGED, old_email, f"The email for booking {booking.reference} was changed",
+                   dedupe_key, booking.id, now)
+
+
+def masked_email(address: str | None) -> str:
+    """'ada.king@example.com' -> 'ad******@example.com': enough to recognise, not to copy."""
+    local, _, domain = (address or "").partition("@")
+    keep = 1 if len(local) <= 2 else 2
+    return f"{local[:keep]}{'*' * (len(local) - keep)}@{domain}"
 
 
 def queue_ops_alert(subject: str, body_key: str, text: str, booking_id: int | None = None,

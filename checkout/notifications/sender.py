@@ -27,7 +27,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, RefundStatus
 from .eticket import bag_terms, card_label, eticket_filename, render_eticket_pdf
-from .outbox import Kind
+from .outbox import Kind, masked_email
 from ..parsing import is_digits
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -196,6 +196,8 @@ def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]
         context["refund_failed"] = any(r.status == RefundStatus.FAILED for r in booking.refunds)
     elif email.kind == Kind.OPS_ALERT:
         context["body"] = email.body
+    elif email.kind == Kind.CONTACT_CHANGED:
+        context["new_email"] = masked_email(booking.contact_email)
     return render_template(f"emails/{email.kind}.txt", **context), booking
 
 

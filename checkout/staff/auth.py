@@ -1,9 +1,13 @@
-"""Staff sign-in: argon2id passwords, sessions with idle and absolute timeouts, lock-out.
+"""Staff sign-in: argon2id passwords, a second step with an authenticator code
+(staff/two_factor.py), sessions with idle and absolute timeouts, lock-out.
 
-A new session id is issued at sign-in (no session fixation). Failed sign-ins are counted
-per account and per address: after 3 for an account each further try must wait longer
-(2, 4, 8 … s), after 5 in 15 minutes the account is locked for 15 minutes, and an address
-with 20 failures in 15 minutes is locked out whatever account it tries.
+A new session id is issued after the password and again at sign-in (no session fixation).
+Between the two steps the session holds only `staff_pending_id`, which opens no page: a
+supervisor who has not enrolled is sent to enrolment and can do nothing else until then.
+Failed passwords and failed codes are counted alike, per account and per address: after 3
+for an account each further try must wait longer (2, 4, 8 … s), after 5 in 15 minutes the
+account is locked for 15 minutes, and an address with 20 failures in 15 minutes is locked
+out whatever account it tries. Every failure is in the audit log.
 """
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, g, request, session, url_for
+from flask import abort, current_app, g, request, session, url_for
 from sqlalchemy import func, select
 
+from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ApiToken, LoginFailure, StaffRole, StaffUser
@@ -30,6 +35,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 SLOW_DOWN_AFTER = 3
 ACCOUNT_LOCK_AFTER = 5
 ADDRESS_LOCK_AFTER = 20
+SECOND_STEP_TIMEOUT = timedelta(minutes=10)  # from the password to the code (or enrolment)
 # Verified against when the email is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
@@ -93,14 +99,50 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        db.session.add(LoginFailure(email=email, ip_address=ip_address, at=now))
-        db.session.commit()
+        record_failure(email, ip_address, now, "wrong password")
         raise SignInRefused("That email and password don't match an active staff account.")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = now
     db.session.commit()
     return user
+
+
+def record_failure(email: str, ip_address: str, now: datetime, what: str) -> None:
+    """A failed password or code: counted towards the lock-outs and audited. Commits."""
+    db.session.add(LoginFailure(email=email[:254], ip_address=ip_address[:64], at=now))
+    audit.record(email[:254] or "(no email)", "sign_in_failed", detail=f"{what} from {ip_address}", now=now)
+    db.session.commit()
+
+
+def skips_two_factor(user: StaffUser) -> bool:
+    """Only the demo's own account (DESIGN.md: a newcomer signs in with email and password),
+    only while the config is the demo's: never in production, whatever else is set."""
+    return bool(current_app.config.get("DEMO")) and user.email in current_app.config.get("STAFF_2FA_EXEMPT", ())
+
+
+def start_second_step(user: StaffUser, next_path: str | None, now: datetime | None = None) -> None:
+    """The password was right; the code (or enrolment) is still to come. Opens no page."""
+    now = now or utcnow()
+    session.clear()
+    session.regenerate()
+    session["staff_pending_id"] = user.id
+    session["staff_pending_at"] = now.isoformat()
+    session["staff_pending_next"] = next_path or ""
+    g.pop("staff_request", None)
+
+
+def pending_staff(now: datetime | None = None) -> StaffUser | None:
+    """The staff member between password and code, for SECOND_STEP_TIMEOUT at most."""
+    user_id = session.get("staff_pending_id")
+    if not user_id:
+        return None
+    if (now or utcnow()) - datetime.fromisoformat(session["staff_pending_at"]) > SECOND_STEP_TIMEOUT:
+        for key in ("staff_pending_id", "staff_pending_at", "staff_pending_next", "staff_enrol_secret"):
+            session.pop(key, None)
+        return None
+    user = db.session.get(StaffUser, user_id)
+    return user if user is not None and user.active else None
 
 
 def sign_in(user: StaffUser, now: datetime | None = None) -> None:
@@ -151,6 +193,8 @@ def staff_required(role: str | None = None):
         @wraps(view)
         def wrapper(*args, **kwargs):
             user = current_staff()
+            if user is None and pending_staff() is not None:
+                return go_to(url_for("staff.login_code"))  # the code, or enrolment: nothing else first
             if user is None:
                 # go_to: a 303, or HX-Redirect for htmx (the sign-in page must not land in a fragment's place).
                 return go_to(url_for("staff.login", next=request.full_path if request.method == "GET" else None,

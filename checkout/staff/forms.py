@@ -21,6 +21,17 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class CodeForm(FlaskForm):
+    """The second step: a code from the authenticator app, or a recovery code."""
+    code = StringField("Authentication code", validators=[
+        DataRequired("Enter the 6-digit code from your authenticator app, or a recovery code."),
+        Length(max=32, message="A code has 6 digits; a recovery code looks like ABCDE-FGHJK.")])
+
+
+class ResetTwoFactorForm(FlaskForm):
+    email = StringField("Staff email", validators=[DataRequired("Enter the staff member's email."), Length(max=254)])
+
+
 STATUS_CHOICES = [SelectChoice("", "Any status")] + [
     SelectChoice(s, s.replace("_", " ").capitalize()) for s in BookingStatus.ALL if s != BookingStatus.DRAFT]
 ANOMALY_CHOICES = [SelectChoice("", "None")] + [SelectChoice(key, label) for key, label in ANOMALIES.items()]

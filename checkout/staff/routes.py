@@ -1,14 +1,17 @@
 """Staff console pages: sign-in, the bookings list, one booking, and its actions.
 
-Views are thin: the reading is in `bookings`, the money in `refunds` and `actions`.
-Every POST carries the CSRF token; refunds and cancellations are for supervisors only.
+Views are thin: the reading is in `bookings`, the money in `refunds` and `actions`, the
+second sign-in step in `two_factor`. Every POST carries the CSRF token; refunds,
+cancellations and resetting someone's two-factor are for supervisors only.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import segno
 from flask import (
-    Blueprint, abort, current_app, flash, has_request_context, make_response, redirect, render_template, request, url_for,
+    Blueprint, abort, current_app, flash, has_request_context, make_response, redirect, render_template, request,
+    session, url_for,
 )
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,16 +19,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import audit
 from ..bookings import cancellation
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, StaffRole
 from ..presentation import go_to, money, render_step
-from . import actions, refunds
+from . import actions, refunds, two_factor
 from .actions import ActionRefused
-from .auth import SignInRefused, authenticate, current_staff, sign_in, sign_out, staff_required
+from .auth import (
+    SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, sign_in, sign_out,
+    skips_two_factor, staff_required, start_second_step,
+)
 from .bookings import (
     ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
 )
-from .forms import CancelConfirmForm, EmptyForm, LoginForm, RefundConfirmForm, SearchForm
+from .forms import CancelConfirmForm, CodeForm, EmptyForm, LoginForm, RefundConfirmForm, ResetTwoFactorForm, SearchForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -83,10 +90,153 @@ def login():
         if refused.retry_after:
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
+    return _after_password(user, _local_path(form.next.data))
+
+
+def _after_password(user, next_path: str | None):
+    """The code step for anyone enrolled, enrolment for a supervisor who is not; otherwise in."""
+    if two_factor.enrolled(user):
+        start_second_step(user, next_path)
+        return redirect(url_for("staff.login_code"), code=303)
+    if two_factor.required(user) and not skips_two_factor(user):
+        start_second_step(user, next_path)
+        return redirect(url_for("staff.two_factor_enrol"), code=303)
+    how = "the demo account, without two-factor (demo only)" if two_factor.required(user) else "password only"
+    return _signed_in(user, next_path, how)
+
+
+def _signed_in(user, next_path: str | None, how: str, page=None):
     sign_in(user)
-    audit.record(user.email, "sign_in", detail=f"from {request.remote_addr}")
+    audit.record(user.email, "sign_in", detail=f"from {request.remote_addr}; {how}")
     db.session.commit()
-    return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
+    return page if page is not None else redirect(next_path or url_for("staff.bookings"), code=303)
+
+
+def _code_page(form, error=None, status=200, retry_after=None):
+    response = make_response(render_template("staff/login_code.html", form=form, error=error), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step: a code from the authenticator app, or a recovery code (each once)."""
+    user = pending_staff()
+    if user is None:
+        return redirect(url_for("staff.login"), code=303)
+    if not two_factor.enrolled(user):
+        return redirect(url_for("staff.two_factor_enrol"), code=303)
+    form = CodeForm()
+    if request.method == "GET":
+        return _code_page(form)
+    if not form.validate():
+        return _code_page(form, status=422)
+    now, address = utcnow(), request.remote_addr or "unknown"
+    try:
+        check_not_locked(user.email, address, now)
+    except SignInRefused as refused:
+        return _code_page(form, refused.message, 429, refused.retry_after)
+    how = two_factor.verify(user.id, form.code.data, now)
+    if how is None:
+        record_failure(user.email, address, now, "wrong authentication code")
+        return _code_page(form, "That code is not right. Enter the 6-digit code your authenticator app shows "
+                                "now (each code works once), or one of your recovery codes.", 422)
+    return _signed_in(user, _local_path(session.get("staff_pending_next")), f"with {how}")
+
+
+# -- two-factor: enrolment, turning it off, resetting someone's ----------------------------
+
+def _qr_svg(uri: str) -> str:
+    """The otpauth URI as an inline SVG QR code: drawn here, nothing fetched from elsewhere."""
+    # No fixed size (viewBox only): the stylesheet fits it to the screen.
+    return segno.make(uri, error="m").svg_inline(omitsize=True, title="QR code for your authenticator app",
+                                                 svgclass="qr")
+
+
+def _enrol_page(user, secret: str, form, error=None, status=200):
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    response = make_response(render_template(
+        "staff/two_factor_enrol.html", form=form, error=error, qr_svg=_qr_svg(two_factor.provisioning_uri(secret, user.email)),
+        secret=grouped, required=two_factor.required(user)), status)
+    response.headers["Cache-Control"] = "no-store"  # the page shows the secret
+    return response
+
+
+@bp.route("/two-factor/enrol", methods=["GET", "POST"])
+def two_factor_enrol():
+    """Scan the QR code (or type the key), then prove it with a code; recovery codes are shown once."""
+    signed_in = current_staff()
+    user = signed_in or pending_staff()
+    if user is None:
+        return redirect(url_for("staff.login"), code=303)
+    if two_factor.enrolled(user):
+        return redirect(url_for("staff.two_factor_settings" if signed_in else "staff.login_code"), code=303)
+    form = CodeForm()
+    secret = session.get("staff_enrol_secret")
+    if request.method == "GET" or not secret:
+        secret = session["staff_enrol_secret"] = two_factor.new_secret()
+        return _enrol_page(user, secret, form)
+    if not form.validate():
+        return _enrol_page(user, secret, form, status=422)
+    codes = two_factor.enrol(user.id, secret, form.code.data, actor=user.email)
+    if codes is None:
+        return _enrol_page(user, secret, form, "That code is not right. Check the app shows Fly2Any staff and "
+                                               "enter the 6 digits it shows now.", 422)
+    session.pop("staff_enrol_secret", None)
+    next_path = _local_path(session.get("staff_pending_next")) if signed_in is None else None
+    page = make_response(render_template("staff/recovery_codes.html", codes=codes,
+                                         continue_url=next_path or url_for("staff.bookings")))
+    page.headers["Cache-Control"] = "no-store"  # shown once: never from a cache
+    if signed_in is None:
+        return _signed_in(user, next_path, "after enrolling two-factor", page=page)
+    return page
+
+
+@bp.get("/two-factor")
+@staff_required()
+def two_factor_settings():
+    user = current_staff()
+    return render_template("staff/two_factor.html", user=user, enrolled=two_factor.enrolled(user),
+                           required=two_factor.required(user), codes_left=two_factor.recovery_codes_left(user),
+                           disable_form=CodeForm(formdata=None), reset_form=ResetTwoFactorForm(formdata=None),
+                           problem=None)
+
+
+@bp.post("/two-factor/disable")
+@staff_required()
+def two_factor_disable():
+    user = current_staff()
+    form = CodeForm()
+    if not form.validate() or not two_factor.disable(user.id, form.code.data):
+        problem = ("Supervisors must keep two-factor sign-in." if two_factor.required(user) else
+                   "That code is not right: two-factor sign-in is still on.")
+        return render_template("staff/two_factor.html", user=user, enrolled=two_factor.enrolled(user),
+                               required=two_factor.required(user), codes_left=two_factor.recovery_codes_left(user),
+                               disable_form=form, reset_form=ResetTwoFactorForm(formdata=None), problem=problem), 422
+    flash("Two-factor sign-in is off. You sign in with your password only.", "success")
+    return go_to(url_for("staff.two_factor_settings"))
+
+
+@bp.post("/two-factor/reset")
+@staff_required(StaffRole.SUPERVISOR)
+def two_factor_reset():
+    """A lost phone: the staff member's authenticator and recovery codes are forgotten."""
+    user = current_staff()
+    form = ResetTwoFactorForm()
+    problem = None
+    if form.validate():
+        try:
+            target = two_factor.reset(form.email.data, actor=user.email)
+        except two_factor.NoSuchStaff as missing:
+            problem = str(missing)
+        else:
+            flash(f"Two-factor sign-in for {target.email} is reset"
+                  + (": they set it up again at their next sign-in." if two_factor.required(target) else "."), "success")
+            return go_to(url_for("staff.two_factor_settings"))
+    return render_template("staff/two_factor.html", user=user, enrolled=two_factor.enrolled(user),
+                           required=two_factor.required(user), codes_left=two_factor.recovery_codes_left(user),
+                           disable_form=CodeForm(formdata=None), reset_form=form, problem=problem), 422
 
 
 @bp.post("/logout")

@@ -1,9 +1,11 @@
-"""The staff console in a real browser: a supervisor signs in, finds a booking by the
-passenger's surname as they type (htmx, no page load), and refunds one seat fee."""
+"""The staff console in a real browser: a supervisor signs in with a code from their
+authenticator app, finds a booking by the passenger's surname as they type (htmx, no page
+load), and refunds one seat fee; a new supervisor is taken through two-factor enrolment."""
 from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -11,7 +13,9 @@ from checkout.extensions import db
 from checkout.payments import gateway
 from checkout.staff.auth import create_staff
 from tests.payments_support import pending_booking
-from tests.staff_support import PASSWORD, free_standard_seat, paid_booking, seat_line, staff_email
+from tests.staff_support import (
+    PASSWORD, authenticator_code, enrol_authenticator, free_standard_seat, paid_booking, seat_line, staff_email,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +24,7 @@ def test_a_supervisor_finds_a_booking_and_refunds_one_seat_fee(app, page: Page):
     with app.app_context():
         email = staff_email("supervisor")
         create_staff(email, PASSWORD, "supervisor")
+        enrol_authenticator(email)
         booking = paid_booking(seat=free_standard_seat())
         seat = seat_line(booking)
         assert seat.amount == 1800
@@ -34,6 +39,8 @@ def test_a_supervisor_finds_a_booking_and_refunds_one_seat_fee(app, page: Page):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Authentication code").fill(authenticator_code(app, email))
+    page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name=other_reference)).to_be_visible()
 
@@ -96,3 +103,27 @@ def test_search_works_without_javascript(app, page_without_js: Page):
     expect(page.get_by_role("link", name=other_reference)).to_have_count(0)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+
+def test_a_new_supervisor_sets_up_two_factor_before_reaching_the_console(app, page: Page):
+    with app.app_context():
+        email = staff_email("supervisor")
+        create_staff(email, PASSWORD, "supervisor")
+
+    page.goto("/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    page.goto("/staff/bookings")  # nothing else until enrolled
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+
+    # The phone: the setup key typed into an authenticator app (here pyotp).
+    setup_key = page.locator("#setup-key").inner_text().replace(" ", "")
+    page.get_by_label("Authentication code").fill(pyotp.TOTP(setup_key).now())
+    page.get_by_role("button", name="Turn on two-factor").click()
+    expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="Continue to the console").click()
+    expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()

@@ -71,8 +71,6 @@ def test_the_traveller_reads_their_booking_and_no_one_else_does(client, app, tok
     response = client.get(f"/api/bookings/{mine_id}", headers={"X-Booking-Reference": mine_ref.lower(),
                                                                "X-Booking-Email": "ADA@example.com"})
     assert response.status_code == 200 and response.get_json()["bookingReference"] == mine_ref
-    # Query parameters prove it too, for GET.
-    assert client.get(f"/api/bookings/{mine_id}?reference={mine_ref}&email=ada@example.com").status_code == 200
 
     # Someone else's id with my proof, my id with a wrong email, an unknown id, nothing at all: one 404.
     answers = [
@@ -94,21 +92,42 @@ def test_the_traveller_reads_their_booking_and_no_one_else_does(client, app, tok
         assert db.session.get(Booking, theirs_id).status == "PENDING_PAYMENT"
 
 
-def test_failed_traveller_proofs_are_limited_per_address_and_lock_the_reference(client, app, token):
+def test_a_proof_in_the_url_is_refused_with_400_naming_the_headers(client, app, token):
+    """A reference and email in the query string end up in access logs: only headers prove."""
+    with app.app_context():
+        booking = pending_booking()
+        booking_id, reference, headers = booking.id, booking.reference, traveller(booking)
+    for query in (f"reference={reference}&email=ada@example.com", "email=ada@example.com", f"reference={reference}"):
+        for method in ("get", "put", "delete"):
+            response = getattr(client, method)(f"/api/bookings/{booking_id}?{query}", json={"contact": {}})
+            assert response.status_code == 400, (method, query)
+            error = response.get_json()["error"]
+            assert error["code"] == "proof_in_url"
+            assert "X-Booking-Reference" in error["message"] and "X-Booking-Email" in error["message"]
+    # Not even staff may send one; nothing was counted as a failed proof.
+    assert client.get(f"/api/bookings/{booking_id}?reference={reference}", headers=bearer(token)).status_code == 400
+    assert client.get(f"/api/bookings/{booking_id}", headers=headers).status_code == 200
+
+
+def test_failed_traveller_proofs_are_limited_per_address_and_refuse_the_guesser(client, app, token):
     with app.app_context():
         booking = pending_booking()
         booking_id, headers = booking.id, traveller(booking)
     wrong = {**headers, "X-Booking-Email": "eve@example.com"}
-    # Five wrong emails for one reference lock it, here and on /manage, even for the right email.
+    # Five wrong emails for one reference refuse this address, here and on /manage, even the right email.
     assert [client.get(f"/api/bookings/{booking_id}", headers=wrong).status_code for _ in range(5)] == [404] * 5
-    locked = client.get(f"/api/bookings/{booking_id}", headers=headers)
-    assert locked.status_code == 429 and locked.get_json()["error"]["code"] == "too_many_requests"
+    refused = client.get(f"/api/bookings/{booking_id}", headers=headers)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_requests"
+    assert 3000 < int(refused.headers["Retry-After"]) <= 3600
     browser = Checkout(app.test_client())
     browser.get("/manage")
     response = browser.post("/manage", {"reference": headers["X-Booking-Reference"], "secret": "Lovelace"},
-                            environ_base={"REMOTE_ADDR": next(_addresses)})
-    assert response.status_code == 429 and "locked" in response.get_data(as_text=True)
-    # Staff are not affected by either limit.
+                            environ_base={"REMOTE_ADDR": client.environ_base["REMOTE_ADDR"]})
+    assert response.status_code == 429 and "from your network" in response.get_data(as_text=True)
+    # The owner, from another address, is not locked out; staff are not affected either.
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = next(_addresses)
+    assert owner.get(f"/api/bookings/{booking_id}", headers=headers).status_code == 200
     assert client.get(f"/api/bookings/{booking_id}", headers=bearer(token)).status_code == 200
     # Ten failed proofs from one address (any references), then 429 for that address only.
     answers = [client.get(f"/api/bookings/{booking_id}",
@@ -302,6 +321,62 @@ def test_names_are_locked_after_payment_but_the_contact_is_not(client, app):
         assert db.session.get(Booking, booking_id).passengers[0].full_name == "Ada Lovelace"
     response = client.put(f"/api/bookings/{booking_id}", headers=headers, json={"contact": {"phone": "+44 20 7946 0958"}})
     assert response.status_code == 200 and response.get_json()["contact"]["phone"] == "+442079460958"
+
+
+def _contact_notices(app, booking_id):
+    with app.app_context():
+        return [(e.to_address, e.subject) for e in db.session.execute(select(OutboxEmail).where(
+            OutboxEmail.booking_id == booking_id, OutboxEmail.kind == "contact_changed")).scalars()]
+
+
+def test_an_agent_cannot_send_a_paid_booking_s_e_ticket_elsewhere(client, app):
+    """Agents (session or their own token) may change the phone of a paid booking, not the
+    email its e-ticket and confirmations go to: 403, nothing changed, the attempt audited."""
+    with app.app_context():
+        booking = confirmed_booking(far=False)
+        booking_id = booking.id
+        agent_token = api_token("agent")
+    sign_in_staff(client, app, role="agent")
+    token_client = app.test_client()
+    for caller, headers in ((client, {}), (token_client, bearer(agent_token))):
+        response = caller.put(f"/api/bookings/{booking_id}", headers=headers,
+                              json={"contact": {"email": "mallory@example.com"}})
+        assert response.status_code == 403
+        error = response.get_json()["error"]
+        assert error["code"] == "forbidden" and "supervisor" in error["message"]
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).contact_email == "ada@example.com"
+    refused = _audit(app, booking_id, "amend_refused")
+    assert [e.actor for e in refused] == ["staff-agent@fly2any.test", "api token test agent"]
+    assert "mallory@example.com" in refused[0].detail
+    assert _contact_notices(app, booking_id) == []
+    # The phone is not where the ticket goes: an agent may change it.
+    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"phone": "+44 20 7946 0958"}})
+    assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada@example.com"
+
+
+def test_a_supervisor_changes_a_paid_booking_s_email_and_the_old_address_is_told(client, app):
+    with app.app_context():
+        booking = confirmed_booking(far=False)
+        booking_id, reference = booking.id, booking.reference
+    sign_in_staff(client, app, role="supervisor")
+    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ada.king@example.com"}})
+    assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada.king@example.com"
+    [entry] = _audit(app, booking_id, "amend_booking")
+    assert entry.actor == "staff-supervisor@fly2any.test"
+    assert json.loads(entry.before)["contactEmail"] == "ada@example.com"
+    assert json.loads(entry.after)["contactEmail"] == "ada.king@example.com"
+    assert "ada@example.com was told" in entry.detail
+    [(to, subject)] = _contact_notices(app, booking_id)
+    assert to == "ada@example.com" and reference in subject
+    with app.app_context():
+        from checkout.notifications.sender import build_message
+        email = db.session.execute(select(OutboxEmail).where(OutboxEmail.kind == "contact_changed")).scalar_one()
+        text = build_message(email, utcnow()).get_content()
+    assert "ad******@example.com" in text and "If you did not ask for this" in text
+    # A change of the phone alone, or to the same email, tells nobody.
+    client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ADA.KING@example.com", "phone": "+44 20 7946 0958"}})
+    assert len(_contact_notices(app, booking_id)) == 1
 
 
 def test_invalid_amendments_are_422_with_camel_case_fields_and_change_nothing(client, app):

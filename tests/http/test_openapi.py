@@ -107,3 +107,17 @@ def test_the_acknowledgements_contract_is_documented(document):
     assert "acknowledgements" in create["required"]
     assert create["properties"]["acknowledgements"]["items"] == {"$ref": "#/components/schemas/AcceptedAcknowledgement"}
     assert set(schemas["AcceptedAcknowledgement"]["required"]) == {"key", "version"}
+
+
+def test_the_traveller_proof_is_documented_in_headers_only(document):
+    item = document["paths"]["/api/bookings/{id}"]
+    assert {(p["name"], p["in"]) for p in item["parameters"]} >= {("X-Booking-Reference", "header"),
+                                                                  ("X-Booking-Email", "header")}
+    for method in ("get", "put", "delete"):
+        operation = item[method]
+        assert not {p["name"] for p in operation.get("parameters", [])} & {"reference", "email"}, method
+        assert "headers" in operation["responses"]["400"]["description"], method
+
+
+def test_creating_a_booking_documents_its_limits(document):
+    assert "too_many_holds" in document["paths"]["/api/bookings"]["post"]["responses"]["429"]["description"]

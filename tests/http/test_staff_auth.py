@@ -79,6 +79,9 @@ def test_wrong_password_is_422_with_the_message_and_the_email_kept(app, client):
     assert "don&#39;t match an active staff account" in html
     assert f'value="{email}"' in html and 'value="not the password"' not in html
     assert staff.get("/staff/bookings").status_code == 303
+    with app.app_context():  # failures are in the audit log too, with the address
+        entry = db.session.execute(select(AuditEntry).where(AuditEntry.actor == email)).scalar_one()
+        assert entry.action == "sign_in_failed" and entry.detail == f"wrong password from {staff.ip}"
 
 
 def test_missing_fields_are_422_with_messages(client):
@@ -197,3 +200,20 @@ def test_nav_shows_bookings_dashboard_sign_out_and_role(app, client):
     html = staff.get("/staff/bookings").get_data(as_text=True)
     assert 'href="/staff/bookings">Bookings</a>' in html and 'href="/staff/dashboard">Dashboard</a>' in html
     assert ">Sign out</button>" in html and f"{email} (supervisor)" in html
+
+
+def test_traveller_look_up_failures_never_lock_staff_out_of_their_network(app, client):
+    """Twenty failed booking look-ups from an office address (manage my booking and the API)
+    are not staff sign-in failures: a staff member there signs in with the right password."""
+    ip = fresh_ip()
+    traveller = StaffClient(app.test_client(), ip=ip)
+    for n in range(10):
+        traveller.get("/manage")
+        assert traveller.post("/manage", {"reference": f"FLY2A-NOPE{n:02d}", "secret": "Lovelace"}).status_code == 422
+        response = traveller.client.get("/api/bookings/1", environ_base={"REMOTE_ADDR": ip}, headers={
+            "X-Booking-Reference": f"FLY2A-NOAP{n:02d}", "X-Booking-Email": "eve@example.com"})
+        assert response.status_code == 404
+    email = make_staff(app, "agent")
+    assert StaffClient(client, ip=ip).sign_in(email).status_code == 303
+    with app.app_context():
+        assert db.session.execute(select(LoginFailure).where(LoginFailure.ip_address == ip)).first() is None
