@@ -36,6 +36,7 @@ def show(reference: str):
                    failed_attempts=payments.failed_attempts(booking), payment=None, payment_problem=None,
                    processing=None)
     if booking.status == BookingStatus.PENDING_PAYMENT:
+        context["quote"] = service.frozen_quote(booking)
         latest = booking.payment_attempts[-1] if booking.payment_attempts else None
         if latest is not None and latest.status == AttemptStatus.PROCESSING:
             context["processing"] = latest

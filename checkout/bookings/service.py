@@ -117,6 +117,15 @@ def checked_bags(passenger: Passenger) -> pricing.CheckedBags:
     return pricing.checked_bags(passenger.checked_bags, bag_allowance(passenger.booking), passenger.passenger_type)
 
 
+def frozen_quote(booking: Booking) -> pricing.Quote:
+    """The price the traveller agreed to at review (the lines frozen then), as a Quote the
+    price summary can show; never repriced."""
+    return pricing.Quote(booking.currency, [
+        pricing.PriceLine(kind=line.kind, description=line.description, amount=line.amount,
+                          passenger_position=line.passenger_position)
+        for line in booking.price_lines])
+
+
 def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
     """The price of the booking as it stands, at the fare held for it.
 
