@@ -1,7 +1,7 @@
 """The traveller's booking page: pay while pending, the confirmation once paid, the e-ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session, url_for
+from flask import Blueprint, abort, make_response, render_template, session, url_for
 
 from .. import monitoring, payments
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
@@ -10,6 +10,7 @@ from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
+from .calendar import calendar_filename, flight_event
 
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 
@@ -55,6 +56,18 @@ def show(reference: str):
 def eticket(reference: str):
     from ..notifications.eticket import eticket_response
     return eticket_response(_own_booking(reference))
+
+
+@bp.get("/<reference>/flight.ics")
+def calendar(reference: str):
+    """"Add to calendar": the flight as an .ics file, for the browser that owns the booking."""
+    booking = _own_booking(reference)
+    if booking.status != BookingStatus.CONFIRMED:
+        abort(409, "The flight goes in your calendar once the booking is confirmed.")
+    response = make_response(flight_event(booking))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{calendar_filename(booking)}"'
+    return response
 
 
 @bp.post("/<reference>/change")
