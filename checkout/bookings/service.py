@@ -396,6 +396,35 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
     return renewal
 
 
+def can_extend_hold(booking: Booking, now: datetime | None = None) -> bool:
+    return (booking.status in (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT)
+            and booking.hold_extended_at is None and booking.hold_expires_at > (now or utcnow()))
+
+
+def extend_hold(booking_id: int, now: datetime | None = None) -> Booking:
+    """More time, once per booking: the hold (places, chosen seats, price) lasts HOLD_MINUTES
+    longer, if every seat is still the party's. Refused once used or after the hold lapsed
+    (a lapsed draft is held again on its next page; a lapsed payment hold has expired)."""
+    now = now or utcnow()
+    booking = lock_booking(booking_id)
+    if booking.hold_extended_at is not None:
+        db.session.rollback()
+        raise BookingError("You have already extended this hold once.")
+    if not can_extend_hold(booking, now):
+        db.session.rollback()
+        raise BookingError("This hold has ended and can no longer be extended.")
+    until = booking.hold_expires_at + hold_duration()
+    if not seat_holds.hold_places(booking, until, now, reassign_lost_seats=False).complete:
+        db.session.rollback()
+        raise BookingError("We could not hold your seats for longer. Your current hold still stands.")
+    booking.hold_expires_at = until
+    booking.hold_extended_at = booking.updated_at = now
+    states.record(booking, booking.status, booking.status, actor="traveller (web)",
+                  note=f"hold extended by {hold_duration().seconds // 60} minutes")
+    db.session.commit()
+    return booking
+
+
 def acknowledge_price_change(booking: Booking) -> None:
     if booking.price_change_from is not None:
         booking.price_change_from = booking.price_change_to = None
