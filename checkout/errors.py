@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 # Rate limits live in Redis (shared by every worker and machine). When it cannot be reached
 # the limit cannot be counted, so limited endpoints (paying, looking up a booking, signing
@@ -62,6 +62,11 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             response = api_error_response(err.code or 500, err.name.lower().replace(" ", "_"), err.description)
             return response
+        if err.code == 404 and err.description == NotFound.description:
+            # Werkzeug's own words ("The requested URL was not found on the server...") are
+            # for developers; a page of ours that abort(404, "...") explains is kept as is.
+            return render_template("errors/error.html", title="We can't find that page",
+                                   message="The link may be old or mistyped. Nothing you booked is affected."), 404
         return render_template("errors/error.html", title=err.name, message=err.description), err.code
 
     @app.errorhandler(Exception)
