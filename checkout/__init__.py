@@ -42,10 +42,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .web_session import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
 
-    from . import errors, monitoring, presentation, security
+    from . import errors, inputs, monitoring, presentation, security
     security.init_app(app)  # proxy hops, safe JSON, security headers, /csp-report
     presentation.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)  # control characters refused once, before any view (400)
     monitoring.init_app(app)  # ErrorEvent rows for 4xx/5xx answers (the monitoring dashboard)
 
     from .catalog.routes import bp as catalog_bp

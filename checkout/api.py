@@ -5,7 +5,6 @@ JSON body reader are in api_support.py, shared with bookings_api.py and openapi.
 """
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import jsonify, request
@@ -20,7 +19,7 @@ from .clock import utcnow
 from .errors import ApiError
 from .extensions import db
 from .models import Booking
-from .parsing import is_digits
+from .parsing import Unreadable, is_digits, parse_date, parse_int
 
 PASSENGER_FIELDS = {
     "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",
@@ -30,13 +29,12 @@ CAMEL = {v: k for k, v in PASSENGER_FIELDS.items()}
 
 
 def _int_arg(name: str, default: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not is_digits(raw):
+    try:
+        value = parse_int(request.args.get(name))
+    except Unreadable:
         errors[name] = "Must be a whole number."
         return default
-    return int(raw)
+    return default if value is None else value
 
 
 def booking_json(booking: Booking) -> dict:
@@ -67,9 +65,12 @@ def flights():
     if len(destination) != 3:
         errors["destination"] = "Give a 3-letter airport code."
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        errors["date"] = "Give the date as YYYY-MM-DD."
+        day = parse_date(request.args.get("date"))
+    except Unreadable as err:
+        errors["date"] = err.message
+    else:
+        if day is None:
+            errors["date"] = "Give the date as YYYY-MM-DD."
     party = Party(_int_arg("adults", 1, errors), _int_arg("children", 0, errors), _int_arg("infants", 0, errors))
     for name, problem in party.problems().items():
         errors.setdefault(name, problem)

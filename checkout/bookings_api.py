@@ -28,7 +28,7 @@ from .errors import ApiError
 from .extensions import db, limiter
 from .models import Booking, BookingStatus, Passenger
 from .staff.auth import StaffActor, staff_actor
-from .parsing import is_digits
+from .parsing import Unreadable, as_id, parse_date, parse_int
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -157,17 +157,14 @@ def decode_cursor(cursor: str) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return int(raw[1:]) if raw.startswith("b") and is_digits(raw[1:]) else None
+    return as_id(raw[1:]) if raw.startswith("b") else None
 
 
 def _day(name: str, errors: dict) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "Give the date as YYYY-MM-DD."
+        return parse_date(request.args.get(name))
+    except Unreadable as err:
+        errors[name] = err.message
         return None
 
 
@@ -211,11 +208,10 @@ def list_bookings():
 
     limit = DEFAULT_LIMIT
     if args.get("limit"):
-        raw = args["limit"].strip()
-        if not is_digits(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        try:
+            limit = parse_int(args["limit"], 1, MAX_LIMIT) or DEFAULT_LIMIT
+        except Unreadable:
             errors["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
-        else:
-            limit = int(raw)
     if args.get("cursor"):
         after = decode_cursor(args["cursor"].strip())
         if after is None:
@@ -317,8 +313,12 @@ def cancel_booking(id: int):  # noqa: A002
     access = _access(id)
     if access.staff is not None and not access.staff.can_refund:
         raise ApiError(403, "forbidden", "Only supervisors can cancel and refund bookings.")
-    expected = request.args.get("expectedRefund")
-    if expected is not None and not is_digits(expected.strip()):
+    raw_expected = request.args.get("expectedRefund")
+    try:
+        expected = parse_int(raw_expected)
+        if raw_expected is not None and expected is None:
+            raise Unreadable("given, but blank")
+    except Unreadable:
         raise ApiError(422, "validation_error", "expectedRefund must be a whole number of minor units.",
                        {"expectedRefund": "Give the quoted refund in minor units, e.g. 59999 for $599.99."})
     booking = access.booking
@@ -328,7 +328,7 @@ def cancel_booking(id: int):  # noqa: A002
     before = audit.snapshot(booking)
     try:
         booking, refunded = payments.cancel_booking(booking.id, actor=access.actor[:ACTOR_LENGTH],
-                                                  expected_refund=int(expected) if expected is not None else None)
+                                                  expected_refund=expected)
     except BookingError as err:
         db.session.rollback()
         raise ApiError(409, "not_cancellable", err.message)

@@ -1,8 +1,14 @@
-"""Error pages: JSON for /api (never a stack trace), calm HTML for people."""
+"""Error pages: JSON for /api (never a stack trace), calm HTML for people.
+
+An error page must render when nothing else can: without a session (the database that
+holds it may be what failed) and without creating one (a 404 starts no session row). It
+says only what we know: when our side fails we cannot tell whether a payment went
+through, so it never claims that nothing was charged.
+"""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask import Flask, current_app, jsonify, render_template, request, session
+from flask_wtf.csrf import CSRFError, generate_csrf
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -32,6 +38,54 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _session_unavailable() -> bool:
+    """The session could not be opened (its database is down): Flask gave a null session."""
+    return current_app.session_interface.is_null_session(session._get_current_object())
+
+
+def _csrf_token_if_any() -> str:
+    """The page's CSRF token only if this session already has one: an error page neither
+    writes a session (it may be unavailable) nor starts one."""
+    if _session_unavailable() or current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") not in session:
+        return ""
+    try:
+        return generate_csrf()
+    except Exception:  # noqa: BLE001 - a page about a failure must not fail for want of a token
+        return ""
+
+
+def _flashes_if_any(with_categories: bool = False, category_filter=()):
+    if _session_unavailable():
+        return []
+    from flask import get_flashed_messages
+    return get_flashed_messages(with_categories, category_filter)
+
+
+TRY_AGAIN = "Please try again in a few minutes."
+IF_PAYING = ("If you were paying, check your email for a confirmation before you pay again: a second payment "
+             "for the same booking is refunded automatically.")
+
+
+def unexpected_message() -> str:
+    """What we can honestly say when our side failed: we do not know what happened to a payment."""
+    return (f"Something went wrong on our side. {TRY_AGAIN} {IF_PAYING} "
+            f"Questions? Write to {current_app.config['SUPPORT_EMAIL']}.")
+
+
+def error_page(title: str, message: str, status: int, unexpected: bool = False):
+    """The error page; a bare but honest one if even the template cannot render."""
+    try:
+        html = render_template("errors/error.html", title=title, message=message, unexpected=unexpected,
+                               if_paying=IF_PAYING, csrf_token=_csrf_token_if_any,
+                               get_flashed_messages=_flashes_if_any)
+    except Exception:  # noqa: BLE001 - the last resort must not raise
+        current_app.logger.exception("the error page itself failed to render")
+        from markupsafe import escape
+        html = (f"<!doctype html><html lang=\"en\"><title>{escape(title)} · Fly2Any</title>"
+                f"<h1>{escape(title)}</h1><p>{escape(message)}</p><p><a href=\"/\">Back to flight search</a></p></html>")
+    return html, status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(err: ApiError):
@@ -39,10 +93,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf(err: CSRFError):
+        if _session_unavailable():
+            # The session (and its CSRF secret) could not be read: our outage, not a stale form.
+            return handle_unexpected(err)
         message = "Your session expired or the form was stale. Please go back and try again."
         if _wants_json():
             return api_error_response(400, "csrf_failed", message)
-        return render_template("errors/error.html", title="Please try again", message=message), 400
+        return error_page("Please try again", message, 400)
 
     @app.errorhandler(RedisError)
     def handle_limits_unavailable(err: RedisError):
@@ -59,20 +116,24 @@ def init_app(app: Flask) -> None:
         if isinstance(getattr(err, "original_exception", None), RedisError):
             # Redis went away after the limit was counted, while the limiter added its headers.
             return handle_limits_unavailable(err.original_exception)
+        status = err.code or 500
+        if status >= 500:
+            return server_error(status)
         if _wants_json():
-            response = api_error_response(err.code or 500, err.name.lower().replace(" ", "_"), err.description)
-            return response
-        if err.code == 404 and err.description == NotFound.description:
+            return api_error_response(status, err.name.lower().replace(" ", "_"), err.description)
+        if status == 404 and err.description == NotFound.description:
             # Werkzeug's own words ("The requested URL was not found on the server...") are
             # for developers; a page of ours that abort(404, "...") explains is kept as is.
-            return render_template("errors/error.html", title="We can't find that page",
-                                   message="The link may be old or mistyped. Nothing you booked is affected."), 404
-        return render_template("errors/error.html", title=err.name, message=err.description), err.code
+            return error_page("We can't find that page",
+                              "The link may be old or mistyped. Nothing you booked is affected.", 404)
+        return error_page(err.name, err.description, status)
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
-        app.logger.exception("Unhandled error")
-        message = "Something went wrong on our side. Nothing was charged. Please try again in a moment."
+        app.logger.error("Unhandled error", exc_info=err)
+        return server_error(500)
+
+    def server_error(status: int):
         if _wants_json():
-            return api_error_response(500, "internal_error", message)
-        return render_template("errors/error.html", title="Something went wrong", message=message), 500
+            return api_error_response(status, "internal_error", unexpected_message())
+        return error_page("Something went wrong on our side", TRY_AGAIN, status, unexpected=True)

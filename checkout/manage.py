@@ -46,7 +46,7 @@ class LookupForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    expected_refund = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,10}$")])  # int() never fails
 
 
 class ContactForm(ContactFields, FlaskForm):

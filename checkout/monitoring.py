@@ -102,9 +102,10 @@ def _worth_recording(status: int) -> bool:
 
 def record_error(status: int, path: str, kind: str, now: datetime | None = None) -> None:
     """One ErrorEvent on its own connection. Never raises."""
+    path = "".join(c if c.isprintable() else "?" for c in path[:200])  # a refused NUL in a path is still counted
     try:
         with db.engine.begin() as connection:
-            connection.execute(insert(ErrorEvent).values(at=now or utcnow(), kind=kind, status=status, path=path[:200]))
+            connection.execute(insert(ErrorEvent).values(at=now or utcnow(), kind=kind, status=status, path=path))
     except Exception:  # noqa: BLE001 - the database may be what failed; the log still has it
         current_app.logger.exception("could not record a %s answer for %s", status, path)
 

@@ -41,8 +41,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import web_session
-from .bookings import cancellation, service
+from . import payments, web_session
+from .bookings import service
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
 from .catalog.search import Party
 from .clock import utcnow
@@ -198,7 +198,7 @@ def make_specimen_booking():
 
 def _cancel_specimen(booking_id: int, reference: str) -> None:
     try:
-        cancellation.cancel(booking_id, actor=ACTOR)
+        payments.cancel_booking(booking_id, actor=ACTOR)
     except Exception:  # noqa: BLE001 - Stripe unreachable, say: the sweeper expires it with its hold
         db.session.rollback()
         current_app.logger.warning("payment page check: specimen booking %s left to expire with its hold", reference)

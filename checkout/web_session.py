@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from .clock import utcnow
@@ -52,9 +53,16 @@ class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app, request):
         token = request.cookies.get(self.get_cookie_name(app))
         if token and len(token) < 100:
-            row = db.session.execute(
-                select(WebSession).where(WebSession.id == _digest(token))
-            ).scalar_one_or_none()
+            try:
+                row = db.session.execute(
+                    select(WebSession).where(WebSession.id == _digest(token))
+                ).scalar_one_or_none()
+            except SQLAlchemyError:
+                # The database is unreachable. None makes Flask use a read-only null session, so
+                # the error page can still render (and nothing overwrites the traveller's cookie).
+                app.logger.warning("session store unavailable; answering without the session", exc_info=True)
+                db.session.rollback()
+                return None
             if row is not None and row.expires_at > utcnow():
                 return ServerSession(json.loads(row.data), token=token)
         return ServerSession(new=True)

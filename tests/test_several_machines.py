@@ -73,6 +73,8 @@ def machine_environment(app, database_url, localstripe, smtp_relay, tmp_path_fac
         "STRIPE_SECRET_KEY": "sk_test_fly2any",
         "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # Every machine reads the passport numbers the others (and this test's app) wrote.
+        "PII_ENCRYPTION_KEYS": app.config["PII_ENCRYPTION_KEYS"],
         "MAIL_PORT": str(smtp_relay[1]),
         "TRUSTED_PROXY_HOPS": "1",  # the load balancer appends the traveller's address
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from ..form_fields import DateField
 from .search import MAX_PASSENGERS, Party, resolve_airport
 
 SALES_WINDOW_DAYS = 330
@@ -42,6 +43,8 @@ class SearchForm(FlaskForm):
             raise ValidationError("Choose a destination different from where you fly from.")
 
     def validate_date(self, field):
+        if field.data is None:  # not a date: the field already says why
+            return
         today = date.today()
         if field.data < today - timedelta(days=1):
             raise ValidationError("That date has passed. Choose today or a later date.")

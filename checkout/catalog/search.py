@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
 from .seatmaps import AIRCRAFT, cabin_capacity
-from ..parsing import is_digits
+from ..parsing import as_id
 
 MAX_PASSENGERS = 9
 FEW_SEATS_LEFT = 5
@@ -162,9 +162,8 @@ def offer_id_for(flight: Flight) -> str:
 
 
 def flight_for_offer(offer_id: str) -> Flight | None:
-    if not offer_id or not offer_id.startswith("off_") or not is_digits(offer_id[4:]):
-        return None
-    return db.session.get(Flight, int(offer_id[4:]))
+    flight_id = as_id(offer_id[4:]) if offer_id and offer_id.startswith("off_") else None
+    return db.session.get(Flight, flight_id) if flight_id else None
 
 
 def price_flight(flight: Flight, fare: FareFamily, party: Party) -> pricing.Quote:

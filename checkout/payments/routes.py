@@ -98,6 +98,8 @@ def webhook():
         receipt = webhooks.receive(request.get_data(), request.headers.get("Stripe-Signature"))
     except gateway.InvalidSignature:
         return jsonify({"error": {"code": "invalid_signature", "message": "Signature verification failed."}}), 400
+    except webhooks.MalformedEvent as err:
+        return jsonify({"error": {"code": "malformed_event", "message": f"Not a Stripe event we can accept: {err}."}}), 400
     except (SQLAlchemyError, gateway.PaymentError) as err:
         current_app.logger.warning("webhook will be retried by Stripe: %s", err)
         return jsonify({"error": {"code": "retry_later", "message": "Temporarily unavailable; please retry."}}), 503
@@ -181,7 +183,7 @@ def payment_status(reference: str):
     if booking is None or not made_in_this_browser(booking):
         abort(404)
     polls = request.args.get("n", "0")
-    polls = int(polls) + 1 if is_digits(polls) else 1
+    polls = int(polls) + 1 if is_digits(polls) and len(polls) < 4 else 1  # it stops polling at 30
     attempt = booking.payment_attempts[-1] if booking.payment_attempts else None
     if attempt is not None and attempt.status in ("processing", "requires_action", "created"):
         try:

@@ -1,11 +1,13 @@
 """Stripe webhook events: verified, stored once, and turned into reconcile calls.
 
 The event body is never trusted for state: it only says which PaymentIntent to re-read.
-Answers: 2xx processed, duplicate or ignored; 400 bad signature (nothing written);
-5xx when our database or Stripe is unavailable, so Stripe delivers again later.
+Answers: 2xx processed, duplicate or ignored; 400 bad signature or a signed body that is not
+an event we can store (nothing written); 5xx when our database or Stripe is unavailable, so
+Stripe delivers again later.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -20,6 +22,40 @@ from .service import reconcile
 RECONCILE_TYPES = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
                    "payment_intent.processing", "payment_intent.requires_action"}
 LOG_TYPES = {"payment_intent.created", "charge.succeeded"}
+
+
+class MalformedEvent(ValueError):
+    """Correctly signed, but not an event of the shape Stripe sends: refused (400), never stored.
+
+    Answering 5xx instead would have Stripe retry it for three days, failing every time."""
+
+
+EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]+")
+EVENT_TYPE = re.compile(r"[a-z_]+(\.[a-z_]+)+")
+OBJECT_ID = re.compile(r"[a-z]+_[A-Za-z0-9_]+")
+PAYMENT_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]+")
+STRIPE_ID_LENGTH = 255  # Stripe's documented longest id
+
+
+def _short(value, pattern: re.Pattern, length: int) -> bool:
+    return isinstance(value, str) and len(value) <= length and pattern.fullmatch(value) is not None
+
+
+def _checked(event: dict) -> tuple[str, str, str | None]:
+    """The event's id, type and PaymentIntent id, each fitting the column that keeps it."""
+    if not _short(event.get("id"), EVENT_ID, WebhookEvent.stripe_event_id.type.length):
+        raise MalformedEvent("the event id is not an evt_ id that fits our records")
+    if not _short(event.get("type"), EVENT_TYPE, WebhookEvent.event_type.type.length):
+        raise MalformedEvent("the event type is not a Stripe event type")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict) or not _short(obj.get("id"), OBJECT_ID, STRIPE_ID_LENGTH):
+        raise MalformedEvent("data.object is not a Stripe object with an id")
+    payment_intent_id = _payment_intent_id(event)
+    if payment_intent_id is not None and not _short(payment_intent_id, PAYMENT_INTENT_ID,
+                                                    WebhookEvent.payment_intent_id.type.length):
+        raise MalformedEvent("the PaymentIntent id is not a pi_ id that fits our records")
+    return event["id"], event["type"], payment_intent_id
 
 
 @dataclass
@@ -37,10 +73,16 @@ def _payment_intent_id(event: dict) -> str | None:
 
 
 def receive(payload: bytes, signature: str | None) -> Receipt:
-    """Verify, record once, process. Raises gateway.InvalidSignature for a forged or stale event."""
+    """Verify, record once, process. Raises gateway.InvalidSignature for a forged or stale event,
+    MalformedEvent (logged, nothing stored) for a signed one we could not store."""
     event = gateway.verify_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
-    event_id, event_type = event["id"], event["type"]
-    payment_intent_id = _payment_intent_id(event)
+    try:
+        event_id, event_type, payment_intent_id = _checked(event)
+    except MalformedEvent as err:
+        # The reason and the claimed id/type only: the body may carry a customer's details.
+        current_app.logger.warning("refused a signed but malformed Stripe event (%s): id %.100r, type %.100r",
+                                   err, event.get("id"), event.get("type"))
+        raise
     now = utcnow()
     inserted = db.session.execute(
         upsert_insert(WebhookEvent).values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..models import BookingStatus
+from ..form_fields import DateField, IntegerField
+from ..parsing import as_id
 from .bookings import ANOMALIES
 
 
@@ -43,17 +45,24 @@ class SearchForm(FlaskForm):
             raise ValidationError("“Booked to” must be on or after “Booked from”.")
 
 
+def _ids_readable(form, field):
+    """Each comma-separated part is a row id (a digit string too long for one is no line of ours)."""
+    if any(as_id(part) is None for part in (field.data or "").split(",") if part):
+        raise ValidationError("The quoted lines were not understood.")
+
+
 class RefundConfirmForm(FlaskForm):
     """What the quote page posts back: exactly what was quoted, and its one-time key."""
     amount = IntegerField("Amount", validators=[DataRequired("The quoted amount is missing."), NumberRange(min=1)])
-    line_ids = StringField("Lines", validators=[Optional(), Regexp(r"^\d+(,\d+)*$", message="The quoted lines were not understood.")])
+    line_ids = StringField("Lines", validators=[
+        Optional(), Regexp(r"^\d+(,\d+)*$", message="The quoted lines were not understood."), _ids_readable])
     full = HiddenField()
     key = StringField("Key", validators=[DataRequired("The refund key is missing."),
                                          Regexp(r"^[0-9a-f]{32}$", message="The refund key is not valid.")])
     reason = StringField("Reason", validators=[Optional(), Length(max=150, message="Use at most 150 characters.")])
 
     def line_id_list(self) -> list[int]:
-        return [int(part) for part in (self.line_ids.data or "").split(",") if part]
+        return [as_id(part) for part in (self.line_ids.data or "").split(",") if part]
 
 
 class CancelConfirmForm(FlaskForm):

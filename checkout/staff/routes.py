@@ -53,8 +53,10 @@ def staff_context():
 
 
 def _local_path(target: str | None) -> str | None:
-    """`next` only ever sends the person to a path on this site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """`next` only ever sends the person to a path on this site. Nothing unprintable: CR/LF
+    cannot go in a Location header, and browsers drop tabs ("/<tab>/evil.example" is "//evil.example")."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or not target.isprintable()):
         return None
     parts = urlsplit(target)
     return target if not (parts.scheme or parts.netloc) else None

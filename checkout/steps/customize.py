@@ -25,7 +25,7 @@ from ..models import Booking, Bundle
 from ..presentation import go_to, is_fragment_request, money, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
-from ..parsing import is_digits
+from ..parsing import Unreadable, parse_int
 
 bp = Blueprint("customize", __name__, url_prefix="/customize")
 
@@ -155,9 +155,10 @@ def _apply(booking: Booking, section: str, form_data) -> None:
         for passenger in booking.passengers:
             raw = form_data.get(f"bags-{passenger.position}")
             if raw is not None:
-                if not is_digits(raw):
+                count = _whole_number(raw)
+                if count is None:
                     raise BookingError("Choose a number of bags from the list.", f"bags-{passenger.position}")
-                bags[passenger.position] = int(raw)
+                bags[passenger.position] = count
         service.choose_extras(booking, bags=bags, insurance=form_data.get("insurance") == "y",
                               priority_boarding=form_data.get("priority_boarding") == "y")
     if section in ("seat", "all") and ("seat" in form_data or "seat_clear" in form_data):
@@ -169,19 +170,25 @@ def _apply(booking: Booking, section: str, form_data) -> None:
         service.choose_seat(booking, position, seat)
 
 
+def _whole_number(raw) -> int | None:
+    try:
+        return parse_int(raw)
+    except Unreadable:
+        return None
+
+
 def _seat_for() -> int | None:
-    raw = request.values.get("seat_passenger") or request.args.get("seat_for")
-    return int(raw) if is_digits(raw) else None
+    return _whole_number(request.values.get("seat_passenger") or request.args.get("seat_for"))
 
 
 @bp.get("")
 @with_draft
 def show():
     booking, seat_for = g.booking, _seat_for()
-    shown_for = request.args.get("shown_for")
-    if is_fragment_request() and is_digits(shown_for):
+    shown_for = _whole_number(request.args.get("shown_for"))
+    if is_fragment_request() and shown_for is not None:
         # Switching passenger in the seat map: redraw only the seats that look different to them.
-        before = SeatMapView(booking, _seat_for_position(booking, int(shown_for)))
+        before = SeatMapView(booking, _seat_for_position(booking, shown_for))
         after = SeatMapView(booking, _seat_for_position(booking, seat_for))
         return render_step(TEMPLATE, PASSENGER_SWITCH, **step_context(booking, seat_for, whole_map=False,
                                                                  changed=changed_seats(before, after)))

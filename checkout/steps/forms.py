@@ -94,6 +94,9 @@ class PassengersForm(ContactFields, FlaskForm):
 
     def __init__(self, *args, passenger_types: list[str], travel_date: date, international: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        # One entry per passenger of the booking, however many indices were posted: extra
+        # ones (passengers-5-... on a party of one) would be saved as people who don't exist.
+        del self.passengers.entries[len(passenger_types):]
         while len(self.passengers) < len(passenger_types):
             self.passengers.append_entry()
         for entry, passenger_type in zip(self.passengers, passenger_types):

@@ -22,7 +22,7 @@ from checkout.catalog.seed import seed_flights
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import Booking, BookingStatus, Flight, SeatHold
-from checkout.steps.customize import seat_map
+from checkout.steps.customize import SeatMapView
 from tests.seats_support import free_seat
 
 # Days ahead: every 12th day for a year, clear of conftest's seeded week and of
@@ -33,15 +33,16 @@ CONTACT = Contact("ada@example.com", "+12125550100")
 
 
 @pytest.fixture(scope="module")
-def seeded_year(app):
-    """That year's flights, seeded as the demo seeds them; removed afterwards so the rest
-    of the suite sees only its own week."""
+def seeded_from(app):
+    """The day counted from; that year's flights are seeded as the demo seeds them, and
+    removed afterwards so the rest of the suite sees only its own week."""
+    today = utcnow().date()  # once: the run may cross midnight
     with app.app_context():
         before = set(db.session.execute(select(Flight.id)).scalars())
         for days in DAYS_AHEAD:
-            seed_flights(utcnow().date() + timedelta(days=days), 1)
+            seed_flights(today + timedelta(days=days), 1)
         added = set(db.session.execute(select(Flight.id)).scalars()) - before
-    yield
+    yield today
     with app.app_context():
         db.session.execute(delete(SeatHold).where(SeatHold.flight_id.in_(added)))
         db.session.execute(delete(Booking).where(Booking.flight_id.in_(added)))
@@ -66,8 +67,8 @@ def pending_with_seat(flight: Flight, seat: str) -> Booking:
 
 
 @pytest.mark.parametrize("days_ahead", DAYS_AHEAD)
-def test_every_seat_a_scenario_needs_is_free_on_any_day(seeded_year, app_ctx, days_ahead):
-    day = utcnow().date() + timedelta(days=days_ahead)
+def test_every_seat_a_scenario_needs_is_free_on_any_day(seeded_from, app_ctx, days_ahead):
+    day = seeded_from + timedelta(days=days_ahead)
     domestic, international = flight_on("FA200", day), flight_on("FA100", day)
     now = utcnow()
 
@@ -92,7 +93,7 @@ def test_every_seat_a_scenario_needs_is_free_on_any_day(seeded_year, app_ctx, da
     exit_seat = free_seat(domestic, kind="exit")
     with pytest.raises(service.SeatUnavailable, match="Children cannot sit in an exit row"):
         service.choose_seat(family, 2, exit_seat)
-    shown_to_child = {view.seat.code: view for _, _, blocks in seat_map(family, 2) for block in blocks for view in block}
+    shown_to_child = {view.seat.code: view for _, _, blocks in SeatMapView(family, 2).rows() for block in blocks for view in block}
     assert shown_to_child[exit_seat].state == "restricted"
     assert "taken" in {view.state for view in shown_to_child.values()}  # a sold seat to refuse, too
     service.choose_seat(family, 1, exit_seat)

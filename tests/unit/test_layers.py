@@ -28,7 +28,7 @@ FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock"
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
                   "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.security", "checkout.payments.offline",
                   "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard",
-                  "checkout.operations", "checkout.logging_setup"}
+                  "checkout.operations", "checkout.logging_setup", "checkout.inputs", "checkout.form_fields"}
 SCREEN_PACKAGES = {"checkout.steps"}
 SCREEN_NAMES = {"routes", "forms"}  # route and form modules are screens wherever they live
 DOMAIN_PACKAGES = {"checkout.catalog", "checkout.bookings", "checkout.payments", "checkout.notifications",
