@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 # Rate limits live in Redis (shared by every worker and machine). When it cannot be reached
 # the limit cannot be counted, so limited endpoints (paying, looking up a booking, signing
@@ -127,6 +127,11 @@ def init_app(app: Flask) -> None:
             return server_error(status)
         if _wants_json():
             return api_error_response(status, err.name.lower().replace(" ", "_"), err.description)
+        if status == 404 and err.description == NotFound.description:
+            # Werkzeug's own words ("The requested URL was not found on the server...") are
+            # for developers; a page of ours that abort(404, "...") explains is kept as is.
+            return error_page("We can't find that page",
+                              "The link may be old or mistyped. Nothing you booked is affected.", 404)
         return error_page(err.name, err.description, status)
 
     @app.errorhandler(Exception)

@@ -148,6 +148,8 @@ class Booking(db.Model):
     price_change_to: Mapped[int | None] = mapped_column(Integer)
     total_amount: Mapped[int | None] = mapped_column(Integer)  # frozen at PENDING_PAYMENT
     hold_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the traveller asked for more time (once per booking: service.extend_hold).
+    hold_extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

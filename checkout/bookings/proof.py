@@ -32,11 +32,14 @@ DAY = timedelta(days=1)
 
 
 def normalize_reference(raw: str) -> str:
-    """'fly2a-k7m3qx', ' K7M3QX ' -> 'FLY2A-K7M3QX'."""
-    reference = "".join((raw or "").split()).upper()
-    if len(reference) == 6 and "-" not in reference:
-        reference = f"FLY2A-{reference}"
-    return reference
+    """'fly2a-k7m3qx', ' K7M3QX ', 'FLY2A K7M3QX', 'K7M 3QX' -> 'FLY2A-K7M3QX': spaces and
+    dashes are how people copy or read out a reference, not part of it."""
+    compact = "".join(ch for ch in (raw or "").upper() if not ch.isspace() and ch not in "-‐‑–—")
+    if compact.startswith("FLY2A") and len(compact) == 11:
+        compact = compact[5:]
+    if len(compact) == 6:
+        return f"FLY2A-{compact}"
+    return "".join((raw or "").split()).upper()
 
 
 def _wait(failures: list[datetime], allowance: int, window: timedelta, now: datetime) -> int | None:

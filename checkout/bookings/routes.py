@@ -1,7 +1,7 @@
 """The traveller's booking page: pay while pending, the confirmation once paid, the e-ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session, url_for
+from flask import Blueprint, abort, flash, make_response, render_template, request, session, url_for
 
 from .. import monitoring, payments
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
@@ -10,6 +10,7 @@ from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
+from .calendar import calendar_filename, flight_event
 
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 
@@ -36,6 +37,7 @@ def show(reference: str):
                    failed_attempts=payments.failed_attempts(booking), payment=None, payment_problem=None,
                    processing=None)
     if booking.status == BookingStatus.PENDING_PAYMENT:
+        context["quote"] = service.frozen_quote(booking)
         latest = booking.payment_attempts[-1] if booking.payment_attempts else None
         if latest is not None and latest.status == AttemptStatus.PROCESSING:
             context["processing"] = latest
@@ -54,6 +56,41 @@ def show(reference: str):
 def eticket(reference: str):
     from ..notifications.eticket import eticket_response
     return eticket_response(_own_booking(reference))
+
+
+@bp.post("/extend-hold")
+def extend_hold():
+    """"Give me more time": the booking being paid (its reference, this browser's) or the draft
+    in progress. A plain form, so it works without JavaScript; back to the page it came from."""
+    form = EmptyForm()
+    if not form.validate():
+        abort(400, "The form had expired. Please try again.")
+    reference = request.form.get("reference", "")
+    booking = _own_booking(reference) if reference else service.get_booking(session.get("draft_id"))
+    if booking is None:
+        abort(404, "We couldn't find that booking in this browser.")
+    try:
+        booking = service.extend_hold(booking.id)
+    except service.BookingError as err:
+        flash(err.message, "warning")
+    else:
+        flash("Done: your seats and price are held for longer. You can extend once.", "info")
+    back = request.form.get("back", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("bookings.show", reference=booking.reference) if booking.reference else url_for("customize.show")
+    return go_to(back)
+
+
+@bp.get("/<reference>/flight.ics")
+def calendar(reference: str):
+    """"Add to calendar": the flight as an .ics file, for the browser that owns the booking."""
+    booking = _own_booking(reference)
+    if booking.status != BookingStatus.CONFIRMED:
+        abort(409, "The flight goes in your calendar once the booking is confirmed.")
+    response = make_response(flight_event(booking))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{calendar_filename(booking)}"'
+    return response
 
 
 @bp.post("/<reference>/change")

@@ -119,6 +119,15 @@ def checked_bags(passenger: Passenger) -> pricing.CheckedBags:
     return pricing.checked_bags(passenger.checked_bags, bag_allowance(passenger.booking), passenger.passenger_type)
 
 
+def frozen_quote(booking: Booking) -> pricing.Quote:
+    """The price the traveller agreed to at review (the lines frozen then), as a Quote the
+    price summary can show; never repriced."""
+    return pricing.Quote(booking.currency, [
+        pricing.PriceLine(kind=line.kind, description=line.description, amount=line.amount,
+                          passenger_position=line.passenger_position)
+        for line in booking.price_lines])
+
+
 def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
     """The price of the booking as it stands, at the fare held for it.
 
@@ -387,6 +396,35 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
     booking.updated_at = now
     db.session.commit()
     return renewal
+
+
+def can_extend_hold(booking: Booking, now: datetime | None = None) -> bool:
+    return (booking.status in (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT)
+            and booking.hold_extended_at is None and booking.hold_expires_at > (now or utcnow()))
+
+
+def extend_hold(booking_id: int, now: datetime | None = None) -> Booking:
+    """More time, once per booking: the hold (places, chosen seats, price) lasts HOLD_MINUTES
+    longer, if every seat is still the party's. Refused once used or after the hold lapsed
+    (a lapsed draft is held again on its next page; a lapsed payment hold has expired)."""
+    now = now or utcnow()
+    booking = lock_booking(booking_id)
+    if booking.hold_extended_at is not None:
+        db.session.rollback()
+        raise BookingError("You have already extended this hold once.")
+    if not can_extend_hold(booking, now):
+        db.session.rollback()
+        raise BookingError("This hold has ended and can no longer be extended.")
+    until = booking.hold_expires_at + hold_duration()
+    if not seat_holds.hold_places(booking, until, now, reassign_lost_seats=False).complete:
+        db.session.rollback()
+        raise BookingError("We could not hold your seats for longer. Your current hold still stands.")
+    booking.hold_expires_at = until
+    booking.hold_extended_at = booking.updated_at = now
+    states.record(booking, booking.status, booking.status, actor="traveller (web)",
+                  note=f"hold extended by {hold_duration().seconds // 60} minutes")
+    db.session.commit()
+    return booking
 
 
 def acknowledge_price_change(booking: Booking) -> None:

@@ -22,7 +22,8 @@ PARTY_WORDS = {"solo": "solo travellers", "group": "groups of adults", "family":
 @dataclass(frozen=True)
 class Recommendation:
     bundle_code: str
-    reason: str
+    reason: str  # in words, shown as the reason
+    evidence: str | None = None  # the numbers behind a learned reason, shown smaller
 
 
 def party_kind(passenger_types: list[str]) -> str:
@@ -68,8 +69,11 @@ def recommend(international: bool, passenger_types: list[str]) -> Recommendation
         code, count = max(with_bundle, key=lambda row: (row[1], row[0]))
         name = db.session.get(Bundle, code).name
         route = "international" if international else "domestic"
-        return Recommendation(code, f"{round(100 * count / total)}% of {PARTY_WORDS[kind]} on {route} flights "
-                                    f"like yours chose {name} ({count} of {total} bookings).")
+        # Words first ("7 % of solo travellers (4 of 57)" read as a statistic, not a reason);
+        # the honest numbers stay, in smaller print.
+        return Recommendation(code, f"Popular with {PARTY_WORDS[kind]} on {route} flights like yours.",
+                              f"{count} of {total} recent such bookings chose {name} "
+                              f"({round(100 * count / total)}%).")
     code, reason = RULES[(kind, international)]
     return Recommendation(code, reason)
 

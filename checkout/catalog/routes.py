@@ -1,7 +1,7 @@
 """Search pages: the form, results, airport look-up and selecting a flight."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
 from .. import monitoring
@@ -11,7 +11,7 @@ from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
 from .forms import SearchForm
-from .search import Party, flight_for_offer, search_flights, suggest_airports
+from .search import SORTS, Party, flight_for_offer, route_is_flown, search_flights, sort_offers, suggest_airports
 
 bp = Blueprint("catalog", __name__)
 
@@ -22,6 +22,12 @@ def home():
     return render_template("catalog/search.html", form=form, offers=None, searched=False)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own; the icon itself lives in static/."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.get("/flights")
 def flights():
     """Results for a search. With htmx, only the results block; otherwise the full page."""
@@ -30,13 +36,16 @@ def flights():
         # 422, and the form keeps what was typed.
         return render_step("catalog/search.html", ["results", "search_form"], form=form, offers=None,
                            searched=False), 422
-    offers = search_flights(form.origin_airport.code, form.destination_airport.code, form.date.data,
-                            form.party(), now=utcnow())
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "departure"
+    offers = sort_offers(search_flights(form.origin_airport.code, form.destination_airport.code, form.date.data,
+                                        form.party(), now=utcnow()), sort)
     monitoring.record_stage(FunnelStage.SEARCH)
     if offers:
         monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
+    flown = bool(offers) or route_is_flown(form.origin_airport.code, form.destination_airport.code)
     return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True,
-                       party=form.party(), origin=form.origin_airport, destination=form.destination_airport)
+                       party=form.party(), origin=form.origin_airport, destination=form.destination_airport,
+                       sort=sort, sorts=SORTS, route_flown=flown)
 
 
 @bp.get("/airports/suggest")

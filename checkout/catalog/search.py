@@ -199,6 +199,23 @@ def price_flight(flight: Flight, fare: FareFamily, party: Party) -> pricing.Quot
     )
 
 
+def route_is_flown(origin: str, destination: str) -> bool:
+    """Whether our timetable has this route at all (on any day), for an honest empty result."""
+    return db.session.execute(select(Flight.id).where(
+        Flight.origin_code == origin, Flight.destination_code == destination).limit(1)).first() is not None
+
+
+# How results can be ordered: the traveller's words, and the key.
+SORTS = {"departure": "Departure time", "price": "Lowest price"}
+
+
+def sort_offers(offers: list[Offer], by: str) -> list[Offer]:
+    """By departure (the timetable's order) or by the lowest price the party can buy, sold-out last."""
+    if by == "price":
+        return sorted(offers, key=lambda o: (o.lowest_total is None, o.lowest_total or 0, o.flight.departs_at))
+    return sorted(offers, key=lambda o: o.flight.departs_at)
+
+
 def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:
     """Flights leaving `origin` on local date `day`, each priced for the whole party."""
     origin_airport = db.session.get(Airport, origin)

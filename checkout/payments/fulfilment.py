@@ -15,7 +15,7 @@ from .. import monitoring, notifications
 from ..bookings import seat_holds, states
 from ..bookings.cancellation import cancel_confirmed
 from ..extensions import db
-from ..models import Booking, BookingStatus, PaymentAttempt, Refund, RefundStatus
+from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, Refund, RefundStatus
 from . import gateway
 
 
@@ -64,10 +64,34 @@ def payment_succeeded(booking: Booking, attempt: PaymentAttempt, actor: str, now
                   "and was refunded automatically", now)
 
 
+MAX_FAILED_ATTEMPTS = 5
+
+
+def failed_attempts(booking: Booking) -> int:
+    return sum(1 for a in booking.payment_attempts if a.status == AttemptStatus.FAILED)
+
+
 def payment_failed(booking: Booking, attempt: PaymentAttempt, now: datetime) -> None:
     states.record(booking, booking.status, booking.status, actor="payment",
                   note=f"attempt {attempt.number} failed: {attempt.failure_code or 'declined'}")
-    notifications.queue_payment_failed(booking, attempt)
+    # A decline is usually followed by another card on the same page within seconds: an email
+    # now would land next to the confirmation (issue 11 #8). Only the last allowed attempt is
+    # final here; otherwise hold_lapsed_unpaid tells the traveller when the hold runs out.
+    if failed_attempts(booking) >= MAX_FAILED_ATTEMPTS:
+        notify_payment_not_completed(booking)
+
+
+def hold_lapsed_unpaid(booking: Booking) -> None:
+    """The sweeper expired the booking: if a payment was tried and failed, say so now."""
+    notify_payment_not_completed(booking)
+
+
+def notify_payment_not_completed(booking: Booking) -> None:
+    """The one "Payment not completed" email, about the last failed attempt. Its key holds the
+    attempt id, so the 5th failure and the expiry after it send one email, not two."""
+    failed = [a for a in booking.payment_attempts if a.status == AttemptStatus.FAILED]
+    if failed:
+        notifications.queue_payment_failed(booking, max(failed, key=lambda a: a.number))
 
 
 def refund_in_full(booking: Booking, attempt: PaymentAttempt, reason: str, actor: str, now: datetime) -> Refund:

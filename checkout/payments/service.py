@@ -24,9 +24,9 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt
 from . import fulfilment, gateway
+from .fulfilment import MAX_FAILED_ATTEMPTS, failed_attempts
 from .gateway import PaymentError
 
-MAX_FAILED_ATTEMPTS = 5
 # How often a caller that finds the next attempt claimed by another looks again.
 CLAIM_POLL_SECONDS = 0.05
 # Rounds of "ask Stripe, record the answer" one start_payment makes before giving up
@@ -46,10 +46,6 @@ class PaymentRefused(Exception):
 class PaymentStart:
     attempt: PaymentAttempt
     client_secret: str
-
-
-def failed_attempts(booking: Booking) -> int:
-    return sum(1 for a in booking.payment_attempts if a.status == AttemptStatus.FAILED)
 
 
 def can_retry(booking: Booking) -> bool:

@@ -22,6 +22,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
 from ..web_session import purge_expired
+from .fulfilment import hold_lapsed_unpaid
 from .service import cancel_open_intents, reconcile
 
 STALE_ATTEMPT = timedelta(minutes=10)
@@ -100,6 +101,7 @@ def _expire_pending(now: datetime, report: SweepReport) -> None:
     def expire(booking):
         states.transition(booking, BookingStatus.EXPIRED, "sweeper", note="payment hold expired")
         seat_holds.release(booking.id)
+        hold_lapsed_unpaid(booking)
         report.expired.append(booking.reference)
     _for_each_due(BookingStatus.PENDING_PAYMENT, now, expire, report,
                   lock=lambda booking_id: cancel_open_intents(booking_id, actor="sweeper", now=now))

@@ -2,15 +2,24 @@
 (function () {
   "use strict";
 
-  // Countdown beside each hold expiry time ("14 min left").
+  // Countdown beside each hold expiry time (" · 14:32 left"), and one spoken warning in the
+  // hold's role=status line when 2 minutes are left (issue 11 #10).
+  var warned = false;
   function tick() {
     document.querySelectorAll("time[data-countdown]").forEach(function (el) {
-      var out = el.parentElement.querySelector(".countdown");
+      var notice = el.closest(".hold-notice") || el.parentElement;
+      var out = notice.querySelector(".countdown");
       if (!out) return;
       var ms = new Date(el.getAttribute("datetime")) - new Date();
       if (ms <= 0) { out.textContent = " (expired: continue and we will hold again)"; return; }
       var min = Math.floor(ms / 60000), sec = Math.floor((ms % 60000) / 1000);
-      out.textContent = " (" + min + " min " + (sec < 10 ? "0" : "") + sec + " s left)";
+      out.textContent = " · " + min + ":" + (sec < 10 ? "0" : "") + sec + " left";
+      var warning = notice.querySelector(".hold-warning");
+      if (warning && ms <= 120000 && !warned) {
+        warned = true;
+        warning.textContent = "About 2 minutes left on your hold." +
+          (notice.querySelector(".hold-extend") ? " You can hold for longer once, with the button below." : "");
+      }
     });
   }
   setInterval(tick, 1000);

@@ -7,6 +7,9 @@
   form.dataset.ready = "1";
   var button = document.getElementById("pay-button");
   var message = document.getElementById("payment-message");
+  var loading = document.getElementById("payment-loading");
+  var lastFailure = document.getElementById("last-failure");
+  if (loading) loading.hidden = false;
   var label = button.textContent;
   var busy = false;
 
@@ -19,6 +22,7 @@
     var stripe = window.Stripe(form.dataset.publishableKey);
     var elements = stripe.elements({ clientSecret: form.dataset.clientSecret });
     var element = elements.create("payment");
+    element.on("ready", function () { if (loading) loading.hidden = true; });
     element.mount("#payment-element");
     button.disabled = false;
 
@@ -29,6 +33,8 @@
       button.disabled = true;
       button.textContent = "Processing…";
       message.textContent = "";
+      // The previous attempt's decline is history once Pay is pressed again.
+      if (lastFailure) lastFailure.hidden = true;
       // Tell our server Pay was pressed: the dashboard's payment time starts here. The
       // payment never waits for it; keepalive lets it finish if the page navigates away.
       fetch(form.dataset.payStartedUrl, {
@@ -66,6 +72,7 @@
     if (window.Stripe) return start();
     waited += 100;
     if (waited > 15000) {
+      if (loading) loading.hidden = true;
       message.textContent = "The secure card form could not load. Check your connection and reload the page.";
       return;
     }

@@ -130,8 +130,9 @@ def accept_and_submit(page: Page) -> str:
     for label in ACKNOWLEDGEMENTS:
         page.get_by_role("checkbox", name=re.compile("^" + re.escape(label))).check()
     page.get_by_role("button", name=re.compile(r"^Continue to payment")).click()
-    heading = page.get_by_role("heading", name=re.compile(r"^Booking FLY2A-"))
-    expect(heading).to_have_text(re.compile(r"^Booking " + REFERENCE.pattern + "$"))
+    heading = page.get_by_role("heading", name=re.compile(r"^Pay \$[\d,.]+ to confirm FLY2A-"))
+    expect(heading).to_have_text(re.compile(r"^Pay \$[\d,.]+ to confirm " + REFERENCE.pattern + "$"))
+    expect(page).to_have_title(re.compile(r"^Pay \$[\d,.]+ to confirm " + REFERENCE.pattern + " · Fly2Any$"))
     expect(page.get_by_text("Awaiting payment")).to_be_visible()
     reference = REFERENCE.search(heading.inner_text()).group(0)
     expect(page.locator(".reference")).to_have_text(reference)

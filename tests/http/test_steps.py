@@ -55,8 +55,8 @@ def test_htmx_section_change_returns_panels_and_total_out_of_band(checkout):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert 'id="extras-panel"' in html and 'id="price-summary"' in html
-    # The two panels, and each fare's total for the party with the new choices.
-    assert html.count('hx-swap-oob="true"') == 2 + html.count('id="fare-total-')
+    # The two panels, the phone bar's total, and each fare's total for the party with the new choices.
+    assert html.count('hx-swap-oob="true"') == 3 + html.count('id="fare-total-')
     after = re.search(r'data-total="(\d+)"', html).group(1)
     assert int(after) == int(before) + 3500  # first extra bag
 

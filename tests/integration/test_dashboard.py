@@ -429,7 +429,8 @@ def _errors(app):
 
 def test_an_error_event_for_a_422_and_none_for_browser_probes(app, client):
     assert client.get("/flights?origin=&destination=&date=").status_code == 422
-    assert client.get("/favicon.ico").status_code == 404
+    assert client.get("/favicon.ico").status_code == 200  # served since issue 11 #14: no error
+    assert client.get("/apple-touch-icon.png").status_code == 404
     assert client.get("/static/css/nothing-here.css").status_code == 404
     assert client.get("/no-such-page").status_code == 404
     assert _errors(app) == [("http_4xx", 422, "/flights"), ("http_4xx", 404, "/no-such-page")]

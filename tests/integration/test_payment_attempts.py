@@ -220,5 +220,5 @@ def test_a_decline_not_yet_recorded_counts_as_a_failure_before_the_next_attempt(
     failed = attempts_of(booking.id)[0]
     assert (failed.status, failed.failure_code) == (AttemptStatus.FAILED, "insufficient_funds")
     assert "insufficient funds" in failed.failure_message
-    assert emails(booking.id, "payment_failed") == 1 and payments.failed_attempts(db.session.get(Booking, booking.id)) == 1
+    assert emails(booking.id, "payment_failed") == 0 and payments.failed_attempts(db.session.get(Booking, booking.id)) == 1
     assert gateway.retrieve_payment_intent(first.attempt.payment_intent_id).status == "canceled"

@@ -1,0 +1,26 @@
+"""when the traveller extended the hold (once per booking)
+
+Revision ID: 0008_h11b
+Revises: 0005_h10d
+Create Date: 2026-12-01 11:45:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0008_h11b'
+down_revision = '0005_h10d'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('hold_extended_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_column('hold_extended_at')
