@@ -1,7 +1,7 @@
 """when the traveller extended the hold (once per booking)
 
 Revision ID: 0008_h11b
-Revises: 0005_h10d
+Revises: 0004_h10c
 Create Date: 2026-12-01 11:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_h11b'
-down_revision = '0005_h10d'
+down_revision = '0004_h10c'
 branch_labels = None
 depends_on = None
 
