@@ -74,7 +74,7 @@ class Config:
     # How long a traveller's seats and quoted price are held, in minutes.
     HOLD_MINUTES = int(os.environ.get("HOLD_MINUTES", "15"))
     # POST /api/bookings holds seats: calls per minute per address, and open (unpaid, unexpired)
-    # holds per address and per email. The benchmark raises them; see docs/SECURITY-access.md.
+    # holds per address and per email. The benchmark raises them; see docs/SECURITY.md ("Access control").
     API_BOOKINGS_PER_MINUTE = int(os.environ.get("API_BOOKINGS_PER_MINUTE", "10"))
     API_OPEN_HOLDS_PER_ADDRESS = int(os.environ.get("API_OPEN_HOLDS_PER_ADDRESS", "5"))
     API_OPEN_HOLDS_PER_EMAIL = int(os.environ.get("API_OPEN_HOLDS_PER_EMAIL", "5"))

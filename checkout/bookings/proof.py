@@ -13,7 +13,7 @@ failures), keyed by reference and address. The guesser is refused, never the boo
 An address with no recent failure at a reference is always checked, so the owner with the
 right last name or email gets in from their own network, whoever is guessing elsewhere.
 Per-address request rates (Flask-Limiter, Redis) sit in front of both entry points.
-See docs/SECURITY-access.md for the figures.
+See docs/SECURITY.md ("Access control") for the figures.
 """
 from __future__ import annotations
 

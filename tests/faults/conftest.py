@@ -15,8 +15,8 @@ from checkout.extensions import db, limiter
 from tests.conftest import PUBLISHABLE_KEY, SEED_DAYS, WEBHOOK_SECRET
 from tests.faults.services import PrivatePostgres, PrivateRedis, PrivateStripe
 
-# Seconds a Stripe call may take before it counts as "unreachable" (checkout/payments/gateway.py
-# reads STRIPE_TIMEOUT_SECONDS once h8a's bounded client is merged).
+# Seconds a Stripe call may take before it counts as "unreachable" (STRIPE_TIMEOUT_SECONDS,
+# read by checkout/payments/gateway.py).
 STRIPE_TIMEOUT_SECONDS = 2
 
 

@@ -16,7 +16,12 @@ from checkout.extensions import db
 from checkout.models import WebSession
 from checkout.payments.sweeper import sweep
 from tests.conftest import Checkout
-from tests.integration.test_web_session import BROWSER_COOKIE, _cookie, _digest, store  # noqa: F401
+from tests.integration.test_web_session import BROWSER_COOKIE, _cookie, _digest, kept_store
+
+
+@pytest.fixture(params=["redis", "table"])
+def store(request, app, monkeypatch):
+    yield from kept_store(request.param, app, monkeypatch)
 
 
 def _add_sessions(count: int, expires_at, tag: str) -> None:

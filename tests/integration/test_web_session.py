@@ -94,9 +94,10 @@ class Store:
         # Table rows are deleted after every test by conftest's _clean_bookings.
 
 
-@pytest.fixture(params=["redis", "table"])
-def store(request, app, monkeypatch):
-    if request.param == "table":
+def kept_store(kind: str, app, monkeypatch):
+    """The app's session store as a Store: Redis (the test app's own) or, for "table", the
+    web_sessions table swapped in for this test. Redis session keys are cleared before and after."""
+    if kind == "table":
         monkeypatch.setattr(app, "session_interface",
                             ServerSessionInterface(DatabaseStore(), cookie_keys=app.config["SESSION_BROWSER_KEYS"]))
     else:
@@ -105,6 +106,11 @@ def store(request, app, monkeypatch):
     kept.clear()
     yield kept
     kept.clear()
+
+
+@pytest.fixture(params=["redis", "table"])
+def store(request, app, monkeypatch):
+    yield from kept_store(request.param, app, monkeypatch)
 
 
 def _select_with_response(checkout):
