@@ -330,11 +330,11 @@ def check_reachable(timeout: float) -> None:
     """
     config = current_app.config
     base = config.get("STRIPE_API_BASE") or ""
-    kwargs = {"max_network_retries": 0, "http_client": stripe.new_default_http_client(timeout=timeout)}
-    if base:
-        kwargs["base_addresses"] = {"api": base}
+    client = stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", max_network_retries=0,
+                                 http_client=stripe.new_default_http_client(timeout=timeout),
+                                 base_addresses={"api": base} if base else {})
     try:
-        stripe.StripeClient(config["STRIPE_SECRET_KEY"] or "sk_test_offline", **kwargs).v1.balance.retrieve()
+        client.v1.balance.retrieve()
     except (stripe.APIConnectionError, stripe.APIError) as err:
         raise GatewayUnavailable(UNREACHABLE_MESSAGE, "gateway_unavailable") from err
     except stripe.StripeError:
