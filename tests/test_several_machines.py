@@ -37,7 +37,7 @@ from checkout.payments import service as payments
 from config import read_env_file
 from tests.conftest import PUBLISHABLE_KEY, REDIS_URL, WEBHOOK_SECRET
 from tests.payments_support import event, pay_at_stripe, payment_intent_object, pending_booking, signed
-from tests.process_support import ROOT, procfile_command
+from tests.process_support import ROOT, procfile_command, shared_clock
 from tests.smtp_support import Inbox, free_port
 
 EMAIL = "ada@example.com"
@@ -79,6 +79,7 @@ def machine_environment(app, database_url, localstripe, smtp_relay, tmp_path_fac
         "TRUSTED_PROXY_HOPS": "1",  # the load balancer appends the traveller's address
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        **shared_clock(),  # the machines keep the suite's time, even when faketime moves it
     }
 
 

@@ -19,6 +19,7 @@ import psycopg
 import redis
 
 from offline.control import start_localstripe, stop as stop_process
+from tests.process_support import real_clock_environment
 from tests.smtp_support import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -56,7 +57,8 @@ class PrivatePostgres:
         self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args) -> None:
-        done = subprocess.run([str(a) for a in args], user=self.user, capture_output=True, text=True, timeout=120)
+        done = subprocess.run([str(a) for a in args], user=self.user, capture_output=True, text=True, timeout=120,
+                              env=real_clock_environment())
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
 
@@ -102,7 +104,7 @@ class PrivateRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=real_clock_environment())
         _wait_until(lambda: redis.Redis(port=self.port, socket_timeout=1).ping(), "redis-server")
 
     def stop(self) -> None:
