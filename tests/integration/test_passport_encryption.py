@@ -14,7 +14,7 @@ from checkout.catalog.seed import seed_all
 from checkout.encryption import new_key
 from checkout.extensions import db
 from checkout.models import Passenger
-from tests.conftest import BASE_URL, _admin, _with_database
+from tests.conftest import BASE_URL, RATE_LIMITS, _admin, _with_database
 from tests.payments_support import pending_booking
 
 PASSPORT = "X1234567"  # what payments_support.pending_booking's traveller types
@@ -64,7 +64,7 @@ def test_rotating_the_key_re_encrypts_every_passport_with_the_newest(app, app_ct
 
 def test_a_malformed_key_stops_the_start_without_showing_the_key():
     with pytest.raises(ValueError) as refused:
-        create_app("test", {"PII_ENCRYPTION_KEYS": f"{new_key()},not-a-real-key"})
+        create_app("test", {"PII_ENCRYPTION_KEYS": f"{new_key()},not-a-real-key", **RATE_LIMITS})
     assert "key 2 of 2 is not a Fernet key" in str(refused.value)
     assert "not-a-real-key" not in str(refused.value)
 
@@ -78,7 +78,7 @@ def database_with_plain_passports(monkeypatch):
     name = f"fly2any_pii_{secrets.token_hex(4)}"
     _admin(f'CREATE DATABASE "{name}"')
     url = _with_database(BASE_URL, name)
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": url, "PII_ENCRYPTION_KEYS": ""})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": url, "PII_ENCRYPTION_KEYS": "", **RATE_LIMITS})
     with app.app_context():
         upgrade(revision="0004_h8a")
         seed_all(date.today(), 1)
@@ -98,7 +98,7 @@ def database_with_plain_passports(monkeypatch):
 
 
 def test_the_migration_without_a_key_refuses_and_leaves_the_data_as_it_was(database_with_plain_passports, caplog):
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_with_plain_passports, "PII_ENCRYPTION_KEYS": ""})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_with_plain_passports, "PII_ENCRYPTION_KEYS": "", **RATE_LIMITS})
     with app.app_context():
         with pytest.raises(SystemExit):  # `flask db upgrade` prints the message and exits with 1
             upgrade()
@@ -111,7 +111,7 @@ def test_the_migration_without_a_key_refuses_and_leaves_the_data_as_it_was(datab
 
 def test_the_migration_encrypts_plain_passports_and_the_downgrade_decrypts_them(database_with_plain_passports):
     key = new_key()
-    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_with_plain_passports, "PII_ENCRYPTION_KEYS": key})
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": database_with_plain_passports, "PII_ENCRYPTION_KEYS": key, **RATE_LIMITS})
     with app.app_context():
         upgrade()
         stored = db.session.execute(text("SELECT passport_number FROM passengers")).scalar_one()
