@@ -69,10 +69,10 @@ def localstripe():
     stop(process)
 
 
-@pytest.fixture(scope="session")
-def app(database_url, localstripe):
-    app = create_app("test", {
-        "STRIPE_API_BASE": localstripe,
+def stripe_offline_settings(stripe_base: str) -> dict:
+    """What a test app needs to take payments from an offline Stripe (localstripe + our Stripe.js stand-in)."""
+    return {
+        "STRIPE_API_BASE": stripe_base,
         "STRIPE_SECRET_KEY": "sk_test_fly2any",
         "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -80,21 +80,33 @@ def app(database_url, localstripe):
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: tests that send mail start their own SMTP server
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        **RATE_LIMITS,
-        # The suite's API tests all call from one address; tests/http/test_booking_limits.py
-        # puts the real per-minute figure back and checks it.
-        "API_BOOKINGS_PER_MINUTE": 10_000,
         "WTF_CSRF_ENABLED": True,
-        # Room for the concurrency tests' threads and the live server's.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 25},
-    })
+    }
+
+
+def migrate_and_seed(app) -> None:
+    """The schema by Alembic (as production gets it) and a few days of flights from today."""
     from flask_migrate import upgrade
 
     from checkout.catalog.seed import seed_all
     with app.app_context():
         upgrade()
         seed_all(date.today(), SEED_DAYS)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, localstripe):
+    app = create_app("test", {
+        **stripe_offline_settings(localstripe),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        **RATE_LIMITS,
+        # The suite's API tests all call from one address; tests/http/test_booking_limits.py
+        # puts the real per-minute figure back and checks it.
+        "API_BOOKINGS_PER_MINUTE": 10_000,
+        # Room for the concurrency tests' threads and the live server's.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 25},
+    })
+    migrate_and_seed(app)
     yield app
     with app.app_context():
         db.engine.dispose()

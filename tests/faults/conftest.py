@@ -6,13 +6,12 @@ everyone else. After each test every private service is running again.
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 import pytest
 
 from checkout import create_app
 from checkout.extensions import db, limiter
-from tests.conftest import PUBLISHABLE_KEY, SEED_DAYS, WEBHOOK_SECRET
+from tests.conftest import migrate_and_seed, stripe_offline_settings
 from tests.faults.services import PrivatePostgres, PrivateRedis, PrivateStripe
 
 # Seconds a Stripe call may take before it counts as "unreachable" (STRIPE_TIMEOUT_SECONDS,
@@ -43,32 +42,19 @@ def stripe_server():
 
 @pytest.fixture(scope="package")
 def app(postgres, redis_server, stripe_server):
-    from flask_migrate import upgrade
-
-    from checkout.catalog.seed import seed_all
     # Flask-Limiter keeps one storage per Limiter, and the Limiter is a module singleton:
     # binding it to this app would leave the suite's app counting in our private Redis.
     shared_limits = limiter._storage, limiter._limiter
     postgres.create_database("fly2any_faults")
     app = create_app("test", {
+        **stripe_offline_settings(stripe_server.base_url),
         "SQLALCHEMY_DATABASE_URI": postgres.url("fly2any_faults"),
         "RATELIMIT_STORAGE_URI": redis_server.url,
         "RATELIMIT_KEY_PREFIX": f"fly2any-faults-{secrets.token_hex(4)}",
-        "STRIPE_API_BASE": stripe_server.base_url,
-        "STRIPE_SECRET_KEY": "sk_test_fly2any",
-        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_JS_URL": "/offline/stripe/v3.js",
         "STRIPE_TIMEOUT_SECONDS": STRIPE_TIMEOUT_SECONDS,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": 1,
-        "WTF_CSRF_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5},
     })
-    with app.app_context():
-        upgrade()
-        seed_all(date.today(), SEED_DAYS)
+    migrate_and_seed(app)
     yield app
     with app.app_context():
         db.engine.dispose()
