@@ -1,11 +1,16 @@
-"""WTForms fields that read what was typed with checkout/parsing.py's readers.
+"""WTForms fields that read what was typed with checkout/parsing.py's readers, and a select
+that remembers its rendered options.
 
 Forms are screens, so the fields live here; parsing.py itself knows nothing of WTForms and
 is shared with the API and the services.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import wtforms
+from markupsafe import Markup
+from wtforms.fields.choices import Choice
 from wtforms.validators import StopValidation
 
 from .parsing import MAX_INT, parse_date, parse_int
@@ -42,3 +47,32 @@ class IntegerField(_ReadWith, wtforms.IntegerField):
 
     def read(self, text: str):
         return parse_int(text, self.minimum, self.maximum)
+
+
+@lru_cache(maxsize=8192)
+def _option(value, label, selected: bool) -> Markup:
+    return wtforms.widgets.Select.render_option(Choice(value=value, label=label, selected=selected, render_kw={}))
+
+
+class RememberedSelect(wtforms.widgets.Select):
+    """WTForms' Select, with each `<option>` rendered once per process.
+
+    WTForms builds every option through html_params and Markup.format, and looks up
+    render_option's signature on each render: the 249-country nationality list cost about
+    10 ms per passenger, most of a three-passenger page (docs/PERFORMANCE.md). An option
+    with the same value, label and selection always renders the same, so it is remembered.
+    """
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if choice.render_kw or kwargs or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        return _option(choice.value, choice.label, bool(choice.selected))
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option
+
+
+class SelectField(wtforms.SelectField):
+    widget = RememberedSelect()

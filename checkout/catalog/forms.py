@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..form_fields import DateField
+from ..form_fields import DateField, SelectField
 from .search import MAX_PASSENGERS, Party, resolve_airport
 
 SALES_WINDOW_DAYS = 330

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, StringField, ValidationError
 from wtforms.widgets import DateInput
 
 from ..bookings import passengers
+from ..form_fields import SelectField
 
 
 def country_choices() -> list[tuple[str, str]]:
