@@ -13,7 +13,7 @@ from .api_support import bp, json_body
 from .bookings import acknowledgements, service
 from .bookings import passengers as passenger_rules
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .bookings.hold_limits import too_many_holds
+from .bookings.hold_limits import NoTurn, one_at_a_time, too_many_holds
 from .bookings.service import BookingError
 from .catalog.search import Party, flight_for_offer, search_flights
 from .clock import utcnow
@@ -168,12 +168,28 @@ def create_booking():
         raise ApiError(422, "validation_error", message, fields)
 
     address = request.remote_addr or "unknown"
+    try:
+        with one_at_a_time(address, email):
+            booking = _book_in_turn(address, email, flight, party, choices, accepted,
+                                    travellers=[passenger_rules.passenger_details(values) for values in people],
+                                    contact=passenger_rules.contact_details(email, phone))
+    except NoTurn:
+        raise ApiError(503, "busy", "Another booking for this email or network is still being made. Try again in a few seconds.",
+                       retry_after=5)
+    return jsonify(booking_json(booking)), 201
+
+
+def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict, accepted: list[str],
+                  travellers: list, contact) -> Booking:
+    """Count the caller's open holds and, if there is room, make the booking: all or nothing.
+
+    Runs inside the caller's turn (hold_limits.one_at_a_time), so the count cannot be
+    passed by another call in flight for the same address or email."""
     config = current_app.config
     crowded = too_many_holds(address, email, utcnow(), config["API_OPEN_HOLDS_PER_ADDRESS"],
                              config["API_OPEN_HOLDS_PER_EMAIL"])
     if crowded:
         raise ApiError(429, "too_many_holds", crowded.message, retry_after=crowded.retry_after)
-
     booking = None
     try:
         booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
@@ -183,20 +199,18 @@ def create_booking():
                               priority_boarding=choices["priorityBoarding"])
         for i, seat in choices["seats"].items():
             service.choose_seat(booking, i, seat)
-        service.save_passengers(booking, [passenger_rules.passenger_details(values) for values in people],
-                                passenger_rules.contact_details(email, phone))
-        booking = service.submit(booking, accepted, actor="api client")
+        service.save_passengers(booking, travellers, contact)
+        return service.submit(booking, accepted, actor="api client")
     except BookingError as err:
         db.session.rollback()
         _discard_draft(booking)
         field = err.field or "booking"
         raise ApiError(409 if isinstance(err, service.SeatUnavailable) else 422, "validation_error", err.message,
-                       {_camel_field(field): err.message})
+                       {_camel_field(field): err.message}) from err
     except Exception:
         db.session.rollback()
         _discard_draft(booking)  # all or nothing, whatever went wrong
         raise
-    return jsonify(booking_json(booking)), 201
 
 
 def _choices(body: dict, passengers: list[dict]) -> dict:

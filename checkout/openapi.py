@@ -351,7 +351,10 @@ PATHS = {
                                         "its current version (see fields, e.g. acknowledgements)."),
                           "429": _error("`too_many_requests`: over 10 calls a minute from this address; or "
                                         "`too_many_holds`: 5 unpaid bookings still holding seats from this "
-                                        "address, or for this contact email. Retry-After says when to retry.")},
+                                        "address, or for this contact email. Retry-After says when to retry."),
+                          "503": _error("`busy`: another booking for this address or email held its turn for "
+                                        "over 10 s (calls for one address or email are made one at a time, so "
+                                        "the caps hold). Retry-After says when to retry.")},
         },
     },
     "/api/bookings/{id}": {

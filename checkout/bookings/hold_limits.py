@@ -2,21 +2,31 @@
 time, so an address or an email with too many unpaid, unexpired bookings must wait for one
 to be paid or to lapse. The figures are config (API_OPEN_HOLDS_PER_ADDRESS / _PER_EMAIL).
 
-Counted before a booking is created, without a lock: parallel calls can pass the check
-together, so the cap may be exceeded by the calls in flight, which the per-minute rate on
-POST /api/bookings bounds.
+Calls for one address or one email take turns (`one_at_a_time`): the count and the
+booking it allows happen inside the turn, so calls in flight together cannot all pass the
+check before any of them is stored.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import Booking, BookingStatus
 
 OPEN = (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT)
+TURN_WAIT = "10s"  # a booking takes well under a second; a turn held longer than this is a fault
+_one_process = threading.Lock()  # the demo's SQLite: one process, so a lock in memory is the turn
+
+
+class NoTurn(Exception):
+    """Another call for the same address or email held its turn for too long."""
 
 
 @dataclass(frozen=True)
@@ -43,3 +53,39 @@ def too_many_holds(address: str, email: str, now: datetime, per_address: int, pe
                 f"There are already {count} unpaid bookings {whose} holding seats (at most {limit}). "
                 f"Pay for one, cancel one, or wait about {max(1, wait // 60)} minutes for a hold to lapse.", wait)
     return None
+
+
+def _turn_key(kind: str, value: str) -> int:
+    """A PostgreSQL advisory-lock key (a signed 64-bit number) for an address or an email."""
+    return int.from_bytes(hashlib.sha256(f"holds:{kind}:{value}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def one_at_a_time(address: str, email: str):
+    """Calls for the same address or the same email run this block one after another.
+
+    PostgreSQL advisory locks, taken on a connection of their own, because the booking
+    services commit several times and a transaction's lock would end at the first commit.
+    Keys are taken in sorted order, so two calls can never wait on each other in a circle.
+    Raises NoTurn when the wait passes TURN_WAIT.
+    """
+    if db.engine.dialect.name != "postgresql":
+        with _one_process:
+            yield
+        return
+    keys = sorted({_turn_key("address", address), _turn_key("email", email.strip().lower())})
+    with db.engine.connect() as turn:
+        try:
+            turn.execute(select(func.set_config("lock_timeout", TURN_WAIT, False)))
+            for key in keys:
+                turn.execute(select(func.pg_advisory_lock(key)))
+            turn.commit()
+        except OperationalError as err:
+            raise NoTurn() from err
+        try:
+            yield
+        finally:
+            # Session-level locks outlive the connection's return to the pool: end them here.
+            turn.execute(text("SELECT pg_advisory_unlock_all()"))
+            turn.execute(select(func.set_config("lock_timeout", "0", False)))
+            turn.commit()

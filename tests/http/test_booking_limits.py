@@ -70,3 +70,24 @@ def test_five_open_holds_per_email_whatever_the_address(app):
     assert "this email" in refused.get_json()["error"]["message"]
     assert int(refused.headers["Retry-After"]) > 0
     assert client.post("/api/bookings", json=_body(client, "grace@example.com")).status_code == 201
+
+
+def test_calls_in_flight_together_never_pass_the_cap(app):
+    """Eight calls for one email at the same moment, from eight addresses: five holds, three 429s.
+    Counted without a turn per email, all eight passed the check before any was stored."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+    clients = [_client(app) for _ in range(8)]
+    bodies = [_body(client, "together@example.com") for client in clients]
+    start = Barrier(len(clients))
+
+    def book(i):
+        start.wait()
+        return clients[i].post("/api/bookings", json=bodies[i]).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = sorted(pool.map(book, range(len(clients))))
+    assert answers == [201] * 5 + [429] * 3
+    with app.app_context():
+        held = db.session.execute(select(Booking).where(Booking.contact_email == "together@example.com")).scalars().all()
+        assert len(held) == 5
