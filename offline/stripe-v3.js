@@ -6,17 +6,27 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
  * the two placeholders in the first line: "api" is localstripe's base URL, "attach" is
  * Fly2Any's same-origin endpoint that attaches a card token to the PaymentIntent.
  *
- * Surface (same as Stripe.js, reduced to what the page uses):
+ * Surface (same as Stripe.js, reduced to what the page uses): the Payment Element made
+ * without a PaymentIntent, as in Stripe's "collect payment details before creating an
+ * Intent", so one card form confirms one PaymentIntent after another and keeps what was
+ * typed after a decline.
  *   var stripe = Stripe(publishableKey);
- *   var elements = stripe.elements({clientSecret: "pi_..._secret_...", appearance: {...}});
+ *   var elements = stripe.elements({mode: "payment", amount: 59999, currency: "usd",
+ *                                   paymentMethodTypes: ["card"], appearance: {...}});
  *   var payment = elements.create("payment"); payment.mount("#payment-element");
  *   payment.on("ready" | "change" | "focus" | "blur", cb); payment.unmount();
- *   stripe.confirmPayment({elements, confirmParams: {return_url}, redirect: "always" | "if_required"})
+ *   elements.submit() -> Promise<{}> | Promise<{error}>  (checks the card form; needed before
+ *     every confirmPayment, as on Stripe)
+ *   stripe.confirmPayment({elements, clientSecret, confirmParams: {return_url},
+ *                          redirect: "always" | "if_required"})
  *     -> Promise<{error}> | Promise<{paymentIntent}> (redirect "if_required") | navigation to
  *        return_url?payment_intent=...&payment_intent_client_secret=...&redirect_status=...
+ * Anything else Stripe.js would accept (elements({clientSecret}), other modes or payment
+ * method types) throws an IntegrationError here, so the page cannot come to rely on it.
  *
- * Card data flow: the card goes from this script straight to localstripe's /v1/tokens
- * (with the publishable key), never to Fly2Any. Fly2Any receives only the token id:
+ * Card data flow: the card (and the postal code, if given) goes from this script straight to
+ * localstripe's /v1/tokens (with the publishable key), never to Fly2Any. Fly2Any receives
+ * only the token id:
  *   POST CONFIG.attach  JSON {paymentIntentId, clientSecret, token}
  *   headers X-CSRFToken (from <meta name="csrf-token">), Content-Type: application/json
  *   -> 200 {status: "succeeded" | "processing" | "requires_action" | "requires_payment_method",
@@ -47,6 +57,13 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
   function stripeError(type, code, message, declineCode) {
     var error = {type: type, code: code, message: message};
     if (declineCode) { error.decline_code = declineCode; }
+    return error;
+  }
+
+  // What Stripe.js throws when the page uses it wrongly (not a problem with the card).
+  function integrationError(message) {
+    var error = new Error(message);
+    error.name = "IntegrationError";
     return error;
   }
 
@@ -163,6 +180,7 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
   PaymentElement.prototype.clear = function () {
     if (!this._inputs) { return; }
     this._inputs.number.value = ""; this._inputs.expiry.value = ""; this._inputs.cvc.value = "";
+    this._inputs.postal.value = "";
     this._showError(null);
   };
   PaymentElement.prototype.destroy = function () { this.unmount(); this._elements._element = null; };
@@ -205,6 +223,9 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
       placeholder: "MM / YY", maxlength: "7"}, "flex:1;margin:0 0 0.75em;");
     var cvc = field("cvc", "Security code", {inputmode: "numeric", autocomplete: "cc-csc",
       placeholder: "CVC", maxlength: "4"}, "flex:1;margin:0 0 0.75em;");
+    // Optional here (Stripe asks for it by the card's country): pages and tests that give only
+    // number, expiry and security code still pay.
+    var postal = field("postal", "Postal code", {autocomplete: "postal-code", maxlength: "10"});
     var errorBox = el("div", {"class": "offline-stripe-error", role: "alert", id: id + "-error",
       style: "color:#b42318;font-size:0.9em;min-height:1.2em;"});
 
@@ -212,6 +233,7 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
     row.appendChild(expiry.wrap);
     row.appendChild(cvc.wrap);
     root.appendChild(row);
+    root.appendChild(postal.wrap);
     root.appendChild(errorBox);
 
     number.input.addEventListener("input", function () {
@@ -229,7 +251,7 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
       cvc.input.value = digits(cvc.input.value).slice(0, 4);
     });
 
-    [number.input, expiry.input, cvc.input].forEach(function (node) {
+    [number.input, expiry.input, cvc.input, postal.input].forEach(function (node) {
       node.addEventListener("input", function () {
         self._showError(null);
         self._emit("change", self._changeEvent());
@@ -240,7 +262,8 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
 
     container.appendChild(root);
     this._root = root;
-    this._inputs = {number: number.input, expiry: expiry.input, cvc: cvc.input, error: errorBox};
+    this._inputs = {number: number.input, expiry: expiry.input, cvc: cvc.input, postal: postal.input,
+      error: errorBox};
     setTimeout(function () { self._emit("ready", {elementType: self._type}); }, 0);
     return this;
   };
@@ -313,15 +336,37 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
       err = validationError("incomplete_cvc", "Your card's security code is incomplete."); err.param = "cvc";
       return {error: err};
     }
-    return {card: {number: number, exp_month: String(month), exp_year: String(year), cvc: cvc}};
+    var card = {number: number, exp_month: String(month), exp_year: String(year), cvc: cvc};
+    var zip = this._inputs.postal.value.trim();
+    if (zip) { card.address_zip = zip; }
+    return {card: card};
   };
 
   /* ---------------------------------------------------------------- Elements */
 
   function Elements(stripe, options) {
+    options = options || {};
+    if (options.clientSecret !== undefined) {
+      throw integrationError("Offline Stripe supports only elements made without an Intent " +
+        "({mode: \"payment\", amount, currency}); pass the client secret to confirmPayment.");
+    }
+    if (options.mode !== "payment") {
+      throw integrationError("Offline Stripe: elements() needs mode: \"payment\".");
+    }
+    if (typeof options.amount !== "number" || options.amount % 1 !== 0 || options.amount <= 0) {
+      throw integrationError("Offline Stripe: elements() needs amount, a positive integer in minor units.");
+    }
+    if (typeof options.currency !== "string" || !/^[a-z]{3}$/.test(options.currency)) {
+      throw integrationError("Offline Stripe: elements() needs currency, a three-letter ISO code in lower case.");
+    }
+    var types = options.paymentMethodTypes;
+    if (types !== undefined && !(Array.isArray(types) && types.length === 1 && types[0] === "card")) {
+      throw integrationError("Offline Stripe supports only paymentMethodTypes: [\"card\"].");
+    }
     this._stripe = stripe;
-    this._options = options || {};
+    this._options = options;
     this._element = null;
+    this._submitted = false;
   }
 
   Elements.prototype.create = function (type, options) {
@@ -343,13 +388,17 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
 
   Elements.prototype.fetchUpdates = function () { return Promise.resolve({}); };
 
+  // Checks the card form, as Stripe's does before each confirmation; confirmPayment then
+  // refuses to run without it (one submit, one confirmPayment).
   Elements.prototype.submit = function () {
     var element = this._element;
+    this._submitted = false;
     if (!element) {
       return Promise.resolve({error: validationError("element_not_mounted", "The payment form is not on the page.")});
     }
     var checked = element._validate();
     element._showError(checked.error || null);
+    this._submitted = !checked.error;
     return Promise.resolve(checked.error ? {error: checked.error} : {});
   };
 
@@ -457,7 +506,7 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
     var self = this;
     var elements = params.elements;
     var element = elements && elements._element;
-    var clientSecret = (params.clientSecret) || (elements && elements._options.clientSecret);
+    var clientSecret = params.clientSecret;
     var returnUrl = params.confirmParams && params.confirmParams.return_url;
     var redirect = params.redirect || "always";
     var paymentIntentId = paymentIntentIdFrom(clientSecret);
@@ -469,6 +518,15 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
     if (!element) {
       return Promise.resolve({error: validationError("element_not_mounted", "The payment form is not on the page.")});
     }
+    if (typeof clientSecret !== "string") {
+      return Promise.reject(integrationError("stripe.confirmPayment() needs the PaymentIntent's clientSecret " +
+        "when the elements were made without an Intent."));
+    }
+    if (!elements._submitted) {
+      return Promise.reject(integrationError("elements.submit() must be called, and its promise resolve " +
+        "without an error, before stripe.confirmPayment()."));
+    }
+    elements._submitted = false;
     if (!paymentIntentId) {
       return Promise.resolve({error: stripeError("api_error", "invalid_client_secret",
         "This payment could not be started. Please reload the page and try again.")});
@@ -485,6 +543,14 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
     }
     element._showError(null);
     var card = checked.card;
+    var tokenFields = {
+      "key": self._key,
+      "card[number]": card.number,
+      "card[exp_month]": card.exp_month,
+      "card[exp_year]": card.exp_year,
+      "card[cvc]": card.cvc
+    };
+    if (card.address_zip) { tokenFields["card[address_zip]"] = card.address_zip; }
 
     // Like the Payment Element, show validation errors inline; card and API errors are
     // only returned, for the page to show (so the page shows each message once).
@@ -535,13 +601,7 @@ var CONFIG = {"api": "__LOCALSTRIPE_URL__", "attach": "__ATTACH_URL__"};
     }
 
     // 1. Card -> localstripe token (the card never reaches Fly2Any).
-    return postToApi("/v1/tokens", {
-      "key": self._key,
-      "card[number]": card.number,
-      "card[exp_month]": card.exp_month,
-      "card[exp_year]": card.exp_year,
-      "card[cvc]": card.cvc
-    }).then(function (res) {
+    return postToApi("/v1/tokens", tokenFields).then(function (res) {
       if (!res.ok || !res.body || !res.body.id) {
         var e = (res.body && res.body.error) || {};
         var message = e.message && e.message !== "Bad request" ? e.message : "Your card details are invalid.";

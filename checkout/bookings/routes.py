@@ -1,9 +1,10 @@
 """The traveller's booking page: pay while pending, the confirmation once paid, the e-ticket."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, make_response, render_template, request, session, url_for
 
 from .. import monitoring, payments
+from ..extensions import limiter
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
 from ..presentation import go_to
 from ..security import payment_page
@@ -28,14 +29,19 @@ def _own_booking(reference: str) -> Booking:
     return booking
 
 
+def _payment_notice(booking: Booking, payment_problem: str | None = None) -> dict:
+    """What the payment section's notice (payments/_notice.html) shows: the last decline and
+    the attempts left, or why the booking cannot be paid now."""
+    return dict(booking=booking, form=EmptyForm(), last_failure=payments.last_failure(booking),
+                max_attempts=payments.MAX_FAILED_ATTEMPTS, failed_attempts=payments.failed_attempts(booking),
+                payment_problem=payment_problem)
+
+
 @bp.get("/<reference>")
 @payment_page
 def show(reference: str):
     booking = _own_booking(reference)
-    context = dict(booking=booking, steps=STEPS, current_step="review.show", form=EmptyForm(),
-                   last_failure=payments.last_failure(booking), max_attempts=payments.MAX_FAILED_ATTEMPTS,
-                   failed_attempts=payments.failed_attempts(booking), payment=None, payment_problem=None,
-                   processing=None)
+    context = dict(_payment_notice(booking), steps=STEPS, current_step="review.show", payment=None, processing=None)
     if booking.status == BookingStatus.PENDING_PAYMENT:
         context["quote"] = service.frozen_quote(booking)
         latest = booking.payment_attempts[-1] if booking.payment_attempts else None
@@ -50,6 +56,37 @@ def show(reference: str):
             except payments.PaymentError as err:
                 context["payment_problem"] = err.message
     return render_template("bookings/show.html", **context)
+
+
+@bp.post("/<reference>/next-attempt")
+@limiter.limit("30 per minute")
+def next_attempt(reference: str):
+    """The payment page's next attempt, after a decline, without a reload (so the card form
+    keeps what the traveller typed): the PaymentIntent to confirm next and the page's notice.
+
+    start_payment() decides, as for the page itself: the open attempt's PaymentIntent while
+    Stripe can still take it, otherwise (the last one was declined, and is recorded as failed
+    here if nobody has yet) a new attempt with a new PaymentIntent. One attempt, one
+    PaymentIntent; the cap of failed attempts and the hold's deadline refuse with 409.
+    JSON, like the page's other calls: {clientSecret, paymentIntentId, amount, currency,
+    notice}, or {error: {code, message}, notice}; `notice` is payments/_notice.html rendered.
+    CSRF-protected like every browser POST; only for the browser that made the booking.
+    """
+    booking = _own_booking(reference)
+    try:
+        started = payments.start_payment(booking.id)
+    except payments.PaymentRefused as err:
+        return _next_attempt_refused(booking, err.status, err.code, err.message)
+    except payments.PaymentError as err:
+        return _next_attempt_refused(booking, 503, err.code, err.message)
+    return jsonify({"clientSecret": started.client_secret, "paymentIntentId": started.attempt.payment_intent_id,
+                    "amount": started.attempt.amount, "currency": started.attempt.currency.lower(),
+                    "notice": render_template("payments/_notice.html", **_payment_notice(booking))})
+
+
+def _next_attempt_refused(booking: Booking, status: int, code: str, message: str):
+    notice = render_template("payments/_notice.html", **_payment_notice(booking, payment_problem=message))
+    return jsonify({"error": {"code": code, "message": message}, "notice": notice}), status
 
 
 @bp.get("/<reference>/e-ticket.pdf")

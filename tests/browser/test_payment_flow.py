@@ -6,8 +6,10 @@ localstripe, and only a token reaches us. Its 3-D Secure dialog offers "Complete
 authentication" and "Fail authentication". Confirmation emails go to a real SMTP server
 (aiosmtpd) on a free port, sent by the same function the mailer worker runs.
 
-Where the page shows something for only a moment (the error before the page reloads,
-the busy Pay button before the redirect), the request that would end that moment is
+After a decline the page stays (no reload): it records the decline, shows our notice and
+gets a new PaymentIntent for the next attempt, and the card form keeps what was typed.
+Where the page shows something for only a moment (Stripe's error before our notice replaces
+it, the busy Pay button before the redirect), the request that would end that moment is
 held with page.route until the test has looked, then let through unchanged.
 """
 from __future__ import annotations
@@ -33,13 +35,18 @@ NEEDS_3DS = "4000002760003184"
 DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 CONTACT_EMAIL = TRAVELLER["Email"]
-# A card number as digits or grouped ("4242 4242 ...", "4242-4242-..."), also once URL-decoded.
-CARD_NUMBER_SHAPES = re.compile(rb"4242(?:\D{0,3}4242){3}")
+def card_number_shapes(number: str) -> re.Pattern[bytes]:
+    """The card number as digits or grouped ("4242 4242 ...", "4242-4242-...")."""
+    return re.compile(rb"\D{0,3}".join(group.encode() for group in re.findall(r"\d{4}", number)))
 
 
-def carries_card_number(record: bytes) -> bool:
+CARD_NUMBER_SHAPES = card_number_shapes(SUCCEEDS)
+
+
+def carries_card_number(record: bytes, shapes: re.Pattern[bytes] = CARD_NUMBER_SHAPES) -> bool:
+    """Whether a request carries the card number, also once URL-decoded."""
     decoded = urllib.parse.unquote_to_bytes(record.replace(b"+", b" "))
-    return bool(CARD_NUMBER_SHAPES.search(record) or CARD_NUMBER_SHAPES.search(decoded))
+    return bool(shapes.search(record) or shapes.search(decoded))
 
 
 # --- A real SMTP server -----------------------------------------------------------------
@@ -88,13 +95,16 @@ def expect_confirmed(page: Page, reference: str) -> None:
 
 
 def expect_awaiting_payment_after_failure(page: Page, *words: str) -> None:
-    """After a failure the page reloads with the failure on record and a fresh card form."""
+    """After a failure the page shows it as recorded and is ready for the next attempt,
+    the card form still holding what was typed (enter_card's expiry and security code)."""
     box = last_failure(page)
     expect(box).to_be_visible()
     for word in words:
         expect(box).to_contain_text(word)
     expect(page.get_by_text(re.compile(r"^Awaiting payment\.?$"))).to_be_visible()
-    expect(page.get_by_label("Card number")).to_have_value("")
+    expect(pay_button(page)).to_be_enabled()
+    expect(page.get_by_label("Expiration date")).to_have_value(expiry())
+    expect(page.get_by_label("Security code")).to_have_value("123")
 
 
 class Held:
@@ -234,7 +244,7 @@ def test_declined_card_keeps_booking_pending_and_another_card_confirms(page: Pag
     expect_awaiting_payment_after_failure(page, "Your card was declined", "You have not been charged")
     status, attempts = booking_row(app, reference)
     assert status == BookingStatus.PENDING_PAYMENT
-    # The declined attempt is on record; the reloaded page opened a fresh one for the next card.
+    # The declined attempt is on record; the page asked for a fresh one for the next card.
     assert attempts == [("failed", "0002", "generic_decline"), ("created", None, None)]
 
     pay_with(page, SUCCEEDS)
@@ -273,7 +283,7 @@ def test_insufficient_funds_suggests_cheaper_choices_and_goes_back_to_step_one(p
     expect(page.get_by_label("Checked bags, passenger 1 (adult)")).to_have_value("2")
     status, attempts = booking_row(app, reference)
     assert status != BookingStatus.PENDING_PAYMENT  # the unpaid booking made way for the new draft
-    # The failed attempt, and the fresh one the reloaded page opened, cancelled at Stripe on the way back.
+    # The failed attempt, and the fresh one the page asked for, cancelled at Stripe on the way back.
     assert [(s, code) for s, _, code in attempts] == [("failed", "insufficient_funds"), ("canceled", None)]
 
 
