@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
-from flask import Blueprint, abort, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from markupsafe import Markup
 
 from .. import pricing
 from ..bookings import service
@@ -49,6 +51,24 @@ class SeatView:
     state: str  # free | taken | mine | party | restricted
     reason: str | None
     price: int
+
+
+@lru_cache(maxsize=20000)
+def _drawn_seat(seat: Seat, state: str, reason: str | None, oob: bool) -> Markup:
+    macros = current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
+    return Markup(macros.seat_cell(SeatView(seat, state, reason, 0), oob))
+
+
+def seat_cell(view: SeatView, oob: bool = False) -> Markup:
+    """One seat of the map, drawn by steps/_seat.html once per seat, state and reason per process.
+
+    A wide-body map is ~300 seats, each a label and an input whose attributes Jinja escapes
+    one by one: that was a third of the customise page's time (pyinstrument,
+    docs/PERFORMANCE.md). A seat's HTML depends on nothing else (its price is in the legend).
+    """
+    if current_app.jinja_env.auto_reload:  # debug: a template being edited is drawn afresh
+        _drawn_seat.cache_clear()
+    return _drawn_seat(view.seat, view.state, view.reason, oob)
 
 
 class SeatMapView:
@@ -137,7 +157,7 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         recommendation=recommendation(booking.flight.international, types),
         seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
         seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
-        seat_type_names=SEAT_TYPE_NAMES, bag_prices=pricing.BAG_PRICES,
+        seat_type_names=SEAT_TYPE_NAMES, seat_cell=seat_cell, bag_prices=pricing.BAG_PRICES,
         allowance=pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)),
         bags_text=pricing.checked_bags, priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
         insurance_minimum=pricing.INSURANCE_MINIMUM, max_bags=pricing.MAX_CHECKED_BAGS,
