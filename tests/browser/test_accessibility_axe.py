@@ -86,9 +86,10 @@ class Tour:
     stopped: str | None = None
 
 
-def look(page: Page, tour: Tour, state: str, at: str | None = None, block: str = "start") -> None:
-    """Run axe on the page as it is, and screenshot it, at each size. `at`: a selector to
-    scroll to the top (or `block`) of the screenshot: the part of a long page this state is about."""
+def look(page: Page, tour: Tour, state: str, at: str | dict[int, str] | None = None, block: str = "start") -> None:
+    """Run axe on the page as it is, and screenshot it, at each size. `at`: a selector (or
+    {width: selector}) to scroll to the top (or `block`) of the screenshot: the part of a long
+    page this state is about."""
     assert state in dict(TRAVELLER_STATES + STAFF_STATES), f"{state} is not one of the states tested"
     for width, height in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
@@ -98,8 +99,9 @@ def look(page: Page, tour: Tour, state: str, at: str | None = None, block: str =
         # axe leaves empty style="" attributes behind; htmx copying them on the next boosted
         # page load would trip the Content-Security-Policy (style-src-attr) and report it.
         page.evaluate("document.querySelectorAll('[style=\"\"]').forEach(el => el.removeAttribute('style'))")
-        if at:
-            page.locator(at).first.evaluate("(el, block) => el.scrollIntoView({block})", block)
+        selector = at.get(width) if isinstance(at, dict) else at
+        if selector:
+            page.locator(selector).first.evaluate("(el, block) => el.scrollIntoView({block})", block)
         else:
             page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOTS / f"{state}-{width}.png", animations="disabled", caret="hide")
@@ -175,7 +177,7 @@ def walk(page: Page, other: Page, app, tour: Tour) -> None:
 
     reference = accept_and_submit(page)
     expect(pay_button(page)).to_be_enabled()
-    look(page, tour, "06-payment", at="#payment-title")
+    look(page, tour, "06-payment", at={390: "#payment-title"})
     pay_with(page, DECLINED)
     expect_awaiting_payment_after_failure(page, "Your card was declined")
     look(page, tour, "06-payment-declined", at="#payment-title")
