@@ -54,13 +54,14 @@ class SeatView:
 
 
 @lru_cache(maxsize=20000)
-def _drawn_seat(seat: Seat, state: str, reason: str | None, oob: bool) -> Markup:
+def _drawn_seat(seat: Seat, state: str, reason: str | None, fare_cabin: str, oob: bool) -> Markup:
     macros = current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
-    return Markup(macros.seat_cell(SeatView(seat, state, reason, 0), oob))
+    return Markup(macros.seat_cell(SeatView(seat, state, reason, 0), fare_cabin, oob))
 
 
-def seat_cell(view: SeatView, oob: bool = False) -> Markup:
-    """One seat of the map, drawn by steps/_seat.html once per seat, state and reason per process.
+def seat_cell(view: SeatView, fare_cabin: str, oob: bool = False) -> Markup:
+    """One seat of the map, drawn by steps/_seat.html once per seat, state, reason and fare
+    cabin per process (the macro may read nothing else).
 
     A wide-body map is ~300 seats, each a label and an input whose attributes Jinja escapes
     one by one: that was a third of the customise page's time (pyinstrument,
@@ -68,7 +69,7 @@ def seat_cell(view: SeatView, oob: bool = False) -> Markup:
     """
     if current_app.jinja_env.auto_reload:  # debug: a template being edited is drawn afresh
         _drawn_seat.cache_clear()
-    return _drawn_seat(view.seat, view.state, view.reason, oob)
+    return _drawn_seat(view.seat, view.state, view.reason, fare_cabin, oob)
 
 
 class SeatMapView:
