@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..clock import utcnow
 from ..extensions import db
+from ..formatting import date_time
 from ..models import (
     AttemptStatus, AuditEntry, Booking, BookingStatus, Dispute, OutboxEmail, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
@@ -302,7 +303,7 @@ def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEm
         entries.append(TimelineEntry(event.received_at, "webhook", f"Webhook {event.event_type}: {event.status}",
                                      "stripe", f"{detail}. {event.error}" if event.error else detail))
     for email in emails:
-        sent = f", sent {email.sent_at:%Y-%m-%d %H:%M} UTC" if email.sent_at else ""
+        sent = f", sent {date_time(email.sent_at)}" if email.sent_at else ""
         entries.append(TimelineEntry(email.created_at, "email", f"Email {email.kind.replace('_', ' ')}: {email.status}",
                                      None, f"to {email.to_address}{sent}"
                                            + (f". {email.last_error}" if email.last_error else "")))
