@@ -213,6 +213,9 @@ class TimelineEntry:
     detail: str | None = None
     amount: int | None = None  # minor units, formatted by the template
     currency: str | None = None
+    # "failed", "canceled" or "succeeded" where the entry is the end of something that could go
+    # either way (a payment attempt, a refund, a webhook, an email): the page marks it in words.
+    outcome: str | None = None
 
 
 @dataclass
@@ -252,10 +255,12 @@ def _attempt_entries(attempt: PaymentAttempt) -> list[TimelineEntry]:
     card = f"{(attempt.card_brand or 'card').capitalize()} •••• {attempt.card_last4}" if attempt.card_last4 else None
     if attempt.status == AttemptStatus.SUCCEEDED:
         entries.append(TimelineEntry(attempt.succeeded_at or attempt.updated_at, "payment", f"{label} succeeded",
-                                     "payment", ", ".join(filter(None, [card, "3-D Secure" if attempt.used_3ds else None]))))
+                                     "payment", ", ".join(filter(None, [card, "3-D Secure" if attempt.used_3ds else None])),
+                                     outcome="succeeded"))
     elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.CANCELED):
         entries.append(TimelineEntry(attempt.updated_at, "payment", f"{label} {attempt.status}", "payment",
-                                     ": ".join(filter(None, [attempt.failure_code, attempt.failure_message])) or None))
+                                     ": ".join(filter(None, [attempt.failure_code, attempt.failure_message])) or None,
+                                     outcome=attempt.status))
     return entries
 
 
@@ -283,6 +288,9 @@ def dispute_words(dispute: Dispute) -> DisputeWords:
     return DisputeWords(words(dispute.reason), words(dispute.status), words(dispute.outcome))
 
 
+_OUTCOMES = {RefundStatus.SUCCEEDED: "succeeded", RefundStatus.FAILED: "failed"}
+
+
 def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEmail],
              audit: list[AuditEntry], disputes: list[Dispute] = ()) -> list[TimelineEntry]:
     """State changes, payment attempts, refunds, disputes, webhook events, emails and staff actions, oldest first."""
@@ -295,19 +303,21 @@ def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEm
         entries.extend(_attempt_entries(attempt))
     for refund in booking.refunds:
         entries.append(TimelineEntry(refund.created_at, "refund", f"Refund {refund.status}", refund.created_by,
-                                     refund.reason, refund.amount, refund.currency))
+                                     refund.reason, refund.amount, refund.currency, _OUTCOMES.get(refund.status)))
     for dispute in disputes:
         entries.extend(_dispute_entries(dispute))
     for event in events:
         detail = f"{event.payment_intent_id}, {event.deliveries} deliver{'y' if event.deliveries == 1 else 'ies'}"
         entries.append(TimelineEntry(event.received_at, "webhook", f"Webhook {event.event_type}: {event.status}",
-                                     "stripe", f"{detail}. {event.error}" if event.error else detail))
+                                     "stripe", f"{detail}. {event.error}" if event.error else detail,
+                                     outcome="failed" if event.status == "failed" else None))
     for email in emails:
         sent = f", sent {date_time(email.sent_at)}" if email.sent_at else ""
         entries.append(TimelineEntry(email.created_at, "email", f"Email {email.kind.replace('_', ' ')}: {email.status}",
                                      None, f"to {email.to_address}{sent}"
-                                           + (f". {email.last_error}" if email.last_error else "")))
+                                           + (f". {email.last_error}" if email.last_error else ""),
+                                     outcome="failed" if email.status == "failed" else None))
     for entry in audit:
         entries.append(TimelineEntry(entry.at, "staff", entry.action.replace("_", " ").capitalize(), entry.actor,
-                                     entry.detail))
+                                     entry.detail, outcome="failed" if entry.action.endswith("_failed") else None))
     return sorted(entries, key=lambda e: e.at)
