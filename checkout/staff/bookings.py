@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, exists, func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, func, or_, select, tuple_, union
+from sqlalchemy.orm import aliased, selectinload
 
 from ..clock import utcnow
 from ..extensions import db
@@ -125,16 +125,35 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
+# The list's order, served by the index ix_bookings_submitted_at_id read backwards.
+NEWEST_FIRST = (Booking.submitted_at.desc(), Booking.id.desc())
+
+
+def _before(after: int):
+    """Rows after booking `after` in NEWEST_FIRST order: (submitted_at, id) < that booking's.
+
+    One row comparison, so PostgreSQL reads on along the index from that point. An `after`
+    that names no submitted booking gives an empty page, never an error.
+    """
+    anchor = aliased(Booking)
+    cursor = select(anchor.submitted_at, anchor.id).where(anchor.id == after).scalar_subquery()
+    return tuple_(Booking.submitted_at, Booking.id) < cursor
+
+
 def find_bookings(search: BookingSearch, after: int | None = None, limit: int = PAGE_SIZE,
                   now: datetime | None = None) -> BookingPage:
     """Submitted bookings matching `search`, newest first, `limit` at a time after booking id `after`.
 
-    Keyset pagination on the id: a page never shifts when new bookings arrive.
-    Always the same few statements, whatever `limit` is.
+    Newest first is by booked time (`submitted_at`, the time the table shows; the id follows the
+    draft's creation, which can be long before), the id breaking ties. Keyset pagination on
+    (submitted_at, id) from the booking `after`, looked up inside the same statement: a page
+    never shifts when new bookings arrive. Always the same few statements, whatever `limit` is.
     """
     now = now or utcnow()
     # Whether each row is disputed comes in the same statement, for the table's badge.
-    query = select(Booking, _has_dispute().label("disputed")).where(Booking.reference.is_not(None))
+    # Submitted is booked: the reference and submitted_at are set together (bookings.service.submit).
+    query = select(Booking, _has_dispute().label("disputed")).where(
+        Booking.reference.is_not(None), Booking.submitted_at.is_not(None))
     condition = text_condition(search.text)
     if condition is not None:
         query = query.where(condition)
@@ -147,9 +166,9 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
     if search.anomaly:
         query = query.where(anomaly_condition(search.anomaly, now))
     if after:
-        query = query.where(Booking.id < after)
+        query = query.where(_before(after))
     query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
-                          selectinload(Booking.refunds)).order_by(Booking.id.desc()).limit(limit + 1)
+                          selectinload(Booking.refunds)).order_by(*NEWEST_FIRST).limit(limit + 1)
     found = list(db.session.execute(query).unique())
     more = len(found) > limit
     rows = [booking for booking, _ in found[:limit]]

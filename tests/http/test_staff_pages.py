@@ -1,19 +1,28 @@
-"""What support reads on the staff booking page (issue 11 #13): money as money on the
-timeline, failed payments marked in words."""
+"""What support reads on the staff console (issue 11 #13): money as money on the timeline,
+failed payments marked in words, the list newest booked first."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
 
+from checkout.bookings import service
+from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+from checkout.bookings.service import Contact, PassengerDetails
+from checkout.catalog.search import Party
+from checkout.clock import utcnow
+from checkout.extensions import db
 from checkout.payments import gateway
 from checkout.payments import service as payments
-from tests.payments_support import pay_at_stripe, pending_booking
+from checkout.staff.bookings import BookingSearch, find_bookings
+from tests.payments_support import bookable_flight, pay_at_stripe, pending_booking
 from tests.staff_support import StaffClient, make_staff
 
 DECLINED = "4000000000000002"
 SUCCEEDS = "4242424242424242"
+REFERENCE = re.compile(r"FLY2A-[A-Z2-9]{6}")
 
 
 @pytest.fixture
@@ -76,3 +85,38 @@ def test_a_failed_attempt_is_marked_failed_in_words_in_the_attempts_and_the_time
     # Other entries carry no outcome word: only what can fail says whether it did.
     created = next(i for i in items if "Payment attempt 1 created" in i)
     assert "outcome" not in created
+
+
+def _draft():
+    """A draft ready to submit, through the real services (as pending_booking, without the submit)."""
+    draft = service.create_draft(bookable_flight(), Party(1))
+    service.save_passengers(draft, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",
+                                                     date(2035, 1, 1))], Contact("ada@example.com", "+12125550100"))
+    return draft
+
+
+def test_the_list_is_newest_booked_first_with_the_id_breaking_ties(app_ctx, agent):
+    # Drafts made in one order and booked in another: the list follows the booked time
+    # (the "Booked" column), not the order the drafts were started in.
+    start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
+    drafts = [_draft() for _ in range(4)]
+    booked_after = {0: 3, 1: 1, 2: 2, 3: 2}  # minutes after `start`; drafts 2 and 3 booked at the same moment
+    bookings = [service.submit(d, [a.key for a in ACKNOWLEDGEMENTS], now=start + timedelta(minutes=booked_after[i]))
+                for i, d in enumerate(drafts)]
+    expected = [bookings[0].reference, bookings[3].reference, bookings[2].reference, bookings[1].reference]
+
+    html = agent.get("/staff/bookings").get_data(as_text=True)
+    assert "Bookings, newest booked first" in html
+    results = section(html, "booking-results")
+    assert re.findall(r">(" + REFERENCE.pattern + r")</a>", results) == expected
+    booked_column = re.findall(r'<time datetime="([^"]+)"', results)
+    assert booked_column == sorted(booked_column, reverse=True)
+
+    # Keyset pages in the same order: nothing repeated, nothing skipped, ties included.
+    first = find_bookings(BookingSearch(), limit=2)
+    second = find_bookings(BookingSearch(), after=first.next_after, limit=2)
+    assert [b.reference for b in first.bookings + second.bookings] == expected
+    assert second.next_after is None
+    # The next-page link carries the last row's id, and that page continues from it.
+    db.session.expire_all()
+    assert [b.reference for b in find_bookings(BookingSearch(), after=bookings[3].id).bookings] == expected[2:]
