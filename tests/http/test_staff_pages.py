@@ -1,5 +1,5 @@
 """What support reads on the staff console (issue 11 #13): money as money on the timeline,
-failed payments marked in words, the list newest booked first."""
+failed payments marked in words, the list newest booked first, the console's own frame."""
 from __future__ import annotations
 
 import re
@@ -120,3 +120,23 @@ def test_the_list_is_newest_booked_first_with_the_id_breaking_ties(app_ctx, agen
     # The next-page link carries the last row's id, and that page continues from it.
     db.session.expire_all()
     assert [b.reference for b in find_bookings(BookingSearch(), after=bookings[3].id).bookings] == expected[2:]
+
+
+def test_staff_pages_have_the_staff_header_not_the_travellers(app, agent, client):
+    with app.app_context():
+        booking_reference = pending_booking().reference
+    for url in ("/staff/bookings", f"/staff/bookings/{booking_reference}", "/staff/dashboard", "/staff/two-factor"):
+        html = agent.get(url).get_data(as_text=True)
+        assert 'class="site-header"' not in html and "Manage my booking" not in html, url
+        assert 'class="site-footer"' not in html and "Prices include all taxes and fees" not in html, url
+        header = html[html.index('<header class="staff-header">'):].split("</header>")[0]
+        for words in ("Fly2Any", ">Bookings</a>", ">Dashboard</a>", "Signed in as", ">Sign out</button>"):
+            assert words in header, (url, words)
+        assert '<body class="staff"' in html
+    # Signed out, the sign-in page has the console's frame too, without the signed-in parts.
+    signed_out = app.test_client().get("/staff/login").get_data(as_text=True)
+    assert '<header class="staff-header">' in signed_out and 'class="site-header"' not in signed_out
+    assert "Sign out" not in signed_out
+    # The traveller's pages keep their own header.
+    home = client.get("/").get_data(as_text=True)
+    assert 'class="site-header"' in home and "staff-header" not in home
