@@ -102,9 +102,10 @@ def register_cli(app: Flask) -> None:
     def purge_pii(days: int):
         """Remove passport numbers and expiry, dates of birth, nationality and phone after travel (audited)."""
         from .bookings.personal_data import purge_after_travel
+        from .formatting import date_time
         report = purge_after_travel(days)
         click.echo(f"Removed personal data from {report.bookings} booking{'' if report.bookings == 1 else 's'} "
-                   f"whose flights departed before {report.departed_before:%Y-%m-%d %H:%M} UTC.")
+                   f"whose flights departed before {date_time(report.departed_before)}.")
 
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)

@@ -192,6 +192,8 @@ class Booking(db.Model):
         # Staff search by email prefix (migration 0005_h9a; text_pattern_ops on PostgreSQL).
         Index("ix_bookings_contact_email_lower", func.lower(contact_email),
               postgresql_ops={"lower_1": "text_pattern_ops"}),
+        # The staff list, newest booked first, and its keyset pages (migration 0011_staff_order).
+        Index("ix_bookings_submitted_at_id", submitted_at, id),
     )
 
     @property

@@ -1,23 +1,14 @@
-"""Template helpers: money and time formatting, the page-or-fragment renderer, Vary."""
+"""Template helpers: money and date filters, the page-or-fragment renderer, Vary."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_time
 from flask import Flask, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
 
 from .bookings.service import checked_bags  # the "1 included + 0 extra" filter
-from .formatting import LOCALE, money  # money is also presentation.money for the screens
-
-
-def local_time(moment: datetime, tz: str) -> str:
-    return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=LOCALE)
-
-
-def local_date(moment: datetime, tz: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(tz)).date(), "EEE d MMM yyyy", locale=LOCALE)
+# The one money format and the one date format are defined in formatting.py, below the domain,
+# so emails and staff messages built in Python use them too; here they become template filters
+# (and presentation.money, presentation.local_date ... for the screens).
+from .formatting import date_time, day, local_date, local_time, money, with_money
 
 
 def duration(minutes: int) -> str:
@@ -55,6 +46,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.filters["with_money"] = with_money
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["checked_bags"] = checked_bags
     app.jinja_env.trim_blocks = True

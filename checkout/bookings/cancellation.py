@@ -21,6 +21,7 @@ from sqlalchemy import delete
 
 from ..clock import utcnow
 from ..extensions import db
+from ..formatting import money
 from ..models import Booking, BookingStatus, RefundStatus, SeatHold
 from . import states
 
@@ -85,7 +86,7 @@ def cancellation_terms(booking: Booking, now: datetime | None = None) -> Cancell
     fare = booking.fare_family
     if fare.refundable:
         amount = max(0, left - fare.refund_fee)
-        fee = f", less the {fare.refund_fee / 100:.2f} {booking.currency} refund fee" if fare.refund_fee else ""
+        fee = f", less the {money(fare.refund_fee, booking.currency)} refund fee" if fare.refund_fee else ""
         return CancellationTerms(True, amount, "refundable_fare", f"Your {fare.name} fare is refundable{fee}.")
     taxes = sum(line.amount for line in unrefunded_tax_lines(booking))
     return CancellationTerms(True, min(left, taxes), "taxes_only",

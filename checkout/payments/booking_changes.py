@@ -61,8 +61,8 @@ def cancel_booking(booking_id: int, actor: str, now: datetime | None = None, exp
         refunded = refund.amount
         if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
             audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in cancellation.unrefunded_tax_lines(booking)]},
-                         detail=f"taxes refunded on cancellation: {refunded}", now=now)
-    cancellation.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded}.")
+                         detail=f"taxes refunded on cancellation: {refunded} {booking.currency}", now=now)
+    cancellation.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded} {booking.currency}.")
     notifications.queue_cancellation(booking, refunded)
     db.session.commit()
     return booking, refunded

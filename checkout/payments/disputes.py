@@ -23,7 +23,7 @@ from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
 from ..models import Booking, Dispute, DisputeStatus, WebhookEvent
-from ..formatting import money
+from ..formatting import date_time, money
 from . import gateway
 from .service import attempt_for_intent
 
@@ -137,7 +137,7 @@ def _apply(dispute: Dispute, facts: DisputeFacts, closing: bool, event_at: datet
 def _alert(dispute: Dispute, booking: Booking | None, now: datetime) -> None:
     """One email to operations per dispute (the outbox's unique key makes repeats no-ops)."""
     amount = money(dispute.amount, dispute.currency)
-    due = f" Respond in Stripe by {dispute.evidence_due_by:%Y-%m-%d %H:%M} UTC." if dispute.evidence_due_by else ""
+    due = f" Respond in Stripe by {date_time(dispute.evidence_due_by)}." if dispute.evidence_due_by else ""
     if booking is None:
         subject = f"Dispute {dispute.stripe_dispute_id} on a charge we cannot match to a booking"
         text = (f"Stripe reports a dispute of {amount} (reason {dispute.reason}, status {dispute.status}) on charge "

@@ -17,7 +17,6 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxEmail, Passenger
 from ..notifications import Kind, enqueue
-from ..formatting import money
 
 
 class ActionRefused(Exception):
@@ -77,7 +76,7 @@ def cancel_booking(booking_id: int, actor: str, expected_refund: int, now: datet
         db.session.rollback()
         raise ActionRefused(err.message) from err
     audit.record(actor, "cancel", booking, before, {**audit.snapshot(booking), "refundAmount": refunded},
-                 detail=f"Cancelled; {money(refunded, booking.currency)} refunded", now=now)
+                 detail=f"Cancelled; {refunded} {booking.currency} refunded", now=now)
     db.session.commit()
     return booking, refunded
 

@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, exists, func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, func, or_, select, tuple_, union
+from sqlalchemy.orm import aliased, selectinload
 
 from ..clock import utcnow
 from ..extensions import db
+from ..formatting import date_time
 from ..models import (
     AttemptStatus, AuditEntry, Booking, BookingStatus, Dispute, OutboxEmail, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
@@ -124,16 +125,35 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
+# The list's order, served by the index ix_bookings_submitted_at_id read backwards.
+NEWEST_FIRST = (Booking.submitted_at.desc(), Booking.id.desc())
+
+
+def _before(after: int):
+    """Rows after booking `after` in NEWEST_FIRST order: (submitted_at, id) < that booking's.
+
+    One row comparison, so PostgreSQL reads on along the index from that point. An `after`
+    that names no submitted booking gives an empty page, never an error.
+    """
+    anchor = aliased(Booking)
+    cursor = select(anchor.submitted_at, anchor.id).where(anchor.id == after).scalar_subquery()
+    return tuple_(Booking.submitted_at, Booking.id) < cursor
+
+
 def find_bookings(search: BookingSearch, after: int | None = None, limit: int = PAGE_SIZE,
                   now: datetime | None = None) -> BookingPage:
     """Submitted bookings matching `search`, newest first, `limit` at a time after booking id `after`.
 
-    Keyset pagination on the id: a page never shifts when new bookings arrive.
-    Always the same few statements, whatever `limit` is.
+    Newest first is by booked time (`submitted_at`, the time the table shows; the id follows the
+    draft's creation, which can be long before), the id breaking ties. Keyset pagination on
+    (submitted_at, id) from the booking `after`, looked up inside the same statement: a page
+    never shifts when new bookings arrive. Always the same few statements, whatever `limit` is.
     """
     now = now or utcnow()
     # Whether each row is disputed comes in the same statement, for the table's badge.
-    query = select(Booking, _has_dispute().label("disputed")).where(Booking.reference.is_not(None))
+    # Submitted is booked: the reference and submitted_at are set together (bookings.service.submit).
+    query = select(Booking, _has_dispute().label("disputed")).where(
+        Booking.reference.is_not(None), Booking.submitted_at.is_not(None))
     condition = text_condition(search.text)
     if condition is not None:
         query = query.where(condition)
@@ -146,9 +166,9 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
     if search.anomaly:
         query = query.where(anomaly_condition(search.anomaly, now))
     if after:
-        query = query.where(Booking.id < after)
+        query = query.where(_before(after))
     query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
-                          selectinload(Booking.refunds)).order_by(Booking.id.desc()).limit(limit + 1)
+                          selectinload(Booking.refunds)).order_by(*NEWEST_FIRST).limit(limit + 1)
     found = list(db.session.execute(query).unique())
     more = len(found) > limit
     rows = [booking for booking, _ in found[:limit]]
@@ -212,6 +232,9 @@ class TimelineEntry:
     detail: str | None = None
     amount: int | None = None  # minor units, formatted by the template
     currency: str | None = None
+    # "failed", "canceled" or "succeeded" where the entry is the end of something that could go
+    # either way (a payment attempt, a refund, a webhook, an email): the page marks it in words.
+    outcome: str | None = None
 
 
 @dataclass
@@ -251,10 +274,12 @@ def _attempt_entries(attempt: PaymentAttempt) -> list[TimelineEntry]:
     card = f"{(attempt.card_brand or 'card').capitalize()} •••• {attempt.card_last4}" if attempt.card_last4 else None
     if attempt.status == AttemptStatus.SUCCEEDED:
         entries.append(TimelineEntry(attempt.succeeded_at or attempt.updated_at, "payment", f"{label} succeeded",
-                                     "payment", ", ".join(filter(None, [card, "3-D Secure" if attempt.used_3ds else None]))))
+                                     "payment", ", ".join(filter(None, [card, "3-D Secure" if attempt.used_3ds else None])),
+                                     outcome="succeeded"))
     elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.CANCELED):
         entries.append(TimelineEntry(attempt.updated_at, "payment", f"{label} {attempt.status}", "payment",
-                                     ": ".join(filter(None, [attempt.failure_code, attempt.failure_message])) or None))
+                                     ": ".join(filter(None, [attempt.failure_code, attempt.failure_message])) or None,
+                                     outcome=attempt.status))
     return entries
 
 
@@ -282,6 +307,9 @@ def dispute_words(dispute: Dispute) -> DisputeWords:
     return DisputeWords(words(dispute.reason), words(dispute.status), words(dispute.outcome))
 
 
+_OUTCOMES = {RefundStatus.SUCCEEDED: "succeeded", RefundStatus.FAILED: "failed"}
+
+
 def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEmail],
              audit: list[AuditEntry], disputes: list[Dispute] = ()) -> list[TimelineEntry]:
     """State changes, payment attempts, refunds, disputes, webhook events, emails and staff actions, oldest first."""
@@ -294,19 +322,21 @@ def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEm
         entries.extend(_attempt_entries(attempt))
     for refund in booking.refunds:
         entries.append(TimelineEntry(refund.created_at, "refund", f"Refund {refund.status}", refund.created_by,
-                                     refund.reason, refund.amount, refund.currency))
+                                     refund.reason, refund.amount, refund.currency, _OUTCOMES.get(refund.status)))
     for dispute in disputes:
         entries.extend(_dispute_entries(dispute))
     for event in events:
         detail = f"{event.payment_intent_id}, {event.deliveries} deliver{'y' if event.deliveries == 1 else 'ies'}"
         entries.append(TimelineEntry(event.received_at, "webhook", f"Webhook {event.event_type}: {event.status}",
-                                     "stripe", f"{detail}. {event.error}" if event.error else detail))
+                                     "stripe", f"{detail}. {event.error}" if event.error else detail,
+                                     outcome="failed" if event.status == "failed" else None))
     for email in emails:
-        sent = f", sent {email.sent_at:%Y-%m-%d %H:%M} UTC" if email.sent_at else ""
+        sent = f", sent {date_time(email.sent_at)}" if email.sent_at else ""
         entries.append(TimelineEntry(email.created_at, "email", f"Email {email.kind.replace('_', ' ')}: {email.status}",
                                      None, f"to {email.to_address}{sent}"
-                                           + (f". {email.last_error}" if email.last_error else "")))
+                                           + (f". {email.last_error}" if email.last_error else ""),
+                                     outcome="failed" if email.status == "failed" else None))
     for entry in audit:
         entries.append(TimelineEntry(entry.at, "staff", entry.action.replace("_", " ").capitalize(), entry.actor,
-                                     entry.detail))
+                                     entry.detail, outcome="failed" if entry.action.endswith("_failed") else None))
     return sorted(entries, key=lambda e: e.at)

@@ -127,13 +127,13 @@ def _confirm(booking: Booking, line_ids: list[int], full: bool, amount: int, key
              "full": full, "refundId": refund.id, "stripeRefundId": refund.stripe_refund_id, "reason": reason}
     if refund.status == RefundStatus.FAILED:
         audit.record(actor, "refund_failed", booking, before, {**audit.snapshot(booking), **after, "lineIds": []},
-                     detail=f"Refund of {money(amount, booking.currency)} failed at Stripe", now=now)
+                     detail=f"Refund of {amount} {booking.currency} failed at Stripe", now=now)
         db.session.commit()
         raise ActionRefused("The payment provider refused the refund. Nothing was refunded; the booking is flagged.")
     if cancelled:
         cancellation.cancel_confirmed(booking, actor, now, note=f"fully refunded by {actor}")
         notifications.queue_cancellation(booking, amount)
     audit.record(actor, ACTION, booking, before, {**audit.snapshot(booking), **after, "cancelled": cancelled},
-                 detail=f"Refunded {money(amount, booking.currency)}: {covers}", now=now)
+                 detail=f"Refunded {amount} {booking.currency}: {covers}", now=now)
     db.session.commit()
     return RefundDone(refund, False, cancelled)

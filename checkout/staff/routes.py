@@ -22,7 +22,7 @@ from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, StaffRole
-from ..presentation import go_to, money, render_step
+from ..presentation import date_time, go_to, money, render_step
 from . import actions, refunds, two_factor
 from .actions import ActionRefused
 from .auth import (
@@ -39,7 +39,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 @bp.app_template_filter("staff_time")
 def staff_time(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+    """Staff read every time in UTC (one zone for bookings from everywhere), in the one date format."""
+    return date_time(moment, "UTC")
 
 
 @bp.app_context_processor

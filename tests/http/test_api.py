@@ -118,7 +118,8 @@ def test_acknowledgements_are_the_notices_the_review_page_asks_for(client, check
     assert checkout.post("/passengers", checkout.passengers_form(people)).status_code == 303
     review = checkout.get("/review").get_data(as_text=True)
     for notice in notices:
-        assert f'name="ack_{notice["key"]}"' in review and f'Version {notice["version"]}' in review
+        # The version (the date of the text) is shown as a date, the API's value kept in <time datetime>.
+        assert f'name="ack_{notice["key"]}"' in review and f'Version of <time datetime="{notice["version"]}">' in review
         assert notice["title"] in review
     assert review.count('name="ack_') == len(notices)
 

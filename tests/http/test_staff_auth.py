@@ -198,7 +198,9 @@ def test_nav_shows_bookings_dashboard_sign_out_and_role(app, client):
     email = make_staff(app, "supervisor")
     staff.sign_in(email)
     html = staff.get("/staff/bookings").get_data(as_text=True)
-    assert 'href="/staff/bookings">Bookings</a>' in html and 'href="/staff/dashboard">Dashboard</a>' in html
+    # The page being shown is marked current (aria-current="page").
+    assert '<a href="/staff/bookings" aria-current="page">Bookings</a>' in html
+    assert 'href="/staff/dashboard">Dashboard</a>' in html
     assert ">Sign out</button>" in html and f"{email} (supervisor)" in html
 
 

@@ -245,8 +245,9 @@ def test_a_failed_payment_says_the_card_was_not_charged_and_how_to_retry(app_ctx
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "your card was not charged" in body
     assert "Why: Your card was declined." in body
-    from checkout.presentation import local_time
-    assert f"held until {local_time(booking.hold_expires_at, 'UTC')} UTC" in body
+    from checkout.presentation import local_date, local_time
+    held = booking.hold_expires_at
+    assert f"held until {local_date(held, 'UTC')}, {local_time(held, 'UTC')} UTC" in body
     assert f"/booking/{booking.reference}" in body and "try again" in body
     assert not list(message.iter_attachments())
 

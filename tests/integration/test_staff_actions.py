@@ -261,7 +261,10 @@ def test_the_audit_trail_says_who_when_what_before_and_after(seated, supervisor)
     assert before["refunded"] == 0 and after["refunded"] == 1800
     assert after["amount"] == 1800 and after["stripeRefundId"] == refund.stripe_refund_id
     assert after["refundId"] == refund.id and after["lineIds"] == [line.id] and after["cancelled"] is False
-    assert entry.detail == f"Refunded $18.00: {line.description}"
+    # Stored in minor units, like every amount in the database; the timeline shows it as money.
+    assert entry.detail == f"Refunded 1800 USD: {line.description}"
+    timeline = supervisor.get(f"/staff/bookings/{seated.reference}").get_data(as_text=True).split('id="timeline-title"')[1]
+    assert f"Refunded $18.00: {line.description}" in timeline and "1800 USD" not in timeline
     assert refund.created_by == supervisor.email and refund.idempotency_key.startswith("staff-")
 
 
