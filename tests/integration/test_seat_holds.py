@@ -21,12 +21,9 @@ def _flight(app, number="FA200"):
     ).scalars().first()
 
 
-def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
-    with app.app_context():
-        flight = _flight(app)
-        seat = free_seat(flight, kind="standard")
-        booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
-    barrier = threading.Barrier(20, timeout=60)
+def race_for_the_seat(app, booking_ids: list[int], seat: str, now=None) -> list[str]:
+    """Each booking's first passenger chooses `seat` at once, from its own thread: won / lost."""
+    barrier = threading.Barrier(len(booking_ids), timeout=60)
     results = []
 
     def race(booking_id):
@@ -35,7 +32,7 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
             db.session.commit()  # give the connection back while waiting at the start line
             barrier.wait()
             try:
-                service.choose_seat(booking, 0, seat)
+                service.choose_seat(booking, 0, seat, now=now)
                 results.append("won")
             except SeatUnavailable:
                 results.append("lost")
@@ -47,6 +44,15 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
+    with app.app_context():
+        flight = _flight(app)
+        seat = free_seat(flight, kind="standard")
+        booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
+    results = race_for_the_seat(app, booking_ids, seat)
     assert sorted(results) == ["lost"] * 19 + ["won"]
     with app.app_context():
         holds = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id, SeatHold.seat_code == seat)).scalars().all()
@@ -141,27 +147,7 @@ def test_travellers_racing_for_a_lapsed_hold_get_exactly_one(app):
         service.choose_seat(lapsed, 0, seat)
         later = lapsed.hold_expires_at + timedelta(seconds=1)
         booking_ids = [service.create_draft(flight, Party(1), now=later).id for _ in range(10)]
-    barrier = threading.Barrier(10, timeout=60)
-    results = []
-
-    def race(booking_id):
-        with app.app_context():
-            booking = service.get_booking(booking_id)
-            db.session.commit()
-            barrier.wait()
-            try:
-                service.choose_seat(booking, 0, seat, now=later)
-                results.append("won")
-            except SeatUnavailable:
-                results.append("lost")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=race, args=(b,)) for b in booking_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race_for_the_seat(app, booking_ids, seat, now=later)
     assert sorted(results) == ["lost"] * 9 + ["won"]
     with app.app_context():
         hold = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id,
