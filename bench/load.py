@@ -40,6 +40,25 @@ def _lua_request(request: Request) -> str:
     return f"{{{_lua_string(request.method)}, {_lua_string(request.path)}, {{{headers}}}, {body}}}"
 
 
+# Every script's threads: numbered, counting what they sent (and what was acknowledged, where
+# the script looks at answers), for done() to add up.
+THREADS_LUA = r"""
+threads = {}
+local thread_count = 0
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("id", thread_count)
+  thread:set("ok", 0)
+  thread:set("sent", 0)
+  table.insert(threads, thread)
+end
+function sent_total()
+  local n = 0
+  for _, t in ipairs(threads) do n = n + (t:get("sent") or 0) end
+  return n
+end
+"""
+
 DONE = r"""
 function done(summary, latency, requests)
   local ok = 0
@@ -53,19 +72,6 @@ end
 """
 
 SCRIPT = r"""
-threads = {}
-local thread_count = 0
-function setup(thread)
-  thread_count = thread_count + 1
-  thread:set("id", thread_count)
-  thread:set("sent", 0)
-  table.insert(threads, thread)
-end
-function sent_total()
-  local n = 0
-  for _, t in ipairs(threads) do n = n + (t:get("sent") or 0) end
-  return n
-end
 local prepared = {}
 local position = 0
 function init(args)
@@ -84,20 +90,6 @@ end
 # Webhook events: each sent exactly once. Thread k takes lines k, k+T, k+2T... of the file;
 # a thread that runs out stops rather than send an event twice.
 EVENTS_SCRIPT = r"""
-threads = {}
-local thread_count = 0
-function setup(thread)
-  thread_count = thread_count + 1
-  thread:set("id", thread_count)
-  thread:set("ok", 0)
-  thread:set("sent", 0)
-  table.insert(threads, thread)
-end
-function sent_total()
-  local n = 0
-  for _, t in ipairs(threads) do n = n + (t:get("sent") or 0) end
-  return n
-end
 local prepared = {}
 local position = 0
 function init(args)
@@ -138,7 +130,7 @@ def run_wrk(base_url: str, requests: list[Request] | None, seconds: float, event
     else:
         script = SCRIPT % {"requests": "{" + ",\n".join(_lua_request(r) for r in requests) + "}", "threads": THREADS}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script + DONE)
+        handle.write(THREADS_LUA + script + DONE)
     try:
         finished = subprocess.run(
             ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",

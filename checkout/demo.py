@@ -107,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
             # The demo-only support account (DESIGN.md); production creates staff with `flask create-staff`.
             from .staff.auth import create_staff
             create_staff(DEMO_STAFF_EMAIL, "demo-support", "supervisor")
-        _background(app, sweep, "sweeper", stop_workers, every=60)
+        from .clock import utcnow
+        from .staff import metrics
+
+        def sweep_then_roll_up():
+            sweep()
+            metrics.roll_up(utcnow())  # the dashboard's closed days, as `flask sweep` does (PostgreSQL only)
+
+        _background(app, sweep_then_roll_up, "sweeper", stop_workers, every=60)
         _background(app, send_due, "mailer", stop_workers, every=5)
         where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
         print(f"Database ready ({where}); {created} new flights seeded"

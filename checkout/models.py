@@ -5,8 +5,8 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-    TypeDecorator, UniqueConstraint, func,
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+    TypeDecorator, UniqueConstraint, func, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -194,6 +194,9 @@ class Booking(db.Model):
               postgresql_ops={"lower_1": "text_pattern_ops"}),
         # The staff list, newest booked first, and its keyset pages (migration 0011_staff_order).
         Index("ix_bookings_submitted_at_id", submitted_at, id),
+        # The staff queue "needs attention" reads only the flagged few (migration 0011_h9p).
+        Index("ix_bookings_needing_attention", "id", postgresql_where=text("attention_reason IS NOT NULL"),
+              sqlite_where=text("attention_reason IS NOT NULL")),
     )
 
     @property
@@ -365,7 +368,12 @@ class Refund(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
+        # Failed refunds, for "needs attention" (migration 0011_h9p).
+        Index("ix_refunds_failed", "booking_id", postgresql_where=text("status = 'failed'"),
+              sqlite_where=text("status = 'failed'")),
+    )
 
 
 class DisputeStatus:
@@ -558,3 +566,39 @@ class ErrorEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # http_4xx | http_5xx | database
     status: Mapped[int | None] = mapped_column(Integer)
     path: Mapped[str | None] = mapped_column(String(200))
+
+
+class DashboardDay(db.Model):
+    """The dashboard's countable figures of one closed UTC day, as `staff/metrics.py` counts them.
+
+    Written by the sweeper (`metrics.roll_up`) for the last 30 closed days; on PostgreSQL,
+    triggers (migration 0011_h9c) delete a day's row in the same transaction as any change to
+    a row it counts, so a row present is always exact and a missing one is counted from the
+    rows again. Today is always counted from the rows.
+    """
+    __tablename__ = "dashboard_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    attempts_succeeded: Mapped[int] = mapped_column(Integer)
+    attempts_failed: Mapped[int] = mapped_column(Integer)
+    attempts_three_ds: Mapped[int] = mapped_column(Integer)  # finished attempts through 3-D Secure
+    webhooks_received: Mapped[int] = mapped_column(Integer)
+    webhooks_processed: Mapped[int] = mapped_column(Integer)  # processed or ignored
+    webhooks_failed: Mapped[int] = mapped_column(Integer)
+    sales_amount: Mapped[int] = mapped_column(BigInteger)  # minor units of REPORTING_CURRENCY
+    sales_bookings: Mapped[int] = mapped_column(Integer)
+    refunds_amount: Mapped[int] = mapped_column(BigInteger)
+    funnel_search: Mapped[int] = mapped_column(Integer)
+    funnel_results_viewed: Mapped[int] = mapped_column(Integer)
+    funnel_booking_started: Mapped[int] = mapped_column(Integer)
+    funnel_payment_reached: Mapped[int] = mapped_column(Integer)
+    funnel_payment_completed: Mapped[int] = mapped_column(Integer)
+    rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DashboardPaymentTime(db.Model):
+    """How many of a closed day's payments took so many milliseconds from the Pay click to
+    success: the percentiles of any run of days, from a few rows per day."""
+    __tablename__ = "dashboard_payment_times"
+    day: Mapped[date] = mapped_column(ForeignKey("dashboard_days.day", ondelete="CASCADE"), primary_key=True)
+    milliseconds: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payments: Mapped[int] = mapped_column(Integer)

@@ -124,7 +124,7 @@ def _clean_bookings(request):
             "DELETE FROM seat_holds WHERE booking_id IS NOT NULL;"
             "DELETE FROM outbox_emails; DELETE FROM webhook_events;"
             "DELETE FROM login_failures; DELETE FROM proof_failures; DELETE FROM audit_entries;"
-            "DELETE FROM funnel_events; DELETE FROM error_events; DELETE FROM disputes;"
+            "DELETE FROM funnel_events; DELETE FROM error_events; DELETE FROM disputes; DELETE FROM dashboard_days;"
             "DELETE FROM bookings; DELETE FROM web_sessions;"
         ))
         db.session.commit()

@@ -36,21 +36,62 @@ def claim(flight_id: int, seat_code: str, booking_id: int | None, passenger_id: 
     already ours). Neither locks a hold it cannot take, so travellers who lose a race for a
     seat never queue behind each other's transactions.
     """
-    cabin = find_seat(db.session.get(Flight, flight_id).aircraft, seat_code).cabin
     hold = dict(booking_id=booking_id, passenger_id=passenger_id, expires_at=expires_at)
+    if _insert(flight_id, seat_code, hold):
+        return True
+    taken_over = db.session.execute(
+        update(SeatHold).where(*_may_take_over(flight_id, seat_code, booking_id, now))
+        .values(**hold).returning(SeatHold.id).execution_options(synchronize_session=False)
+    ).first()
+    return taken_over is not None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What `take` did: whether we hold the seat, and which of the booking's passengers held it
+    before (a place we had assigned them, who now needs another place), if one did."""
+    held: bool
+    displaced: int | None = None
+
+
+def take(flight_id: int, seat_code: str, booking_id: int, passenger_id: int,
+         expires_at: datetime | None, now: datetime) -> Taken:
+    """`claim` for a passenger choosing a seat, also saying whose place the seat was.
+
+    Usually the seat is free: the INSERT alone holds it, and nobody held it before. Only when
+    a row is there is it read, locked (FOR UPDATE) and only if it may be taken over (lapsed,
+    or already ours), then rewritten by its id: a hold it cannot take is never locked, as in
+    `claim`, and the holder read is the one replaced. (The demo's SQLite ignores FOR UPDATE;
+    there the INSERT's attempt already took the database's single write lock.)
+    """
+    hold = dict(booking_id=booking_id, passenger_id=passenger_id, expires_at=expires_at)
+    if _insert(flight_id, seat_code, hold):
+        return Taken(held=True)
+    before = db.session.execute(
+        select(SeatHold.id, SeatHold.booking_id, SeatHold.passenger_id)
+        .where(*_may_take_over(flight_id, seat_code, booking_id, now)).with_for_update()
+    ).first()
+    if before is None:
+        return Taken(held=False)
+    db.session.execute(update(SeatHold).where(SeatHold.id == before.id).values(**hold)
+                       .execution_options(synchronize_session=False))
+    return Taken(held=True, displaced=before.passenger_id if before.booking_id == booking_id else None)
+
+
+def _insert(flight_id: int, seat_code: str, hold: dict) -> bool:
+    """The seat's row, if nobody has one (the unique (flight, seat) constraint decides)."""
+    cabin = find_seat(db.session.get(Flight, flight_id).aircraft, seat_code).cabin
     inserted = db.session.execute(
         upsert_insert(SeatHold).values(flight_id=flight_id, seat_code=seat_code, cabin=cabin, **hold)
         .on_conflict_do_nothing(index_elements=["flight_id", "seat_code"]).returning(SeatHold.id)
     ).first()
-    if inserted is not None:
-        return True
-    taken_over = db.session.execute(
-        update(SeatHold).where(
-            SeatHold.flight_id == flight_id, SeatHold.seat_code == seat_code, SeatHold.expires_at.is_not(None),
-            or_(SeatHold.expires_at < now, SeatHold.booking_id == booking_id),
-        ).values(**hold).returning(SeatHold.id).execution_options(synchronize_session=False)
-    ).first()
-    return taken_over is not None
+    return inserted is not None
+
+
+def _may_take_over(flight_id: int, seat_code: str, booking_id: int | None, now: datetime) -> tuple:
+    """The seat's row, if it is unsold and has lapsed or is already the booking's."""
+    return (SeatHold.flight_id == flight_id, SeatHold.seat_code == seat_code, SeatHold.expires_at.is_not(None),
+            or_(SeatHold.expires_at < now, SeatHold.booking_id == booking_id))
 
 
 def release(booking_id: int, seat_codes: list[str] | None = None) -> None:

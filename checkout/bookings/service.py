@@ -318,15 +318,16 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         return
     if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
         raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
-    # The seat may be the place we assigned a fellow passenger: they are given another.
-    displaced = seat_holds.holders(booking.id).get(seat.code)
-    if not seat_holds.claim(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now):
+    taken = seat_holds.take(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now)
+    if not taken.held:
         db.session.rollback()
         raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
     seat_holds.release_passenger(booking.id, passenger.id, keep=seat.code)
     passenger.seat_code = seat.code
-    if displaced not in (None, passenger.id) and seat_holds.assign_places(
-            booking.flight, booking.fare_family.cabin, booking.id, [displaced], booking.hold_expires_at, now) is None:
+    # The seat may have been the place we assigned a fellow passenger: they are given another.
+    if taken.displaced not in (None, passenger.id) and seat_holds.assign_places(
+            booking.flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,
+            now) is None:
         db.session.rollback()
         raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.", "seat")
     booking.updated_at = now

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import product
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_, union
@@ -56,29 +57,27 @@ def _like_prefix(text: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", text.lower()) + "%"
 
 
-def text_condition(text: str):
-    """Which bookings one search term finds (None: the term is empty).
+def text_alternatives(text: str) -> list | None:
+    """Which bookings one search term finds, as conditions any one of which finds a booking
+    (None: the term is empty).
 
     pi_… -> that PaymentIntent; four digits -> card last4; otherwise the reference
     (exact), the contact email (exact or prefix) or a passenger surname (prefix), all
-    case-insensitive, so typing narrows the list as it goes.
+    case-insensitive, so typing narrows the list as it goes. Each alternative is read from
+    its own index (see find_bookings).
     """
     text = text.strip()
     if not text:
         return None
     if PAYMENT_INTENT.match(text):
-        return Booking.payment_attempts.any(PaymentAttempt.payment_intent_id == text)
+        return [Booking.payment_attempts.any(PaymentAttempt.payment_intent_id == text)]
     if LAST4.match(text):
-        return Booking.payment_attempts.any(PaymentAttempt.card_last4 == text)
+        return [Booking.payment_attempts.any(PaymentAttempt.card_last4 == text)]
     pattern = _like_prefix(text)
-    # The ids each key finds, from its own index (reference, lower(email), lower(last_name)),
-    # together: an OR across the three would make PostgreSQL read every booking, newest
-    # first, testing each, which at a million bookings is seconds for a rare surname.
-    found = [select(Booking.id).where(Booking.reference == text.upper()),
-             select(Booking.id).where(func.lower(Booking.contact_email).like(pattern, escape="\\"))]
+    found = [Booking.reference == text.upper(), func.lower(Booking.contact_email).like(pattern, escape="\\")]
     if "@" not in text:
-        found.append(select(Passenger.booking_id).where(func.lower(Passenger.last_name).like(pattern, escape="\\")))
-    return Booking.id.in_(union(*found))
+        found.append(Booking.passengers.any(func.lower(Passenger.last_name).like(pattern, escape="\\")))
+    return found
 
 
 def _refunded(attempt_table=PaymentAttempt):
@@ -107,7 +106,7 @@ def anomaly_condition(name: str, now: datetime):
     if name == "pending_past_expiry":
         return and_(Booking.status == BookingStatus.PENDING_PAYMENT, Booking.hold_expires_at < now)
     if name == "needs_attention":
-        return or_(Booking.attention_reason.is_not(None), Booking.refunds.any(Refund.status == RefundStatus.FAILED))
+        return or_(*anomaly_alternatives(name, now))
     if name == "webhook_failures":
         return exists(select(WebhookEvent.id).join(
             PaymentAttempt, PaymentAttempt.payment_intent_id == WebhookEvent.payment_intent_id
@@ -115,6 +114,14 @@ def anomaly_condition(name: str, now: datetime):
     if name == "disputed":
         return _has_dispute()
     raise ValueError(f"unknown anomaly filter {name!r}")
+
+
+def anomaly_alternatives(name: str, now: datetime) -> list:
+    """anomaly_condition as conditions any one of which finds a booking, each from its own
+    index: "needs attention" is the few flagged bookings or the few failed refunds."""
+    if name == "needs_attention":
+        return [Booking.attention_reason.is_not(None), Booking.refunds.any(Refund.status == RefundStatus.FAILED)]
+    return [anomaly_condition(name, now)]
 
 
 def _has_dispute():
@@ -148,25 +155,36 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
     draft's creation, which can be long before), the id breaking ties. Keyset pagination on
     (submitted_at, id) from the booking `after`, looked up inside the same statement: a page
     never shifts when new bookings arrive. Always the same few statements, whatever `limit` is.
+
+    A search whose condition is an OR of alternatives (a text term: reference, email or
+    surname; "needs attention") reads each alternative on its own, newest first, at most a
+    page of it, so PostgreSQL picks the right index for each: a common surname is read down
+    the booked-time index until a page is found, a rare one from the surname index. The page
+    is the newest of those few ids. (An OR in one scan would test every booking for a rare
+    term, and the ids of every match of a common one would be gathered and sorted.)
     """
     now = now or utcnow()
-    # Whether each row is disputed comes in the same statement, for the table's badge.
     # Submitted is booked: the reference and submitted_at are set together (bookings.service.submit).
-    query = select(Booking, _has_dispute().label("disputed")).where(
-        Booking.reference.is_not(None), Booking.submitted_at.is_not(None))
-    condition = text_condition(search.text)
-    if condition is not None:
-        query = query.where(condition)
+    conditions = [Booking.reference.is_not(None), Booking.submitted_at.is_not(None)]
     if search.status:
-        query = query.where(Booking.status == search.status)
+        conditions.append(Booking.status == search.status)
     if search.booked_from:
-        query = query.where(Booking.submitted_at >= _day_start(search.booked_from))
+        conditions.append(Booking.submitted_at >= _day_start(search.booked_from))
     if search.booked_to:
-        query = query.where(Booking.submitted_at < _day_start(search.booked_to + timedelta(days=1)))
-    if search.anomaly:
-        query = query.where(anomaly_condition(search.anomaly, now))
+        conditions.append(Booking.submitted_at < _day_start(search.booked_to + timedelta(days=1)))
     if after:
-        query = query.where(_before(after))
+        conditions.append(_before(after))
+    either = [text_alternatives(search.text) or [None], anomaly_alternatives(search.anomaly, now) if search.anomaly
+              else [None]]
+    combinations = [[c for c in combination if c is not None] for combination in product(*either)]
+    # Whether each row is disputed comes in the same statement, for the table's badge.
+    query = select(Booking, _has_dispute().label("disputed"))
+    if len(combinations) == 1:
+        query = query.where(*conditions, *combinations[0])
+    else:
+        pages = [select(Booking.id).where(*conditions, *combination).order_by(*NEWEST_FIRST).limit(limit + 1)
+                 .subquery() for combination in combinations]
+        query = query.where(Booking.id.in_(union(*[select(page.c.id) for page in pages])))
     query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
                           selectinload(Booking.refunds)).order_by(*NEWEST_FIRST).limit(limit + 1)
     found = list(db.session.execute(query).unique())

@@ -7,20 +7,26 @@ the figures for a fixed data set are exact.
 
 Money is integer minor units in REPORTING_CURRENCY (the catalogue sells in USD only).
 Rates are Ratio(part, whole): shown to one decimal, or "—" when there is nothing to divide by.
+
+Every countable figure is a sum of per-day figures (`DayFigures`). Closed days are rolled up
+by the sweeper into `dashboard_days` (`roll_up`); on PostgreSQL triggers delete a stored day
+whenever a row it counts changes, so a stored day is exact, and the dashboard counts from the
+rows only today and any day not stored: a period costs the same at 10k and at 1M bookings.
+(The demo's SQLite has no triggers: there every day is counted from the rows.)
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Date, Integer, cast, func, literal_column, select, type_coerce
 
-from ..extensions import db
+from ..extensions import db, upsert_insert
 from ..models import (
-    AttemptStatus, Booking, Dispute, ErrorEvent, FunnelEvent, FunnelStage, PaymentAttempt, Refund, RefundStatus,
-    WebhookEvent,
+    AttemptStatus, Booking, DashboardDay, DashboardPaymentTime, Dispute, ErrorEvent, FunnelEvent, FunnelStage,
+    PaymentAttempt, Refund, RefundStatus, WebhookEvent,
 )
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30}
@@ -133,9 +139,9 @@ class Payments:
     Attempts still open or cancelled (an expired hold) are neither a success nor a decline.
     3-D Secure rate: finished attempts that went through 3-D Secure, over finished attempts.
     Payment time: from the traveller's Pay click (confirm_requested_at) to success
-    (succeeded_at), over the succeeded attempts whose click we heard of; the median (p50) and
-    the 95th percentile (p95), interpolated as PostgreSQL's percentile_cont, in seconds to one
-    decimal. The target applies to the median.
+    (succeeded_at), over the succeeded attempts whose click we heard of, each counted in whole
+    milliseconds; the median (p50) and the 95th percentile (p95), interpolated as PostgreSQL's
+    percentile_cont, in seconds to one decimal. The target applies to the median.
     """
     succeeded: int
     failed: int
@@ -183,57 +189,40 @@ class Payments:
         return f"p50 {self.p50_seconds} s · p95 {self.p95_seconds} s"
 
 
-def payments(window: Window) -> Payments:
-    finished = (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
-    counts = Counter()
-    for status, used_3ds, count in db.session.execute(
-        select(PaymentAttempt.status, PaymentAttempt.used_3ds, func.count())
-        .where(window.holds(PaymentAttempt.created_at), PaymentAttempt.status.in_(finished))
-        .group_by(PaymentAttempt.status, PaymentAttempt.used_3ds)
-    ):
-        counts[status] += count
-        if used_3ds:
-            counts["3ds"] += count
-    p50, p95, timed = payment_times(window)
-    return Payments(counts[AttemptStatus.SUCCEEDED], counts[AttemptStatus.FAILED], counts["3ds"], p50, p95, timed)
+def payments(window: Window, by_day: dict[date, DayFigures]) -> Payments:
+    days = [by_day[day] for day in window.day_list]
+    times = sum((day.payment_ms for day in days), Counter())
+    return Payments(sum(d.succeeded for d in days), sum(d.failed for d in days), sum(d.three_ds for d in days),
+                    _tenths(percentile_of_counts(times, Decimal("0.5"))),
+                    _tenths(percentile_of_counts(times, Decimal("0.95"))), sum(times.values()))
 
 
-def payment_times(window: Window) -> tuple[Decimal | None, Decimal | None, int]:
-    """(p50, p95, how many) seconds from the Pay click to success, for attempts created in the window.
+def percentile_of_counts(milliseconds: Counter, fraction: Decimal) -> Decimal | None:
+    """percentile_cont over durations given as {milliseconds: how many}, in seconds.
 
-    PostgreSQL computes the percentiles itself (percentile_cont); the demo's SQLite has no
-    percentile function, so there the durations come back and `percentile` interpolates
-    them the same way.
+    The durations are counted per whole millisecond (so that closed days keep a few rows
+    each, whatever the traffic); the figure is shown to a tenth of a second.
     """
-    timed = (window.holds(PaymentAttempt.created_at), PaymentAttempt.status == AttemptStatus.SUCCEEDED,
-             PaymentAttempt.confirm_requested_at.is_not(None), PaymentAttempt.succeeded_at.is_not(None))
-    if db.engine.dialect.name == "postgresql":
-        seconds = cast(func.extract("epoch", PaymentAttempt.succeeded_at - PaymentAttempt.confirm_requested_at), Float)
-        p50, p95, count = db.session.execute(
-            select(func.percentile_cont(0.5).within_group(seconds), func.percentile_cont(0.95).within_group(seconds),
-                   func.count()).where(*timed)
-        ).one()
-    else:
-        durations = sorted(
-            (succeeded_at - clicked_at) / timedelta(seconds=1) for clicked_at, succeeded_at in db.session.execute(
-                select(PaymentAttempt.confirm_requested_at, PaymentAttempt.succeeded_at).where(*timed)))
-        p50, p95, count = percentile(durations, 0.5), percentile(durations, 0.95), len(durations)
-    return _tenths(p50), _tenths(p95), count
-
-
-def percentile(ordered: list[float], fraction: float) -> float | None:
-    """percentile_cont: linear interpolation between the two nearest of the ordered values."""
-    if not ordered:
+    total = sum(milliseconds.values())
+    if not total:
         return None
-    position = fraction * (len(ordered) - 1)
+    position = fraction * (total - 1)
     below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+    wanted, found, seen = {below, min(below + 1, total - 1)}, {}, 0
+    for value in sorted(milliseconds):
+        seen += milliseconds[value]
+        for rank in [r for r in wanted if r < seen]:
+            found[rank] = value
+            wanted.discard(rank)
+        if not wanted:
+            break
+    low, high = Decimal(found[below]), Decimal(found[min(below + 1, total - 1)])
+    return (low + (high - low) * (position - below)) / 1000
 
 
-def _tenths(seconds: float | None) -> Decimal | None:
-    # Through repr, so 2.75 stays 2.75 (and rounds half up to 2.8) rather than 2.7499999...
-    return None if seconds is None else Decimal(repr(float(seconds))).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+def _tenths(seconds: Decimal | None) -> Decimal | None:
+    # Decimal all the way from whole milliseconds, so 2.75 stays 2.75 and rounds half up to 2.8.
+    return None if seconds is None else seconds.quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
 # -- disputes ----------------------------------------------------------------------------
@@ -282,13 +271,10 @@ class Webhooks:
                        lambda p: p > WEBHOOK_DELIVERY_TARGET)
 
 
-def webhooks(window: Window) -> Webhooks:
-    by_status = dict(db.session.execute(
-        select(WebhookEvent.status, func.count()).where(window.holds(WebhookEvent.received_at))
-        .group_by(WebhookEvent.status)
-    ).all())
-    return Webhooks(sum(by_status.values()), by_status.get("processed", 0) + by_status.get("ignored", 0),
-                    by_status.get("failed", 0))
+def webhooks(window: Window, by_day: dict[date, DayFigures]) -> Webhooks:
+    days = [by_day[day] for day in window.day_list]
+    return Webhooks(sum(d.webhooks_received for d in days), sum(d.webhooks_processed for d in days),
+                    sum(d.webhooks_failed for d in days))
 
 
 # -- revenue -----------------------------------------------------------------------------
@@ -300,7 +286,7 @@ class DayRevenue:
     bookings: int  # bookings confirmed that day
 
 
-def daily_revenue(window: Window) -> list[DayRevenue]:
+def daily_revenue(window: Window, by_day: dict[date, DayFigures]) -> list[DayRevenue]:
     """Revenue per UTC day of the window, every day present (zero days too).
 
     Revenue of a day = the total_amount of every booking confirmed that day (by
@@ -309,32 +295,10 @@ def daily_revenue(window: Window) -> list[DayRevenue]:
     payment that bought a confirmed booking (its first succeeded attempt). Refunds of
     money that never bought a booking (a late or duplicate payment, returned
     automatically) are left out, as that money was never counted as sold.
-    Only REPORTING_CURRENCY.
+    Only REPORTING_CURRENCY. (Counted by `_count_days`.)
     """
-    sales = db.session.execute(
-        select(Booking.confirmed_at, Booking.total_amount)
-        .where(window.holds(Booking.confirmed_at), Booking.total_amount.is_not(None),
-               Booking.currency == REPORTING_CURRENCY)
-    ).all()
-    paid_attempt = (
-        select(PaymentAttempt.id).where(PaymentAttempt.booking_id == Refund.booking_id,
-                                        PaymentAttempt.status == AttemptStatus.SUCCEEDED)
-        .order_by(PaymentAttempt.number).limit(1).scalar_subquery()
-    )
-    refunds = db.session.execute(
-        select(Refund.created_at, Refund.amount).join(Booking, Booking.id == Refund.booking_id)
-        .where(window.holds(Refund.created_at), Refund.status == RefundStatus.SUCCEEDED,
-               Refund.currency == REPORTING_CURRENCY, Booking.confirmed_at.is_not(None),
-               Refund.payment_attempt_id == paid_attempt)
-    ).all()
-    amounts, counts = Counter(), Counter()
-    for confirmed_at, amount in sales:
-        day = confirmed_at.astimezone(timezone.utc).date()
-        amounts[day] += amount
-        counts[day] += 1
-    for created_at, amount in refunds:
-        amounts[created_at.astimezone(timezone.utc).date()] -= amount
-    return [DayRevenue(day, amounts[day], counts[day]) for day in window.day_list]
+    return [DayRevenue(day, by_day[day].sales - by_day[day].refunds, by_day[day].sales_bookings)
+            for day in window.day_list]
 
 
 @dataclass(frozen=True)
@@ -355,8 +319,8 @@ class Revenue:
         return int((Decimal(self.period) / self.period_bookings).quantize(Decimal(1), ROUND_HALF_UP))
 
 
-def revenue(now: datetime, period_days: int) -> Revenue:
-    month = daily_revenue(Window.ending(now, max(30, period_days)))
+def revenue(now: datetime, period_days: int, by_day: dict[date, DayFigures]) -> Revenue:
+    month = daily_revenue(Window.ending(now, max(30, period_days)), by_day)
 
     def last(days: int) -> list[DayRevenue]:
         return month[-days:]
@@ -406,10 +370,8 @@ class Funnel:
         return Band(*CONVERSION_BAND, self.overall.percent)
 
 
-def funnel(window: Window) -> Funnel:
-    counts = dict(db.session.execute(
-        select(FunnelEvent.stage, func.count()).where(window.holds(FunnelEvent.at)).group_by(FunnelEvent.stage)
-    ).all())
+def funnel(window: Window, by_day: dict[date, DayFigures]) -> Funnel:
+    counts = sum((by_day[day].funnel for day in window.day_list), Counter())
     steps, previous = [], None
     for stage in FunnelStage.ORDER:
         count = counts.get(stage, 0)
@@ -470,6 +432,225 @@ class Dashboard:
 def dashboard(now: datetime, period: str = DEFAULT_PERIOD) -> Dashboard:
     """Every figure on the dashboard for `period` ("today", "7d", "30d") ending at `now`."""
     window = Window.ending(now, PERIODS[period])
-    payment_figures, webhook_figures = payments(window), webhooks(window)
-    return Dashboard(period, window, payment_figures, webhook_figures, revenue(now, window.days), funnel(window),
-                     errors(window, payment_figures, webhook_figures), disputes(window, payment_figures))
+    by_day = figures_by_day(now, max(STORED_DAYS, window.days))
+    payment_figures, webhook_figures = payments(window, by_day), webhooks(window, by_day)
+    return Dashboard(period, window, payment_figures, webhook_figures, revenue(now, window.days, by_day),
+                     funnel(window, by_day), errors(window, payment_figures, webhook_figures),
+                     disputes(window, payment_figures))
+
+
+# -- per day: counted from the rows, or stored ------------------------------------------------
+
+STORED_DAYS = 30  # the longest period (and revenue always shows 30 days)
+ROLL_UP_GRACE = timedelta(minutes=10)  # a day is rolled up this long after its midnight
+DAY_LOCK_CLASS = 7301  # the advisory locks of the days (migration 0011_h9p's triggers take them too)
+LOCK_EPOCH = date(2000, 1, 1)
+FUNNEL_COLUMNS = {stage: f"funnel_{stage}" for stage in FunnelStage.ORDER}
+
+
+@dataclass
+class DayFigures:
+    """One UTC day's countable figures; each period sums them (the rules: Payments, Webhooks,
+    daily_revenue, Funnel). `payment_ms` counts payments by whole milliseconds from the Pay
+    click to success."""
+    succeeded: int = 0
+    failed: int = 0
+    three_ds: int = 0
+    payment_ms: Counter = field(default_factory=Counter)
+    webhooks_received: int = 0
+    webhooks_processed: int = 0
+    webhooks_failed: int = 0
+    sales: int = 0
+    sales_bookings: int = 0
+    refunds: int = 0
+    funnel: Counter = field(default_factory=Counter)
+
+
+def figures_by_day(now: datetime, days: int) -> dict[date, DayFigures]:
+    """The figures of the `days` UTC days ending with `now`'s (today: up to `now`).
+
+    Stored days are read from the roll-up, from the first day on as long as there is no gap;
+    from the first day missing on (today at the latest), they are counted from the rows.
+    """
+    day_list = Window.ending(now, days).day_list
+    stored = _stored_days(day_list[0], day_list[-1] - timedelta(days=1)) if rolled_up_here() else {}
+    counted_from = next(day for day in day_list if day not in stored)
+    counted = _count_days(_day_start(counted_from), now)
+    return {day: stored[day] if day < counted_from else counted.get(day, DayFigures()) for day in day_list}
+
+
+def rolled_up_here() -> bool:
+    """Whether closed days are stored: only where triggers keep them exact (PostgreSQL)."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def _utc_day(column):
+    """The UTC calendar day of a timestamp, in SQL (no bound parameter: it is grouped by)."""
+    if db.engine.dialect.name == "postgresql":
+        return type_coerce(func.date(func.timezone(literal_column("'UTC'"), column)), Date)
+    return type_coerce(func.date(column), Date)  # SQLite keeps UTC text
+
+
+def _count_days(start: datetime, end: datetime) -> dict[date, DayFigures]:
+    """Every DayFigures of the rows dated from `start` to `end` (both included), by day."""
+    by_day: dict[date, DayFigures] = {}
+
+    def of(day) -> DayFigures:
+        return by_day.setdefault(day, DayFigures())
+
+    def dated(column):
+        return (column >= start, column <= end)
+
+    attempt_day = _utc_day(PaymentAttempt.created_at).label("day")
+    finished = (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
+    for day, status, used_3ds, count in db.session.execute(
+        select(attempt_day, PaymentAttempt.status, PaymentAttempt.used_3ds, func.count())
+        .where(*dated(PaymentAttempt.created_at), PaymentAttempt.status.in_(finished))
+        .group_by(attempt_day, PaymentAttempt.status, PaymentAttempt.used_3ds)
+    ):
+        figures = of(day)
+        if status == AttemptStatus.SUCCEEDED:
+            figures.succeeded += count
+        else:
+            figures.failed += count
+        if used_3ds:
+            figures.three_ds += count
+    for day, milliseconds, count in _payment_milliseconds(attempt_day, dated(PaymentAttempt.created_at)):
+        of(day).payment_ms[milliseconds] += count
+
+    event_day = _utc_day(WebhookEvent.received_at).label("day")
+    for day, status, count in db.session.execute(
+        select(event_day, WebhookEvent.status, func.count()).where(*dated(WebhookEvent.received_at))
+        .group_by(event_day, WebhookEvent.status)
+    ):
+        figures = of(day)
+        figures.webhooks_received += count
+        figures.webhooks_processed += count if status in ("processed", "ignored") else 0
+        figures.webhooks_failed += count if status == "failed" else 0
+
+    sale_day = _utc_day(Booking.confirmed_at).label("day")
+    for day, amount, count in db.session.execute(
+        select(sale_day, func.sum(Booking.total_amount), func.count())
+        .where(*dated(Booking.confirmed_at), Booking.total_amount.is_not(None), Booking.currency == REPORTING_CURRENCY)
+        .group_by(sale_day)
+    ):
+        of(day).sales += int(amount)
+        of(day).sales_bookings += count
+    paid_attempt = (
+        select(PaymentAttempt.id).where(PaymentAttempt.booking_id == Refund.booking_id,
+                                        PaymentAttempt.status == AttemptStatus.SUCCEEDED)
+        .order_by(PaymentAttempt.number).limit(1).scalar_subquery()
+    )
+    refund_day = _utc_day(Refund.created_at).label("day")
+    for day, amount in db.session.execute(
+        select(refund_day, func.sum(Refund.amount)).join(Booking, Booking.id == Refund.booking_id)
+        .where(*dated(Refund.created_at), Refund.status == RefundStatus.SUCCEEDED,
+               Refund.currency == REPORTING_CURRENCY, Booking.confirmed_at.is_not(None),
+               Refund.payment_attempt_id == paid_attempt)
+        .group_by(refund_day)
+    ):
+        of(day).refunds += int(amount)
+
+    stage_day = _utc_day(FunnelEvent.at).label("day")
+    for day, stage, count in db.session.execute(
+        select(stage_day, FunnelEvent.stage, func.count()).where(*dated(FunnelEvent.at))
+        .group_by(stage_day, FunnelEvent.stage)
+    ):
+        of(day).funnel[stage] += count
+    return by_day
+
+
+def _payment_milliseconds(day, created_in) -> list[tuple[date, int, int]]:
+    """(day, whole milliseconds from the Pay click to success, how many), for the succeeded
+    attempts created in the span whose click we heard of. Rounded half up; the demo's SQLite
+    cannot subtract timestamps, so there the rows come back and Python rounds the same way."""
+    timed = (*created_in, PaymentAttempt.status == AttemptStatus.SUCCEEDED,
+             PaymentAttempt.confirm_requested_at.is_not(None), PaymentAttempt.succeeded_at.is_not(None))
+    if db.engine.dialect.name == "postgresql":
+        milliseconds = cast(func.round(func.extract("epoch", PaymentAttempt.succeeded_at
+                                                    - PaymentAttempt.confirm_requested_at) * literal_column("1000")),
+                            Integer).label("milliseconds")
+        return [tuple(row) for row in db.session.execute(
+            select(day, milliseconds, func.count()).where(*timed).group_by(day, milliseconds))]
+    counts: Counter = Counter()
+    for created_at, clicked_at, succeeded_at in db.session.execute(
+            select(PaymentAttempt.created_at, PaymentAttempt.confirm_requested_at, PaymentAttempt.succeeded_at)
+            .where(*timed)):
+        counts[(created_at.astimezone(timezone.utc).date(),
+                ((succeeded_at - clicked_at) // timedelta(microseconds=1) + 500) // 1000)] += 1
+    return [(day, milliseconds, count) for (day, milliseconds), count in counts.items()]
+
+
+def _stored_days(first: date, last: date) -> dict[date, DayFigures]:
+    """The rolled-up days from `first` to `last`, with their payment times, in one statement."""
+    table = DashboardDay.__table__
+    rows = db.session.execute(
+        select(table, DashboardPaymentTime.milliseconds, DashboardPaymentTime.payments)
+        .outerjoin(DashboardPaymentTime, DashboardPaymentTime.day == DashboardDay.day)
+        .where(DashboardDay.day.between(first, last))
+    ).mappings()
+    stored: dict[date, DayFigures] = {}
+    for row in rows:
+        figures = stored.get(row["day"])
+        if figures is None:
+            figures = stored[row["day"]] = DayFigures(
+                row["attempts_succeeded"], row["attempts_failed"], row["attempts_three_ds"], Counter(),
+                row["webhooks_received"], row["webhooks_processed"], row["webhooks_failed"],
+                row["sales_amount"], row["sales_bookings"], row["refunds_amount"],
+                Counter({stage: row[column] for stage, column in FUNNEL_COLUMNS.items()}))
+        if row["milliseconds"] is not None:
+            figures.payment_ms[row["milliseconds"]] = row["payments"]
+    return stored
+
+
+def roll_up(now: datetime) -> list[date]:
+    """Store the figures of each closed day of the last STORED_DAYS that is not stored (yet,
+    or any more since a change deleted it). The sweeper's job; returns the days stored.
+
+    A day closes ROLL_UP_GRACE after its midnight (the sweep writes the funnel stages kept
+    in Redis before this). Each day is its own transaction, under the day's advisory lock
+    taken with try: a day whose rows a transaction in flight has changed (its trigger holds
+    the lock shared until it ends) is left for the next sweep, and the sweeper never waits.
+    """
+    if not rolled_up_here():
+        return []
+    today = now.astimezone(timezone.utc).date()
+    first = today - timedelta(days=STORED_DAYS - 1)
+    last = (now - ROLL_UP_GRACE).astimezone(timezone.utc).date() - timedelta(days=1)
+    stored = set(db.session.execute(select(DashboardDay.day).where(DashboardDay.day.between(first, last))).scalars())
+    db.session.commit()
+    rolled = []
+    day = first
+    while day <= last:
+        if day not in stored and _roll_up_day(day, now):
+            rolled.append(day)
+        day += timedelta(days=1)
+    return rolled
+
+
+def _roll_up_day(day: date, now: datetime) -> bool:
+    locked = db.session.execute(
+        select(func.pg_try_advisory_xact_lock(DAY_LOCK_CLASS, (day - LOCK_EPOCH).days))).scalar()
+    if not locked:
+        db.session.rollback()
+        return False
+    figures = _count_days(_day_start(day), _day_start(day + timedelta(days=1))).get(day, DayFigures())
+    stored = db.session.execute(
+        upsert_insert(DashboardDay).values(
+            day=day, attempts_succeeded=figures.succeeded, attempts_failed=figures.failed,
+            attempts_three_ds=figures.three_ds, webhooks_received=figures.webhooks_received,
+            webhooks_processed=figures.webhooks_processed, webhooks_failed=figures.webhooks_failed,
+            sales_amount=figures.sales, sales_bookings=figures.sales_bookings, refunds_amount=figures.refunds,
+            rolled_at=now, **{column: figures.funnel.get(stage, 0) for stage, column in FUNNEL_COLUMNS.items()},
+        ).on_conflict_do_nothing(index_elements=["day"]).returning(DashboardDay.day)  # another sweeper was first
+    ).first()
+    if stored is not None and figures.payment_ms:
+        db.session.execute(DashboardPaymentTime.__table__.insert(), [
+            {"day": day, "milliseconds": milliseconds, "payments": count}
+            for milliseconds, count in figures.payment_ms.items()])
+    db.session.commit()
+    return stored is not None

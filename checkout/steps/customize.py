@@ -40,7 +40,10 @@ SECTIONS = {
     "extras": ["extras_panel", "fare_totals", "price_summary"],
     "seat": ["seat_tabs", "seat_error", "seat_selected", "changed_seats", "fare_totals", "price_summary"],
 }
-CABIN_CHANGED = ["fare_panel", "extras_panel", "seat_panel", "price_summary"]
+# A change of cabin changes every seat: instead of the map (~100 KB), a placeholder that
+# fetches the seat-map tab (a read fragment) as soon as it lands; without JavaScript the
+# POST redirects to the whole page as always.
+CABIN_CHANGED = ["fare_totals", "extras_panel", "seat_panel_loading", "price_summary"]
 # Switching the passenger being seated: the seats whose state differs for them, and the tabs.
 PASSENGER_SWITCH = ["seat_tabs", "seat_error", "seat_selected", "changed_seats"]
 

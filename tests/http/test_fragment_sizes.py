@@ -3,8 +3,14 @@
 Three adults on the 787-9 (SFO -> NRT, the biggest seat map we draw). Each htmx answer
 carries only what the change changed, out of band, and stays under 8 KB uncompressed: a
 seat click never re-sends the seat map. Seats come from the database, never hard-coded.
+The seat-map tab is the one read fragment that must carry a whole cabin: its budget is the
+8 KB on the wire, compressed (docs/DECISIONS.md, "The seat-map tab: 8 KB on the wire").
 """
+import gzip
 import re
+
+import brotli
+import pytest
 
 from checkout.extensions import db
 from checkout.models import Booking
@@ -94,3 +100,34 @@ def test_seating_the_next_passenger_redraws_only_the_seats_that_look_different_t
     # Passenger 1's seat is now "your party" (not to be chosen again); nothing else changed.
     assert re.search(rf'<label id="seat-{free[0]}" class="seat party[^>]* hx-swap-oob="true"', html)
     assert _seat_inputs(html) <= 2
+
+
+def test_a_fare_change_to_another_cabin_sends_a_placeholder_that_fetches_the_new_map(checkout, app):
+    _three_adults_on_the_787(checkout, app)
+    html = _fragment(checkout.post("/customize/fare", {"fare_family": "BUSINESS"}, headers=HTMX))
+    assert 'id="price-summary"' in html and 'id="fare-total-BUSINESS"' in html and 'id="extras-panel"' in html
+    assert _seat_inputs(html) == 0, "the answer re-sent the seat map"
+    placeholder = re.search(r'<fieldset id="seat-panel"[^>]*>', html).group(0)
+    assert 'hx-swap-oob="true"' in placeholder and 'hx-trigger="load"' in placeholder
+    tab = re.search(r'hx-get="([^"]+)"', placeholder).group(1).replace("&amp;", "&")
+    # What it fetches is the seat-map tab: the business cabin's seats, to choose from.
+    seat_map = checkout.get(tab, headers=HTMX)
+    assert seat_map.status_code == 200 and "<html" not in seat_map.get_data(as_text=True)
+    with app.app_context():
+        business = free_seats(flight_on("FA300"), "business")
+    chooseable = re.findall(r'<input[^>]+name="seat" value="(\w+)"(?![^>]*disabled)', seat_map.get_data(as_text=True))
+    assert set(business) <= set(chooseable)
+    # Without JavaScript the same change redirects to the whole page, map included.
+    response = checkout.post("/customize/fare", {"fare_family": "STANDARD"})
+    assert response.status_code == 303 and _seat_inputs(checkout.get(response.location).get_data(as_text=True)) > 200
+
+
+@pytest.mark.parametrize("encoding, decode", [("br", brotli.decompress), ("gzip", gzip.decompress)])
+def test_the_seat_map_tab_carries_the_whole_map_in_8_kb_on_the_wire(checkout, app, encoding, decode):
+    _three_adults_on_the_787(checkout, app)
+    response = checkout.get("/customize?seat_for=1", headers={**HTMX, "Accept-Encoding": encoding})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == encoding
+    assert len(response.data) <= BUDGET, f"{len(response.data)} bytes {encoding}"
+    html = decode(response.data).decode()
+    assert "<html" not in html and "Seat map for passenger 2" in html
+    assert _seat_inputs(html) > 200  # every seat of both cabins, as on the full page

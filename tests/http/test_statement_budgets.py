@@ -21,11 +21,6 @@ from tests.sql_support import counting_statements
 from tests.staff_support import StaffClient, make_staff
 
 STEP_BUDGET = 6
-# A seat change is the one exception, at 7: besides taking the seat (insert), giving back the
-# old one (delete) and saving passenger and booking (two updates), it reads which of the
-# party's places the seat was (a chosen seat may be a fellow passenger's assigned place, who
-# then gets another). Issue 9's goal is 6; docs/PERFORMANCE.md says so.
-SEAT_CHANGE_BUDGET = 7
 PEOPLE = (("Ada", "Lovelace", "1985-12-10"), ("Charles", "Babbage", "1981-12-26"), ("Mary", "Somerville", "1980-12-26"))
 HX = {"HX-Request": "true"}
 
@@ -62,8 +57,7 @@ def test_every_page_and_fragment_of_the_steps_is_within_budget(app, checkout):
         with counting_statements(app) as statements:
             response = send()
         counts[name], statuses[name] = len(statements), response.status_code
-        budget = SEAT_CHANGE_BUDGET if name in ("seat", "another seat") else STEP_BUDGET
-        assert len(statements) <= budget, f"{name}: {len(statements)} statements\n{statements}"
+        assert len(statements) <= STEP_BUDGET, f"{name}: {len(statements)} statements\n{statements}"
     assert statuses == {**{name: 200 for name in requests}, "passengers saved": 303}
     html = checkout.get("/review").get_data(as_text=True)
     assert "Flex" in html and "Comfort" in html and second in html  # what was saved is what the review shows

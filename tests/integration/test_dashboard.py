@@ -3,6 +3,7 @@ fragment, targets, charts, and the funnel and error events the app records itsel
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -178,17 +179,19 @@ def test_payment_figures_per_period(data_set):
            ("77.8%", "22.2%", "22.2%", "p50 2.5 s · p95 4.8 s")  # 7/9, 2/9, 2/9
 
 
-def test_the_percentile_fallback_interpolates_like_postgresql(app_ctx):
-    """The demo's SQLite gets p50/p95 from `metrics.percentile`; PostgreSQL from percentile_cont."""
-    samples = [[2.0], [1.5, 2.0], [3.0, 1.5, 2.0, 2.0, 5.0], [0.9, 7.25, 1.1, 2.5, 3.3, 1.8, 2.2, 12.0, 2.7, 1.4, 6.1]]
+def test_percentiles_of_counted_milliseconds_interpolate_like_postgresql(app_ctx):
+    """Days keep payment times as {milliseconds: how many}; p50/p95 over them are percentile_cont's."""
+    samples = [[2000], [1500, 2000], [3000, 1500, 2000, 2000, 5000],
+               [900, 7250, 1100, 2500, 3300, 1800, 2200, 12000, 2700, 1400, 6100, 2200, 2200, 1801]]
     for values in samples:
         rows = ", ".join(f"({v})" for v in values)
         expected = db.session.execute(text(
-            f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), percentile_cont(0.95) WITHIN GROUP (ORDER BY v) "
-            f"FROM (VALUES {rows}) AS t(v)")).one()
-        ordered = sorted(values)
-        assert (metrics.percentile(ordered, 0.5), metrics.percentile(ordered, 0.95)) == pytest.approx(tuple(expected))
-    assert metrics.percentile([], 0.5) is None
+            f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v / 1000.0), "
+            f"percentile_cont(0.95) WITHIN GROUP (ORDER BY v / 1000.0) FROM (VALUES {rows}) AS t(v)")).one()
+        counts = Counter(values)
+        ours = (metrics.percentile_of_counts(counts, Decimal("0.5")), metrics.percentile_of_counts(counts, Decimal("0.95")))
+        assert tuple(map(float, ours)) == pytest.approx(tuple(map(float, expected)))
+    assert metrics.percentile_of_counts(Counter(), Decimal("0.5")) is None
 
 
 def test_revenue_is_sales_less_refunds_of_what_was_sold(data_set):

@@ -2,6 +2,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from checkout.bookings import seat_holds, service
@@ -20,12 +21,9 @@ def _flight(app, number="FA200"):
     ).scalars().first()
 
 
-def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
-    with app.app_context():
-        flight = _flight(app)
-        seat = free_seat(flight, kind="standard")
-        booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
-    barrier = threading.Barrier(20, timeout=60)
+def race_for_the_seat(app, booking_ids: list[int], seat: str, now=None) -> list[str]:
+    """Each booking's first passenger chooses `seat` at once, from its own thread: won / lost."""
+    barrier = threading.Barrier(len(booking_ids), timeout=60)
     results = []
 
     def race(booking_id):
@@ -34,7 +32,7 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
             db.session.commit()  # give the connection back while waiting at the start line
             barrier.wait()
             try:
-                service.choose_seat(booking, 0, seat)
+                service.choose_seat(booking, 0, seat, now=now)
                 results.append("won")
             except SeatUnavailable:
                 results.append("lost")
@@ -46,6 +44,15 @@ def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+def test_twenty_travellers_racing_for_one_seat_get_exactly_one_hold(app):
+    with app.app_context():
+        flight = _flight(app)
+        seat = free_seat(flight, kind="standard")
+        booking_ids = [service.create_draft(flight, Party(1)).id for _ in range(20)]
+    results = race_for_the_seat(app, booking_ids, seat)
     assert sorted(results) == ["lost"] * 19 + ["won"]
     with app.app_context():
         holds = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id, SeatHold.seat_code == seat)).scalars().all()
@@ -95,8 +102,10 @@ def test_changing_seat_gives_the_old_one_back(app):
         assert first not in seat_holds.unavailable_seats(flight.id, None, utcnow())
 
 
-def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
-    """A traveller whose claim failed must not make the holder wait (queues and deadlocks)."""
+@pytest.mark.parametrize("how", ["claim", "take"])
+def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app, how):
+    """A traveller whose claim failed must not make the holder wait (queues and deadlocks):
+    neither as a place is claimed nor as a seat is chosen (which also reads whose it was)."""
     from sqlalchemy import text
     with app.app_context():
         flight = _flight(app)
@@ -109,7 +118,8 @@ def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
 
     def rival():  # loses the seat, and stays in its transaction a while
         with app.app_context():
-            outcome.append(seat_holds.claim(flight_id, seat, rival_id, None, utcnow() + timedelta(minutes=15), utcnow()))
+            attempt = seat_holds.claim if how == "claim" else lambda *args: seat_holds.take(*args).held
+            outcome.append(attempt(flight_id, seat, rival_id, None, utcnow() + timedelta(minutes=15), utcnow()))
             lost.set()
             done.wait(30)
             db.session.rollback()
@@ -126,3 +136,21 @@ def test_losing_a_seat_leaves_no_lock_on_the_winners_hold(app):
     finally:
         done.set()
         thread.join()
+
+
+def test_travellers_racing_for_a_lapsed_hold_get_exactly_one(app):
+    """Taking over a lapsed hold (read, locked, rewritten) is as exclusive as taking a free seat."""
+    with app.app_context():
+        flight = _flight(app)
+        seat = free_seat(flight, kind="standard")
+        lapsed = service.create_draft(flight, Party(1))
+        service.choose_seat(lapsed, 0, seat)
+        later = lapsed.hold_expires_at + timedelta(seconds=1)
+        booking_ids = [service.create_draft(flight, Party(1), now=later).id for _ in range(10)]
+    results = race_for_the_seat(app, booking_ids, seat, now=later)
+    assert sorted(results) == ["lost"] * 9 + ["won"]
+    with app.app_context():
+        hold = db.session.execute(select(SeatHold).where(SeatHold.flight_id == flight.id,
+                                                         SeatHold.seat_code == seat)).scalar_one()
+        assert hold.booking_id in booking_ids
+        assert service.get_booking(hold.booking_id).passengers[0].seat_code == seat

@@ -225,3 +225,40 @@ def test_statements_do_not_grow_with_the_rows_shown(app, thirty_bookings, agent)
     assert few_count == many_count, (few_count, many_count)
     assert many_count <= 8, statements  # session, staff user, bookings and one query per eager collection
     assert "Visa •••• 1029" in many.get_data(as_text=True)  # the card column really was loaded
+
+
+def test_a_search_read_key_by_key_pages_newest_first_without_gaps_or_repeats(thirty_bookings):
+    """Reference, email and surname are each read a page at a time and merged: every match,
+    once, newest first, across pages, with filters applied to each."""
+    made = thirty_bookings
+    for i, booking in enumerate(made):
+        if i % 3 == 0:
+            booking.passengers[0].last_name = "Keyes"
+        if i % 4 == 0:
+            booking.contact_email = f"keyes{i}@example.com"  # some found by both keys: listed once
+    made[6].status = "EXPIRED"
+    db.session.commit()
+    expected = [b.id for b in reversed(made) if b.passengers[0].last_name == "Keyes"
+                or b.contact_email.startswith("keyes")]
+    assert len(expected) == 15
+    seen, after = [], None
+    while True:
+        page = find_bookings(BookingSearch(text="keyes"), after=after, limit=4)
+        seen += [b.id for b in page.bookings]
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == expected
+    filtered = find_bookings(BookingSearch(text="keyes", status="EXPIRED")).bookings
+    assert [b.id for b in filtered] == [made[6].id]
+    # "Needs attention" is read the same way: flagged bookings and failed refunds, merged.
+    made[3].attention_reason = "Late payment refunded automatically"
+    db.session.add(Refund(booking_id=made[20].id, payment_attempt_id=made[20].payment_attempts[0].id, amount=100,
+                          currency="USD", status="failed", reason="test", idempotency_key="keyset-failed",
+                          created_by="test", created_at=utcnow(), updated_at=utcnow()))
+    made[20].attention_reason = "Refund failed"  # in both: once
+    db.session.commit()
+    attention = find_bookings(BookingSearch(anomaly="needs_attention"), limit=1)
+    assert [b.id for b in attention.bookings] == [made[20].id] and attention.next_after == made[20].id
+    rest = find_bookings(BookingSearch(anomaly="needs_attention"), after=attention.next_after, limit=1)
+    assert [b.id for b in rest.bookings] == [made[3].id] and rest.next_after is None
