@@ -163,3 +163,19 @@ def to_pending_booking(page: Page, destination="LHR", customise=None) -> str:
     fill_passenger(page, international=destination == "LHR")
     page.get_by_role("button", name="Continue", exact=True).click()
     return accept_and_submit(page)
+
+
+def drop_first_request(page: Page, pattern: str) -> list[str]:
+    """The network drops the first request to `pattern` (as a lost connection would); later
+    ones go through. Returns the list the dropped URL is written to."""
+    dropped: list[str] = []
+
+    def drop_first(route):
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route(pattern, drop_first)
+    return dropped

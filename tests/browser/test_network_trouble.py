@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.flow import search, select_first_flight, shown_total, total_element
+from tests.browser.flow import drop_first_request, search, select_first_flight, shown_total, total_element
 
 
 @pytest.mark.browser
@@ -10,16 +10,7 @@ def test_a_dropped_request_says_connection_lost_then_retries_and_recovers(page):
     search(page, destination="LAX")
     select_first_flight(page)
     before = shown_total(page)
-    dropped = []
-
-    def drop_first(route):
-        if not dropped:
-            dropped.append(route.request.url)
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
-
-    page.route("**/customize/extras", drop_first)
+    dropped = drop_first_request(page, "**/customize/extras")
     page.get_by_label("Checked bags, passenger 1 (adult)").select_option("1")
     banner = page.get_by_role("alert").filter(has_text="Connection lost. Please try again.")
     expect(banner).to_be_visible()

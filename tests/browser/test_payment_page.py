@@ -12,7 +12,7 @@ from sqlalchemy import select
 from checkout.extensions import db
 from checkout.models import Booking, BookingStatus, PaymentAttempt, Refund
 from checkout.payments import gateway
-from tests.browser.flow import price_summary, to_pending_booking, total_element
+from tests.browser.flow import drop_first_request, price_summary, to_pending_booking, total_element
 from tests.browser.test_payment_flow import (DECLINED, NEEDS_3DS, SUCCEEDS, card_number_shapes,
                                              carries_card_number, expect_awaiting_payment_after_failure,
                                              expect_confirmed, expiry, last_failure, pay_button, pay_with,
@@ -132,16 +132,7 @@ def test_after_the_last_allowed_decline_the_page_says_whom_to_contact_and_offers
 
 def test_when_the_next_attempt_cannot_be_fetched_pay_asks_for_it_again(page: Page, app):
     reference = to_pending_booking(page, destination="LAX")
-    dropped = []
-
-    def drop_first(route):
-        if not dropped:
-            dropped.append(route.request.url)
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
-
-    page.route("**/next-attempt", drop_first)
+    dropped = drop_first_request(page, "**/next-attempt")
     pay_with(page, DECLINED)
     expect(payment_message(page)).to_contain_text("Your card was declined")
     expect(payment_message(page)).to_contain_text("Check your connection, then press Pay to try again.")
