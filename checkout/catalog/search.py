@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import pricing
@@ -21,30 +21,28 @@ FEW_SEATS_LEFT = 5
 
 
 def suggest_airports(text: str, limit: int = 8) -> list[Airport]:
-    """Airports whose code, city or name starts with or contains what was typed."""
+    """Airports whose code is what was typed, or whose city or name contains it.
+
+    Matched in memory against the airports read once per process (a few dozen rows), so
+    typing in the From/To fields and every search cost no query."""
     text = (text or "").strip()
     if not text:
         return []
-    code = text[:3].upper()
-    pattern = f"%{text.lower()}%"
-    rows = db.session.execute(
-        select(Airport).where(or_(
-            Airport.code == code,
-            func.lower(Airport.city).like(pattern),
-            func.lower(Airport.name).like(pattern),
-        )).order_by(Airport.code)
-    ).scalars().all()
+    code, typed = text[:3].upper(), text.lower()
+    found = [row for row in _detached(Airport, Airport.code)
+             if row.code == code or typed in row.city.lower() or typed in row.name.lower()]
     # An exact code match first: "LAX" should not be buried under "Los Angeles ...".
-    return sorted(rows, key=lambda a: (a.code != code, a.city, a.code))[:limit]
+    found.sort(key=lambda a: (a.code != code, a.city, a.code))
+    return [db.session.merge(row, load=False) for row in found[:limit]]
 
 
 def resolve_airport(text: str) -> tuple[Airport | None, list[Airport]]:
     """The one airport meant by `text` ("JFK", "jfk", "London", "JFK – New York"), or candidates."""
     text = (text or "").strip()
     if len(text) >= 3 and text[:3].isalpha() and (len(text) == 3 or not text[3].isalpha()):
-        airport = db.session.get(Airport, text[:3].upper())
-        if airport:
-            return airport, []
+        found = airport(text[:3].upper())
+        if found:
+            return found, []
     candidates = suggest_airports(text)
     if len(candidates) == 1:
         return candidates[0], []
@@ -70,13 +68,14 @@ def bundle_terms(bundle: Bundle | None) -> pricing.BundleTerms | None:
     )
 
 
-# Fare families and bundles are seeded reference data: read once per process (and database),
-# then handed to each request's session without a query. Changing them needs a restart,
-# as a deploy does.
+# Fare families, bundles and airports are seeded reference data: read once per process (and
+# database), then handed to each request's session without a query. Changing them needs a
+# restart, as a deploy does.
 _reference_rows: dict[tuple[str, type], list] = {}
+_airports_by_code: dict[str, dict[str, Airport]] = {}
 
 
-def _reference(model, order_by) -> list:
+def _detached(model, order_by) -> list:
     key = (str(db.engine.url), model)
     rows = _reference_rows.get(key)
     if rows is None:
@@ -85,8 +84,26 @@ def _reference(model, order_by) -> list:
             reader.expunge_all()
         if rows:  # an empty catalogue is not cached (the seed has not run yet)
             _reference_rows[key] = rows
+    return rows
+
+
+def _reference(model, order_by) -> list:
     # merge(load=False) attaches a copy to this request's session without reading the row again.
-    return [db.session.merge(row, load=False) for row in rows]
+    return [db.session.merge(row, load=False) for row in _detached(model, order_by)]
+
+
+def airport(code: str) -> Airport | None:
+    """The airport with this code, or None; no query once the airports have been read.
+
+    Every search resolved its two airports with a query each (docs/PERFORMANCE.md)."""
+    key = str(db.engine.url)
+    by_code = _airports_by_code.get(key)
+    if by_code is None:
+        by_code = {row.code: row for row in _detached(Airport, Airport.code)}
+        if by_code:
+            _airports_by_code[key] = by_code
+    row = by_code.get(code)
+    return db.session.merge(row, load=False) if row is not None else None
 
 
 def all_fare_families() -> list[FareFamily]:
@@ -218,7 +235,7 @@ def sort_offers(offers: list[Offer], by: str) -> list[Offer]:
 
 def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:
     """Flights leaving `origin` on local date `day`, each priced for the whole party."""
-    origin_airport = db.session.get(Airport, origin)
+    origin_airport = airport(origin)
     if origin_airport is None:
         return []
     zone = ZoneInfo(origin_airport.tz)

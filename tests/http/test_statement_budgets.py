@@ -118,3 +118,17 @@ def test_an_event_that_needs_no_work_is_stored_final_in_one_statement(app, clien
     with app.app_context():
         stored = db.session.execute(select(WebhookEvent).where(WebhookEvent.stripe_event_id == created["id"])).scalar_one()
         assert (stored.status, stored.deliveries, stored.processed_at is not None) == ("processed", 2, True)
+
+
+def test_a_search_reads_flights_and_places_but_never_the_airports(app, client):
+    """Airports are reference data, read once per process: a search's statements are its
+    flights and the places taken on them (it used to look up both airports every time)."""
+    from datetime import date, timedelta
+    day = (date.today() + timedelta(days=2)).isoformat()
+    url = f"/flights?origin=JFK&destination=London&date={day}&adults=2"
+    assert client.get(url).status_code == 200  # the first search may read the airports
+    with counting_statements(app) as statements:
+        response = client.get(url)
+    assert response.status_code == 200 and "Select" in response.get_data(as_text=True)
+    assert not [s for s in statements if re.search(r"\bFROM airports\b", s)], statements  # joined to flights is fine
+    assert len(statements) <= 2, statements
