@@ -46,13 +46,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import fresh_database  # noqa: E402
 from bench.load import CONNECTIONS, THREADS, Request, cpu_seconds, run_wrk  # noqa: E402
 from bench.traveller import Browser  # noqa: E402
 from config import read_env_file  # noqa: E402
 
 LAST = ROOT / "bench" / "last.json"
 LOG = Path(tempfile.gettempdir()) / "fly2any-bench-gunicorn.log"  # the servers' own messages
-SERVER = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))  # seconds of load before each measurement, not counted
@@ -68,17 +68,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def admin_url(url: str) -> str:
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
-
-
-def fresh_database(name: str) -> str:
-    with psycopg.connect(admin_url(SERVER), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", admin_url(SERVER), count=1)
 
 
 def procfile_web() -> str:

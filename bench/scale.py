@@ -176,7 +176,7 @@ def measure(app, size: int) -> dict:
 
 def main(scale: int) -> int:
     sys.path.insert(0, str(ROOT))
-    from bench.run import fresh_database
+    from bench.databases import fresh_database
     from config import read_env_file
     import subprocess
 
