@@ -49,7 +49,7 @@ class IntegerField(_ReadWith, wtforms.IntegerField):
         return parse_int(text, self.minimum, self.maximum)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)  # typed: 1 and "1", a str and a Markup label are not one option
 def _option(value, label, selected: bool) -> Markup:
     return wtforms.widgets.Select.render_option(Choice(value=value, label=label, selected=selected, render_kw={}))
 

@@ -353,7 +353,7 @@ PATHS = {
                                         "`too_many_holds`: 5 unpaid bookings still holding seats from this "
                                         "address, or for this contact email. Retry-After says when to retry."),
                           "503": _error("`busy`: another booking for this address or email held its turn for "
-                                        "over 10 s (calls for one address or email are made one at a time, so "
+                                        "over 5 s (calls for one address or email are made one at a time, so "
                                         "the caps hold). Retry-After says when to retry.")},
         },
     },

@@ -21,7 +21,8 @@ from ..extensions import db
 from ..models import Booking, BookingStatus
 
 OPEN = (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT)
-TURN_WAIT = "10s"  # a booking takes well under a second; a turn held longer than this is a fault
+TURN_WAIT = "5s"  # a booking takes well under a second; a wait longer than this is a fault, and
+# a waiting call holds a web thread
 _one_process = threading.Lock()  # the demo's SQLite: one process, so a lock in memory is the turn
 
 
@@ -76,16 +77,19 @@ def one_at_a_time(address: str, email: str):
     keys = sorted({_turn_key("address", address), _turn_key("email", email.strip().lower())})
     with db.engine.connect() as turn:
         try:
-            turn.execute(select(func.set_config("lock_timeout", TURN_WAIT, False)))
+            # The wait bound lasts for this transaction only; the locks outlive it.
+            turn.execute(select(func.set_config("lock_timeout", TURN_WAIT, True)))
             for key in keys:
                 turn.execute(select(func.pg_advisory_lock(key)))
             turn.commit()
         except OperationalError as err:
+            # A first key may be held already, and a session-level lock survives the pool's
+            # rollback: close this connection, which ends every lock it holds.
+            turn.invalidate()
             raise NoTurn() from err
         try:
             yield
         finally:
             # Session-level locks outlive the connection's return to the pool: end them here.
             turn.execute(text("SELECT pg_advisory_unlock_all()"))
-            turn.execute(select(func.set_config("lock_timeout", "0", False)))
             turn.commit()
