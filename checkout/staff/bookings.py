@@ -253,6 +253,9 @@ class TimelineEntry:
     # "failed", "canceled" or "succeeded" where the entry is the end of something that could go
     # either way (a payment attempt, a refund, a webhook, an email): the page marks it in words.
     outcome: str | None = None
+    # Whether the detail is our own words, whose amounts are stored as minor units ("total
+    # 212409 USD") and shown as money. A refund's reason holds what staff typed: shown as typed.
+    detail_in_minor_units: bool = True
 
 
 @dataclass
@@ -340,7 +343,8 @@ def timeline(booking: Booking, events: list[WebhookEvent], emails: list[OutboxEm
         entries.extend(_attempt_entries(attempt))
     for refund in booking.refunds:
         entries.append(TimelineEntry(refund.created_at, "refund", f"Refund {refund.status}", refund.created_by,
-                                     refund.reason, refund.amount, refund.currency, _OUTCOMES.get(refund.status)))
+                                     refund.reason, refund.amount, refund.currency, _OUTCOMES.get(refund.status),
+                                     detail_in_minor_units=False))
     for dispute in disputes:
         entries.extend(_dispute_entries(dispute))
     for event in events:

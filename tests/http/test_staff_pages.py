@@ -140,3 +140,20 @@ def test_staff_pages_have_the_staff_header_not_the_travellers(app, agent, client
     # The traveller's pages keep their own header.
     home = client.get("/").get_data(as_text=True)
     assert 'class="site-header"' in home and "staff-header" not in home
+
+
+def test_a_refund_reason_staff_typed_is_shown_as_typed(app_ctx, agent):
+    """Only our own words carry minor units: "150 EUR" in a typed reason is not "€1.50"."""
+    from checkout.staff.refunds import confirm_refund, quote_refund
+    booking = pending_booking()
+    started = payments.start_payment(booking.id)
+    pay_at_stripe(started.attempt.payment_intent_id, SUCCEEDS)
+    payments.reconcile(started.attempt.payment_intent_id)
+    line = booking.price_lines[-1]
+    quote = quote_refund(booking, [line.id], full=False)
+    confirm_refund(booking.id, [line.id], False, quote.amount, quote.key, "agent@fly2any.test",
+                   reason="goodwill 150 EUR promised by phone")
+    timeline = text_of(section(agent.get(f"/staff/bookings/{booking.reference}").get_data(as_text=True),
+                               "timeline-title"))
+    assert "goodwill 150 EUR promised by phone" in timeline
+    assert "€1.50" not in timeline
