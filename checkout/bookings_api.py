@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import jsonify, request, session
 from sqlalchemy import exists, func, or_, select
@@ -24,7 +24,7 @@ from . import audit, payments
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
 from .bookings.service import BookingError, Contact
-from .clock import utcnow
+from .clock import utc_day_start, utcnow
 from .errors import ApiError
 from .extensions import db, limiter
 from .models import Booking, BookingStatus, Passenger
@@ -176,10 +176,6 @@ def _day(name: str, errors: dict) -> date | None:
         return None
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 @bp.get("/bookings")
 def list_bookings():
     """Staff only. Newest first; keyset pagination on the id (the cursor is opaque)."""
@@ -210,9 +206,9 @@ def list_bookings():
     if start and end and start > end:
         errors["to"] = "The end date is before the start date."
     if start:
-        stmt = stmt.where(Booking.submitted_at >= _midnight(start))
+        stmt = stmt.where(Booking.submitted_at >= utc_day_start(start))
     if end:
-        stmt = stmt.where(Booking.submitted_at < _midnight(end + timedelta(days=1)))
+        stmt = stmt.where(Booking.submitted_at < utc_day_start(end + timedelta(days=1)))
 
     limit = DEFAULT_LIMIT
     if args.get("limit"):

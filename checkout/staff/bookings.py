@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import product
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_, union
 from sqlalchemy.orm import aliased, selectinload
 
-from ..clock import utcnow
+from ..clock import utc_day_start, utcnow
 from ..extensions import db
 from ..formatting import date_time
 from ..models import (
@@ -128,10 +128,6 @@ def _has_dispute():
     return exists(select(Dispute.id).where(Dispute.booking_id == Booking.id))
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 # The list's order, served by the index ix_bookings_submitted_at_id read backwards.
 NEWEST_FIRST = (Booking.submitted_at.desc(), Booking.id.desc())
 
@@ -169,9 +165,9 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
     if search.status:
         conditions.append(Booking.status == search.status)
     if search.booked_from:
-        conditions.append(Booking.submitted_at >= _day_start(search.booked_from))
+        conditions.append(Booking.submitted_at >= utc_day_start(search.booked_from))
     if search.booked_to:
-        conditions.append(Booking.submitted_at < _day_start(search.booked_to + timedelta(days=1)))
+        conditions.append(Booking.submitted_at < utc_day_start(search.booked_to + timedelta(days=1)))
     if after:
         conditions.append(_before(after))
     either = [text_alternatives(search.text) or [None], anomaly_alternatives(search.anomaly, now) if search.anomaly

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Date, Integer, cast, func, literal_column, select, type_coerce
 
+from ..clock import utc_day_start
 from ..extensions import db, upsert_insert
 from ..models import (
     AttemptStatus, Booking, DashboardDay, DashboardPaymentTime, Dispute, ErrorEvent, FunnelEvent, FunnelStage,
@@ -64,7 +65,7 @@ class Window:
     @classmethod
     def ending(cls, now: datetime, days: int) -> Window:
         first_day = now.astimezone(timezone.utc).date() - timedelta(days=days - 1)
-        return cls(datetime.combine(first_day, time(0), tzinfo=timezone.utc), now, days)
+        return cls(utc_day_start(first_day), now, days)
 
     @property
     def day_list(self) -> list[date]:
@@ -475,17 +476,13 @@ def figures_by_day(now: datetime, days: int) -> dict[date, DayFigures]:
     day_list = Window.ending(now, days).day_list
     stored = _stored_days(day_list[0], day_list[-1] - timedelta(days=1)) if rolled_up_here() else {}
     counted_from = next(day for day in day_list if day not in stored)
-    counted = _count_days(_day_start(counted_from), now)
+    counted = _count_days(utc_day_start(counted_from), now)
     return {day: stored[day] if day < counted_from else counted.get(day, DayFigures()) for day in day_list}
 
 
 def rolled_up_here() -> bool:
     """Whether closed days are stored: only where triggers keep them exact (PostgreSQL)."""
     return db.engine.dialect.name == "postgresql"
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
 def _utc_day(column):
@@ -638,7 +635,7 @@ def _roll_up_day(day: date, now: datetime) -> bool:
     if not locked:
         db.session.rollback()
         return False
-    figures = _count_days(_day_start(day), _day_start(day + timedelta(days=1))).get(day, DayFigures())
+    figures = _count_days(utc_day_start(day), utc_day_start(day + timedelta(days=1))).get(day, DayFigures())
     stored = db.session.execute(
         upsert_insert(DashboardDay).values(
             day=day, attempts_succeeded=figures.succeeded, attempts_failed=figures.failed,
