@@ -6,6 +6,7 @@ from `validate_<field>` hooks, so the form, the API and amendments say the same 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, StringField, ValidationError
@@ -15,8 +16,9 @@ from ..bookings import passengers
 from ..form_fields import SelectField
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return [SelectChoice("", "Choose a country")] + [SelectChoice(code, name) for code, name in passengers.countries()]
+@cache  # one tuple per process: each passenger's select built 249 choices on every request
+def country_choices() -> tuple[SelectChoice, ...]:
+    return (SelectChoice("", "Choose a country"), *(SelectChoice(code, name) for code, name in passengers.countries()))
 
 
 # The checks live in the domain; the attribute still tells browsers and screen readers.

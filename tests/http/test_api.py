@@ -181,3 +181,31 @@ def test_badly_shaped_acknowledgements_are_422_never_500(client, app):
         assert "acknowledgements" in response.get_json()["error"]["fields"], shape
     with app.app_context():
         assert db.session.execute(select(Booking)).first() is None
+
+
+def test_a_booking_that_fails_half_way_leaves_no_draft_and_holds_no_seat(client, app):
+    """The draft, its places and the first passenger's seat are made before the second
+    passenger's seat is found taken: the 409 must leave none of them behind."""
+    from checkout.models import SeatHold
+    offer = _offer(client, "JFK", "LAX", adults=2)
+    with app.app_context():
+        flight = flight_for_offer(offer["offerId"])
+        mine = free_seat(flight)
+        theirs = free_seat(flight, exclude={mine})
+    first = client.post("/api/bookings", json={
+        "offerId": offer["offerId"], "fareFamily": "STANDARD", "passengers": [_passenger(seat=theirs)],
+        "contact": {"email": "grace@example.com", "phone": "+1 212 555 0100"}, "acknowledgements": _accepted(client)})
+    assert first.status_code == 201, first.get_json()
+    with app.app_context():
+        holds_before = db.session.query(SeatHold).filter(SeatHold.flight_id == flight.id).count()
+
+    response = client.post("/api/bookings", json={
+        "offerId": offer["offerId"], "fareFamily": "STANDARD",
+        "passengers": [_passenger(seat=mine), _passenger(firstName="Charles", seat=theirs)],
+        "contact": {"email": "ada@example.com", "phone": "+1 212 555 0100"}, "acknowledgements": _accepted(client)})
+    assert response.status_code == 409, response.get_json()
+    assert "has just been taken" in response.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.query(Booking).count() == 1  # only the first caller's
+        assert db.session.query(SeatHold).filter(SeatHold.flight_id == flight.id).count() == holds_before
+        assert db.session.query(SeatHold).filter(SeatHold.seat_code == mine, SeatHold.flight_id == flight.id).count() == 0
