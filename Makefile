@@ -23,9 +23,10 @@ browser:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-# WeasyPrint (the e-ticket PDF) needs Pango from the system.
+# WeasyPrint (the e-ticket PDF) needs Pango and HarfBuzz's subsetter from the system (without
+# the subsetter it warns, and the tests treat warnings as errors). Either may be there alone.
 system-libs:
-	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! ldconfig -p | grep -q libharfbuzz-subset; then \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; \
 	fi
 
