@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from config import read_env_file  # noqa: E402
 
+ALL = bool(os.environ.get("PROFILE_ALL"))
 HX = {"HX-Request": "true"}
 ACCEPT = {"Accept-Encoding": "br, gzip"}
 
@@ -134,6 +135,26 @@ def api_booking(app, day: str):
     return book
 
 
+def webhook(app):
+    """POST /api/payments/webhook: a new signed event each time, as bench/run.py sends them."""
+    import hashlib
+    import hmac
+    import json
+    import itertools
+    client, secret, prefix = app.test_client(), app.config["STRIPE_WEBHOOK_SECRET"], f"evt_prof{secrets.token_hex(3)}_"
+    numbers = itertools.count()  # never the same event twice: a redelivery is another path
+
+    def send(_):
+        i = next(numbers)
+        now = int(time.time())
+        payload = json.dumps({"id": f"{prefix}{i:07d}", "object": "event", "type": "payment_intent.created",
+                              "created": now, "data": {"object": {"id": f"pi_{prefix}{i:07d}", "object": "payment_intent"}}})
+        v1 = hmac.new(secret.encode(), f"{now}.{payload}".encode(), hashlib.sha256).hexdigest()
+        return client.post("/api/payments/webhook", data=payload, headers={
+            "Content-Type": "application/json", "Stripe-Signature": f"t={now},v1={v1}", **ACCEPT})
+    return send
+
+
 def time_it(make, count: int) -> float:
     for i in range(min(10, count)):  # warm: templates compiled, pools filled
         make(i)
@@ -165,7 +186,7 @@ def main() -> int:
     seats = free_seats(os.environ["DATABASE_URL"], flight, 16)
     table = {"baseline": lambda i: baseline.get("/bare"), "read_baseline": lambda i: baseline.get("/bare/read"),
              "write_baseline": lambda i: baseline.post("/bare/write"), **scenarios(people, seats, search),
-             "api_create_booking": api_booking(app, day)}
+             "api_create_booking": api_booking(app, day), "webhook_ingestion": webhook(app)}
     for name, make in table.items():
         if args.only and name not in args.only:
             continue
@@ -177,7 +198,7 @@ def main() -> int:
             with profiler:
                 for i in range(args.n):
                     make(i)
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            print(profiler.output_text(unicode=True, color=False, show_all=ALL))
     return 0
 
 

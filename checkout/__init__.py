@@ -38,6 +38,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     logging_setup.init_app(app)  # request ids, JSON logs in production, Sentry when SENTRY_DSN is set
     encryption.init_app(app)  # passport numbers at rest: a malformed PII_ENCRYPTION_KEYS stops the start
     db.init_app(app)
+    from . import transactions
+    transactions.init_app(app)  # a request that only read commits, so prepared statements survive
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

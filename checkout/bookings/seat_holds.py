@@ -20,7 +20,7 @@ from sqlalchemy import delete, or_, select, update
 from ..catalog.availability import live_hold as _live
 from ..catalog.availability import places_taken
 from ..catalog.seatmaps import cabin_capacity, find_seat, placement_order
-from ..extensions import db, upsert_insert
+from ..extensions import db, insert_if_absent
 from ..models import Flight, SeatHold
 
 if TYPE_CHECKING:
@@ -82,9 +82,9 @@ def _insert(flight_id: int, seat_code: str, hold: dict) -> bool:
     """The seat's row, if nobody has one (the unique (flight, seat) constraint decides)."""
     cabin = find_seat(db.session.get(Flight, flight_id).aircraft, seat_code).cabin
     inserted = db.session.execute(
-        upsert_insert(SeatHold).values(flight_id=flight_id, seat_code=seat_code, cabin=cabin, **hold)
-        .on_conflict_do_nothing(index_elements=["flight_id", "seat_code"]).returning(SeatHold.id)
-    ).first()
+        insert_if_absent(SeatHold, ("flight_id", "seat_code", "cabin", "booking_id", "passenger_id", "expires_at"),
+                         ("flight_id", "seat_code"), "id"),
+        dict(flight_id=flight_id, seat_code=seat_code, cabin=cabin, **hold)).first()
     return inserted is not None
 
 

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..clock import utcnow
-from ..extensions import db, upsert_insert
+from ..extensions import db, insert_if_absent
 from ..models import WebhookEvent
 from . import disputes, gateway, measures
 from .service import reconcile
@@ -101,11 +101,10 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
     now = utcnow()
     final = _outcome_without_processing(event_type, payment_intent_id)
     inserted = db.session.execute(
-        upsert_insert(WebhookEvent).values(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
-                      status=final or "received", deliveries=1, received_at=now,
-                      processed_at=now if final else None)
-        .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id)
-    ).first()
+        insert_if_absent(WebhookEvent, ("stripe_event_id", "event_type", "payment_intent_id", "status", "deliveries",
+                                        "received_at", "processed_at"), ("stripe_event_id",), "id"),
+        dict(stripe_event_id=event_id, event_type=event_type, payment_intent_id=payment_intent_id,
+             status=final or "received", deliveries=1, received_at=now, processed_at=now if final else None)).first()
     if inserted is None:
         status = db.session.execute(
             update(WebhookEvent).where(WebhookEvent.stripe_event_id == event_id)

@@ -1,0 +1,66 @@
+"""How a request's database transaction ends when the request only read.
+
+psycopg 3 prepares a statement on a connection once it has run five times there, and
+PostgreSQL then stops planning it; but psycopg forgets every prepared statement on
+ROLLBACK (a rolled-back DROP or ALTER may have changed what they refer to). SQLAlchemy
+ends a request's session, and resets each pooled connection, with a ROLLBACK. So every
+request planned every statement again: the step pages' one read of a booking with its
+flight, airports, fares and passengers spends ~1 ms of its ~1.5 ms in PostgreSQL's
+planner, on every request (docs/PERFORMANCE.md).
+
+A transaction that ran only SELECTs ends the same with COMMIT as with ROLLBACK, and
+COMMIT keeps the prepared statements. So when a request ends without an error and its
+open transaction wrote nothing, it is committed; anything else is left to the usual
+ROLLBACK. "Wrote nothing" is judged from the statements sent since the transaction
+began (anything but a SELECT counts as a write), not from the ORM's pending objects
+alone, so a change already flushed but deliberately not committed is never kept.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+WROTE = "fly2any_wrote"  # a key in the pooled connection's info: cleared when its transaction ends
+
+
+def _note_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    if not statement.lstrip()[:6].upper() == "SELECT":
+        conn.info[WROTE] = True
+
+
+def _transaction_ended(conn) -> None:
+    if not conn.invalidated:  # an invalidated connection is thrown away, its info with it
+        conn.info.pop(WROTE, None)
+
+
+def end_read_only(exception: BaseException | None = None) -> None:
+    """Commit the request's open transaction when it only read (see the module's docstring)."""
+    if exception is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    if session.connection().info.get(WROTE):  # the transaction's own connection (one database, no binds)
+        return
+    # Nothing was written, so nothing loaded is stale: objects a caller still holds after the
+    # context ends (a CLI command's, a test's) keep their loaded values, as after a ROLLBACK.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 - a dead connection: the usual rollback and pool reset follow
+        session.rollback()
+    finally:
+        session.expire_on_commit = expire
+
+
+def init_app(app: Flask) -> None:
+    for name, listener in (("before_cursor_execute", _note_statement), ("commit", _transaction_ended),
+                           ("rollback", _transaction_ended)):
+        if not event.contains(Engine, name, listener):
+            event.listen(Engine, name, listener)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown
+    # (teardowns run last registered first), which closes the session with a ROLLBACK.
+    app.teardown_appcontext(end_read_only)
