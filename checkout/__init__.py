@@ -45,7 +45,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     limiter.init_app(app)
     compress.init_app(app)  # pages and JSON, br or gzip as the client accepts, not under 500 bytes
 
-    from . import static_files
+    from . import form_fields, static_files
+    form_fields.remember_attributes()  # WTForms' attributes drawn once per process (form_fields.html_params)
     static_files.init_app(app)  # fingerprinted, a year's cache, compressed once per process
 
     from .web_session import session_interface
