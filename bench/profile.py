@@ -4,12 +4,13 @@
     .venv/bin/python bench/profile.py customise -p    and pyinstrument's profile of one of them
 
 wrk's requests/s move 2-3x between runs on a shared 2-core machine; one process timing
-the same requests back to back does not, so this is where a change is judged before
-`make bench` confirms it. Runs the app with production settings (.env.example) through
+the same requests back to back moves far less (±20 % between rounds here), so this is where
+a change is judged, in interleaved runs of the old and new trees, before `make bench`. Runs the app with production settings (.env.example) through
 Flask's test client against the bench database (`make bench` creates it; run that once
 first), the same travellers' flow as bench/run.py: three adults on the wide-body JFK-LHR
 flight, passengers entered. The baseline app's three routes are timed the same way.
-Nothing is written but the drafts' own choices.
+It writes what the requests write: its travellers' drafts and choices, API bookings on
+JFK-LAX and webhook events, on a day of the bench's 60 picked at random each run.
 """
 from __future__ import annotations
 
