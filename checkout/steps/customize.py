@@ -75,6 +75,33 @@ def seat_cell(view: SeatView, fare_cabin: str, oob: bool = False) -> Markup:
     return _drawn_seat(view.seat, view.state, view.reason, fare_cabin, oob)
 
 
+@lru_cache(maxsize=4096)
+def _drawn_row(aircraft: str, cabin_starts: bool, cabin: str, row: int,
+               blocks: tuple[tuple[tuple[str, str, str | None], ...], ...], fare_cabin: str) -> Markup:
+    macros = current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
+    seats = seats_by_code(aircraft)
+    views = [[SeatView(seats[code], state, reason, 0) for code, state, reason in block] for block in blocks]
+    return Markup(macros.seat_row(cabin_starts, cabin, row, views, fare_cabin))
+
+
+def seat_map_rows(aircraft: str, rows: list[tuple[str, int, list[list[SeatView]]]], fare_cabin: str) -> Markup:
+    """The map's rows, each drawn by steps/_seat.html once per row and its seats' states and
+    reasons per process (the macro may read nothing else).
+
+    Drawing 262 seats one by one through Jinja was about a fifth of the customise page even
+    with each seat remembered (seat_cell): a row's HTML depends only on its seats' states, and
+    most rows of a map look the same from one request to the next.
+    """
+    if current_app.jinja_env.auto_reload:  # debug: a template being edited is drawn afresh
+        _drawn_row.cache_clear()
+    drawn, cabin_now = [], None
+    for cabin, row, blocks in rows:
+        states = tuple(tuple((view.seat.code, view.state, view.reason) for view in block) for block in blocks)
+        drawn.append(_drawn_row(aircraft, cabin != cabin_now, cabin, row, states, fare_cabin))
+        cabin_now = cabin
+    return Markup("".join(drawn))
+
+
 class SeatMapView:
     """How one passenger sees the seats: what may be chosen, what is taken and why."""
 
@@ -161,7 +188,7 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         recommendation=recommendation(booking.flight.international, types),
         seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
         seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
-        seat_type_names=SEAT_TYPE_NAMES, seat_cell=seat_cell, bag_prices=pricing.BAG_PRICES,
+        seat_type_names=SEAT_TYPE_NAMES, seat_cell=seat_cell, seat_map_rows=seat_map_rows, bag_prices=pricing.BAG_PRICES,
         allowance=pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)),
         bags_text=pricing.checked_bags, priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
         insurance_minimum=pricing.INSURANCE_MINIMUM, max_bags=pricing.MAX_CHECKED_BAGS,
