@@ -20,10 +20,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
 WROTE = "fly2any_wrote"  # a key in the pooled connection's info: cleared when its transaction ends
+CONNECTION = "fly2any_connection"  # a key in the session's info: the connection its transaction holds
 
 
 def _note_statement(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -36,14 +38,26 @@ def _transaction_ended(conn) -> None:
         conn.info.pop(WROTE, None)
 
 
+def _connection_taken(session, transaction, connection) -> None:
+    session.info[CONNECTION] = connection
+
+
+def _session_transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:  # the outer transaction, not a savepoint
+        session.info.pop(CONNECTION, None)
+
+
 def end_read_only(exception: BaseException | None = None) -> None:
     """Commit the request's open transaction when it only read (see the module's docstring)."""
     if exception is not None or not db.session.registry.has():
         return
     session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted:
         return
-    if session.connection().info.get(WROTE):  # the transaction's own connection (one database, no binds)
+    # The connection the open transaction holds, if it sent anything since its last commit:
+    # none means there is nothing to end (asking the session for one would check one out).
+    connection = session.info.get(CONNECTION)
+    if connection is None or connection.closed or connection.invalidated or connection.info.get(WROTE):
         return
     # Nothing was written, so nothing loaded is stale: objects a caller still holds after the
     # context ends (a CLI command's, a test's) keep their loaded values, as after a ROLLBACK.
@@ -61,6 +75,9 @@ def init_app(app: Flask) -> None:
                            ("rollback", _transaction_ended)):
         if not event.contains(Engine, name, listener):
             event.listen(Engine, name, listener)
+    for name, listener in (("after_begin", _connection_taken), ("after_transaction_end", _session_transaction_ended)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown
     # (teardowns run last registered first), which closes the session with a ROLLBACK.
     app.teardown_appcontext(end_read_only)
