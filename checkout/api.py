@@ -190,21 +190,27 @@ def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict,
                              config["API_OPEN_HOLDS_PER_EMAIL"])
     if crowded:
         raise ApiError(429, "too_many_holds", crowded.message, retry_after=crowded.retry_after)
+    booking = None
     try:
-        with service.all_or_nothing():  # one transaction: a failure leaves no draft and no held seat
-            booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
-            booking.client_address = address[:64]
-            service.choose_bundle(booking, choices["bundle"])
-            service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
-                                  priority_boarding=choices["priorityBoarding"])
-            for i, seat in choices["seats"].items():
-                service.choose_seat(booking, i, seat)
-            service.save_passengers(booking, travellers, contact)
-            return service.submit(booking, accepted, actor="api client")
+        booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
+        booking.client_address = address[:64]
+        service.choose_bundle(booking, choices["bundle"])
+        service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
+                              priority_boarding=choices["priorityBoarding"])
+        for i, seat in choices["seats"].items():
+            service.choose_seat(booking, i, seat)
+        service.save_passengers(booking, travellers, contact)
+        return service.submit(booking, accepted, actor="api client")
     except BookingError as err:
+        db.session.rollback()
+        _discard_draft(booking)
         field = err.field or "booking"
         raise ApiError(409 if isinstance(err, service.SeatUnavailable) else 422, "validation_error", err.message,
                        {_camel_field(field): err.message}) from err
+    except Exception:
+        db.session.rollback()
+        _discard_draft(booking)  # all or nothing, whatever went wrong
+        raise
 
 
 def _choices(body: dict, passengers: list[dict]) -> dict:
@@ -238,6 +244,15 @@ def _choices(body: dict, passengers: list[dict]) -> dict:
     if errors:
         raise ApiError(422, "validation_error", "Some choices are invalid.", errors)
     return choices
+
+
+def _discard_draft(booking: Booking | None) -> None:
+    """An API call is all or nothing: a half-built draft is removed with its holds."""
+    if booking is not None and booking.id and booking.status == "DRAFT":
+        from .bookings import seat_holds
+        seat_holds.release(booking.id)
+        db.session.delete(booking)
+        db.session.commit()
 
 
 def _camel_field(name: str) -> str:

@@ -41,6 +41,11 @@ def insert_if_absent(model, columns: tuple[str, ...], unique: tuple[str, ...], r
     timestamps), and the syntax is PostgreSQL's and the demo's SQLite's alike.
     """
     table = model.__table__
+    # Text has none of the ORM's defaults: every column the database cannot fill must be named.
+    unfilled = [c.name for c in table.columns if c.name not in columns and c.server_default is None and (
+        c.default is not None or (not c.nullable and not (c.primary_key and c.autoincrement)))]
+    if unfilled:
+        raise ValueError(f"insert_if_absent({table.name}) leaves out {', '.join(unfilled)}")
     statement = text(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
                      f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}")
     return statement.bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns)).columns(table.c[returning])

@@ -83,9 +83,9 @@ class SelectField(wtforms.SelectField):
 _wtforms_html_params = wtforms.widgets.core.html_params
 
 
-@lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and "1" render differently
+@lru_cache(maxsize=4096)
 def _remembered_params(attributes: tuple) -> str:
-    return _wtforms_html_params(**dict(attributes))
+    return _wtforms_html_params(**{name: value for name, _, value in attributes})
 
 
 def html_params(**attributes) -> str:
@@ -101,7 +101,9 @@ def html_params(**attributes) -> str:
     if attributes.get("value") not in (None, ""):
         return _wtforms_html_params(**attributes)
     try:
-        return _remembered_params(tuple(attributes.items()))
+        # Each value's type is in the key: True and 1, or a Markup and the same text as a str,
+        # are equal but render differently.
+        return _remembered_params(tuple((name, type(value), value) for name, value in attributes.items()))
     except TypeError:  # a value that cannot be a key (a list): drawn as WTForms draws it
         return _wtforms_html_params(**attributes)
 

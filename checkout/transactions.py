@@ -12,13 +12,14 @@ A transaction that ran only SELECTs ends the same with COMMIT as with ROLLBACK, 
 COMMIT keeps the prepared statements. So when a request ends without an error and its
 open transaction wrote nothing, it is committed; anything else is left to the usual
 ROLLBACK. "Wrote nothing" is judged from the statements sent since the transaction
-began (anything but a SELECT counts as a write), not from the ORM's pending objects
-alone, so a change already flushed but deliberately not committed is never kept.
+began (anything but a SELECT built with select() counts as a write, SQL text included),
+not from the ORM's pending objects alone, so a change already flushed but deliberately not
+committed is never kept.
 """
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,11 @@ CONNECTION = "fly2any_connection"  # a key in the session's info: the connection
 
 
 def _note_statement(conn, cursor, statement, parameters, context, executemany) -> None:
-    if not statement.lstrip()[:6].upper() == "SELECT":
+    # A read is a statement built with select(): SQL text, even one starting with SELECT, may
+    # call a function that changes something (set_config, a function that writes), which a
+    # COMMIT would keep. (A select() of such a function must not run on the request's session.)
+    compiled = getattr(context, "compiled", None)
+    if not isinstance(getattr(compiled, "statement", None), Select) or statement.lstrip()[:6].upper() != "SELECT":
         conn.info[WROTE] = True
 
 

@@ -5,9 +5,6 @@ transaction (they commit) and raise BookingError subclasses with messages safe t
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -81,40 +78,6 @@ class HoldRenewal:
     @property
     def changed(self) -> bool:
         return bool(self.lost_seats) or self.price_from is not None
-
-
-# -- one transaction for several calls ----------------------------------------------------
-
-_ALL_OR_NOTHING: ContextVar[bool] = ContextVar("all_or_nothing", default=False)
-
-
-@contextmanager
-def all_or_nothing() -> Iterator[None]:
-    """The service calls inside run as one transaction with one commit at the end.
-
-    Each call on its own commits, so a traveller's choice on a web step is kept the moment
-    it is made. `POST /api/bookings` makes a whole booking from several calls and must
-    leave nothing behind if one fails: inside this block a call only sends its changes
-    (flush), a failure rolls everything back, and the objects are not expired and read
-    again between calls (six commits cost 117 ms a booking; docs/PERFORMANCE.md).
-    """
-    token = _ALL_OR_NOTHING.set(True)
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        _ALL_OR_NOTHING.reset(token)
-    db.session.commit()
-
-
-def _commit() -> None:
-    """A service call's end: commit, or inside all_or_nothing() only send the changes."""
-    if _ALL_OR_NOTHING.get():
-        db.session.flush()
-    else:
-        db.session.commit()
 
 
 def hold_duration() -> timedelta:
@@ -226,7 +189,7 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
         raise CabinFull(_no_room(flight, [f.cabin for f in choices], len(seated), now),
                         "fareFamily" if fare_family_code else "offerId")
     states.record(booking, None, BookingStatus.DRAFT, actor=f"traveller ({channel})")
-    _commit()
+    db.session.commit()
     return booking
 
 
@@ -271,7 +234,7 @@ def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
             raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
     booking.fare_family = fare
     booking.updated_at = now
-    _commit()
+    db.session.commit()
     return released
 
 
@@ -284,7 +247,7 @@ def choose_bundle(booking: Booking, bundle_code: str | None) -> None:
             raise BookingError("Please choose one of the bundles shown, or none.", "bundle")
     booking.bundle = bundle
     booking.updated_at = utcnow()
-    _commit()
+    db.session.commit()
 
 
 def choose_extras(booking: Booking, *, bags: dict[int, int], insurance: bool, priority_boarding: bool) -> None:
@@ -300,7 +263,7 @@ def choose_extras(booking: Booking, *, bags: dict[int, int], insurance: bool, pr
     booking.insurance = insurance
     booking.priority_boarding = priority_boarding
     booking.updated_at = utcnow()
-    _commit()
+    db.session.commit()
 
 
 def seat_restriction(booking: Booking, passenger: Passenger, seat: Seat) -> str | None:
@@ -343,7 +306,7 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
                 db.session.rollback()
                 raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
             booking.updated_at = now
-            _commit()
+            db.session.commit()
         return
     seat = find_seat(booking.flight.aircraft, seat_code)
     if seat is None:
@@ -368,7 +331,7 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         db.session.rollback()
         raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.", "seat")
     booking.updated_at = now
-    _commit()
+    db.session.commit()
 
 
 def save_passengers(booking: Booking, details: list[PassengerDetails], contact: Contact) -> None:
@@ -387,7 +350,7 @@ def save_passengers(booking: Booking, details: list[PassengerDetails], contact: 
     booking.contact_email = contact.email
     booking.contact_phone = contact.phone
     booking.updated_at = utcnow()
-    _commit()
+    db.session.commit()
 
 
 def passengers_complete(booking: Booking) -> bool:
@@ -423,7 +386,7 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
         if booking.status == BookingStatus.DRAFT:
             seat_holds.release(booking.id)
             states.transition(booking, BookingStatus.EXPIRED, "hold renewal", note="no place left in the cabin")
-        _commit()
+        db.session.commit()
         return renewal
     renewal.lost_seats = places.lost_seats
     booking.held_base_fare = booking.flight.base_fare
@@ -432,7 +395,7 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
         renewal.price_from, renewal.price_to = old_total, new_total
         booking.price_change_from, booking.price_change_to = old_total, new_total
     booking.updated_at = now
-    _commit()
+    db.session.commit()
     return renewal
 
 
@@ -461,14 +424,14 @@ def extend_hold(booking_id: int, now: datetime | None = None) -> Booking:
     booking.hold_extended_at = booking.updated_at = now
     states.record(booking, booking.status, booking.status, actor="traveller (web)",
                   note=f"hold extended by {hold_duration().seconds // 60} minutes")
-    _commit()
+    db.session.commit()
     return booking
 
 
 def acknowledge_price_change(booking: Booking) -> None:
     if booking.price_change_from is not None:
         booking.price_change_from = booking.price_change_to = None
-        _commit()
+        db.session.commit()
 
 
 # -- submission -----------------------------------------------------------------------
@@ -523,7 +486,7 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
         BookingAcknowledgement(key=a.key, version=a.version, accepted_at=now) for a in ACKNOWLEDGEMENTS
     ]
     states.transition(booking, BookingStatus.PENDING_PAYMENT, actor=actor, note=f"total {quote.total} {booking.currency}")
-    _commit()
+    db.session.commit()
     return booking
 
 
@@ -574,5 +537,5 @@ def copy_as_draft(booking: Booking, now: datetime) -> Booking:
             hold.booking_id = draft.id
             hold.passenger_id = by_position[old_by_id[hold.passenger_id]].id if hold.passenger_id in old_by_id else None
     states.transition(booking, BookingStatus.CANCELLED, "traveller (web)", note=f"changed before paying: {draft.id}")
-    _commit()
+    db.session.commit()
     return draft

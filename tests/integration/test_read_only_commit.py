@@ -35,6 +35,12 @@ def one_connection_app(app, database_url, localstripe):  # app: the migrated, se
         db.session.execute(insert(ErrorEvent).values(at=utcnow(), kind="test", status=299, path=MARK))
         return {"ok": True}
 
+    @own.get("/t/text-select")
+    def text_select():
+        # SQL text starting with SELECT that changes the connection: it must not be committed.
+        db.session.execute(text("SELECT set_config('application_name', 'changed-by-a-read', false)"))
+        return {"ok": True}
+
     @own.get("/t/read-after-write")
     def read_after_write():
         db.session.execute(insert(ErrorEvent).values(at=utcnow(), kind="test", status=299, path=MARK))
@@ -45,6 +51,13 @@ def one_connection_app(app, database_url, localstripe):  # app: the migrated, se
         db.session.execute(delete(ErrorEvent).where(ErrorEvent.path == MARK))
         db.session.commit()
         db.engine.dispose()
+
+
+def test_sql_text_is_never_taken_for_a_read(one_connection_app):
+    client = one_connection_app.test_client()
+    assert client.get("/t/text-select").status_code == 200
+    with one_connection_app.app_context():  # the same pooled connection: the change was rolled back
+        assert db.session.execute(text("SELECT current_setting('application_name')")).scalar() != "changed-by-a-read"
 
 
 def _prepared(app) -> int:

@@ -23,6 +23,12 @@ def test_each_set_of_attributes_renders_as_wtforms_renders_it_first_and_remember
         assert form_fields.html_params(**attributes) == ORIGINAL(**attributes), attributes
 
 
+def test_equal_values_of_other_types_are_not_confused():
+    for first, second in ((True, 1), (1, True), (False, 0), (Markup("a&amp;b"), "a&amp;b"), ("a&amp;b", Markup("a&amp;b"))):
+        for value in (first, second):  # the first one drawn is remembered; the second must not be served it
+            assert form_fields.html_params(id="x", title=value) == ORIGINAL(id="x", title=value), value
+
+
 def test_what_a_traveller_typed_is_never_remembered():
     before = form_fields._remembered_params.cache_info().currsize
     for typed in ("Ada Lovelace", "X1234567", "ada@example.com"):
