@@ -71,7 +71,7 @@ class Traveller:
 
 
 def travellers(app, count: int, search: str):
-    from bench.traveller import PEOPLE
+    from bench.traveller import passengers_form
     people = []
     for _ in range(count):
         t = Traveller(app)
@@ -79,12 +79,7 @@ def travellers(app, count: int, search: str):
         offer = re.search(r'name="offer_id" value="([^"]+)"', page).group(1)
         assert t.call("POST", "/select", {"offer_id": offer, "adults": 3, "children": 0, "infants": 0}).status_code == 303
         t.call("GET", "/passengers", compressed=False)
-        form = {"email": "bench@example.com", "phone": "+1 212 555 0100"}
-        for i, (first, last, born) in enumerate(PEOPLE):
-            form.update({f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
-                         f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB",
-                         f"passengers-{i}-passport_number": f"X{1234567 + i}",
-                         f"passengers-{i}-passport_expiry": (date.today() + timedelta(days=3000)).isoformat()})
+        form = passengers_form(3, international=True)
         assert t.call("POST", "/passengers", form).status_code == 303
         t.passengers = form
         people.append(t)
@@ -122,37 +117,31 @@ def scenarios(people, seats: list[str], search: str) -> dict:
 def api_booking(app, day: str):
     """POST /api/bookings, one adult JFK-LAX, as bench/run.py sends it."""
     import json
+
+    from bench.run import api_booking_body
     client = app.test_client()
     offer = client.get(f"/api/flights?origin=JFK&destination=LAX&date={day}&adults=1").get_json()["offers"][0]["offerId"]
     accepted = [{"key": a["key"], "version": a["version"]} for a in client.get("/api/acknowledgements").get_json()["acknowledgements"]]
 
     def book(i):
-        return client.post("/api/bookings", data=json.dumps({
-            "offerId": offer, "fareFamily": "STANDARD",
-            "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller", "dateOfBirth": "1980-01-01",
-                            "nationality": "US"}],
-            "contact": {"email": f"profile{i}@example.com", "phone": "+1 212 555 0100"},
-            "acknowledgements": accepted}), headers={"Content-Type": "application/json", **ACCEPT})
+        return client.post("/api/bookings", data=json.dumps(api_booking_body(offer, i, accepted)),
+                           headers={"Content-Type": "application/json", **ACCEPT})
     return book
 
 
 def webhook(app):
     """POST /api/payments/webhook: a new signed event each time, as bench/run.py sends them."""
-    import hashlib
-    import hmac
-    import json
     import itertools
+
+    from bench.run import stripe_signature, synthetic_event
     client, secret, prefix = app.test_client(), app.config["STRIPE_WEBHOOK_SECRET"], f"evt_prof{secrets.token_hex(3)}_"
     numbers = itertools.count()  # never the same event twice: a redelivery is another path
 
     def send(_):
-        i = next(numbers)
         now = int(time.time())
-        payload = json.dumps({"id": f"{prefix}{i:07d}", "object": "event", "type": "payment_intent.created",
-                              "created": now, "data": {"object": {"id": f"pi_{prefix}{i:07d}", "object": "payment_intent"}}})
-        v1 = hmac.new(secret.encode(), f"{now}.{payload}".encode(), hashlib.sha256).hexdigest()
+        payload = synthetic_event(f"{prefix}{next(numbers):07d}", now)
         return client.post("/api/payments/webhook", data=payload, headers={
-            "Content-Type": "application/json", "Stripe-Signature": f"t={now},v1={v1}", **ACCEPT})
+            "Content-Type": "application/json", "Stripe-Signature": stripe_signature(secret, payload, now), **ACCEPT})
     return send
 
 

@@ -208,12 +208,29 @@ def api_booking_requests(port: int, day: str) -> list[Request]:
     # Each call as from its own client behind one trusted proxy (TRUSTED_PROXY_HOPS=1 below): calls
     # for one address take turns (the open-hold caps), and real clients are not all one address.
     return [Request("POST", "/api/bookings", {"Content-Type": "application/json", "X-Forwarded-For": f"10.9.0.{n + 1}",
-                                              **ACCEPT}, json.dumps({
-        "offerId": offers[n], "fareFamily": "STANDARD",
-        "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller" + "abcdefghijklmnop"[n], "dateOfBirth": "1980-01-01",
-                        "nationality": "US"}],
-        "contact": {"email": f"bench{n}@example.com", "phone": "+1 212 555 0100"},
-        "acknowledgements": accepted})) for n in range(16)]
+                                              **ACCEPT}, json.dumps(api_booking_body(offers[n], n, accepted)))
+            for n in range(16)]
+
+
+def api_booking_body(offer_id: str, n: int, accepted: list[dict]) -> dict:
+    """One adult on the standard fare; `n` names the traveller and the contact email."""
+    return {"offerId": offer_id, "fareFamily": "STANDARD",
+            "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller" + "abcdefghijklmnop"[n % 16],
+                            "dateOfBirth": "1980-01-01", "nationality": "US"}],
+            "contact": {"email": f"bench{n}@example.com", "phone": "+1 212 555 0100"},
+            "acknowledgements": accepted}
+
+
+def synthetic_event(event_id: str, now: int) -> str:
+    """A Stripe event the app stores and needs no work for (payment_intent.created)."""
+    return json.dumps({"id": event_id, "object": "event", "type": "payment_intent.created", "created": now,
+                       "data": {"object": {"id": f"pi_{event_id}", "object": "payment_intent"}}})
+
+
+def stripe_signature(secret: str, payload: str, now: int) -> str:
+    """Stripe's scheme: v1 = HMAC-SHA256(secret, "<timestamp>.<payload>"); the app verifies it
+    with the SDK, so a mistake here shows as rejected events in the table."""
+    return f"t={now},v1={hmac.new(secret.encode(), f'{now}.{payload}'.encode(), hashlib.sha256).hexdigest()}"
 
 
 def signed_events(path: Path, count: int, secret: str, prefix: str) -> None:
@@ -221,13 +238,8 @@ def signed_events(path: Path, count: int, secret: str, prefix: str) -> None:
     now = int(time.time())
     with path.open("w") as out:
         for n in range(count):
-            payload = json.dumps({"id": f"{prefix}{n:07d}", "object": "event", "type": "payment_intent.created",
-                                  "created": now, "data": {"object": {"id": f"pi_{prefix}{n:07d}",
-                                                                      "object": "payment_intent"}}})
-            # Stripe's scheme: v1 = HMAC-SHA256(secret, "<timestamp>.<payload>"); the app verifies
-            # it with the SDK, so a mistake here shows as rejected events in the table.
-            v1 = hmac.new(secret.encode(), f"{now}.{payload}".encode(), hashlib.sha256).hexdigest()
-            out.write(f"t={now},v1={v1}\t{payload}\n")
+            payload = synthetic_event(f"{prefix}{n:07d}", now)
+            out.write(f"{stripe_signature(secret, payload, now)}\t{payload}\n")
 
 
 def webhook_ingestion(port: int, db_url: str, secret: str) -> dict:

@@ -83,14 +83,7 @@ class Browser:
         return int(offer_id.removeprefix("off_"))
 
     def passengers_form(self, adults: int, international: bool) -> dict:
-        form = {"email": "bench@example.com", "phone": "+1 212 555 0100"}
-        for i, (first, last, born) in enumerate(PEOPLE[:adults]):
-            form.update({f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
-                         f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB"})
-            if international:
-                form.update({f"passengers-{i}-passport_number": f"X{1234567 + i}",
-                             f"passengers-{i}-passport_expiry": (date.today() + timedelta(days=3000)).isoformat()})
-        return form
+        return passengers_form(adults, international)
 
     def save_passengers(self, adults: int, international: bool) -> None:
         self.get("/passengers")
@@ -122,6 +115,18 @@ class Browser:
                                       f"{urllib.parse.quote(secret)}&redirect_status=succeeded")
         assert status == 303 and headers["Location"].endswith(reference), (status, headers)
         return reference
+
+
+def passengers_form(adults: int, international: bool) -> dict:
+    """Step 2's fields for the first `adults` of PEOPLE, passports too for an international flight."""
+    form = {"email": "bench@example.com", "phone": "+1 212 555 0100"}
+    for i, (first, last, born) in enumerate(PEOPLE[:adults]):
+        form.update({f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
+                     f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB"})
+        if international:
+            form.update({f"passengers-{i}-passport_number": f"X{1234567 + i}",
+                         f"passengers-{i}-passport_expiry": (date.today() + timedelta(days=3000)).isoformat()})
+    return form
 
 
 def _card_token(stripe_base: str, publishable_key: str, number: str) -> str:

@@ -56,9 +56,14 @@ class SeatView:
     price: int
 
 
+def _seat_macros():
+    """steps/_seat.html's macros, which read nothing but their arguments and the seat type names."""
+    return current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
+
+
 @lru_cache(maxsize=20000)
 def _drawn_seat(seat: Seat, state: str, reason: str | None, fare_cabin: str, oob: bool) -> Markup:
-    macros = current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
+    macros = _seat_macros()
     return Markup(macros.seat_cell(SeatView(seat, state, reason, 0), fare_cabin, oob))
 
 
@@ -78,7 +83,7 @@ def seat_cell(view: SeatView, fare_cabin: str, oob: bool = False) -> Markup:
 @lru_cache(maxsize=4096)
 def _drawn_row(aircraft: str, cabin_starts: bool, cabin: str, row: int,
                blocks: tuple[tuple[tuple[str, str, str | None], ...], ...], fare_cabin: str) -> Markup:
-    macros = current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
+    macros = _seat_macros()
     seats = seats_by_code(aircraft)
     views = [[SeatView(seats[code], state, reason, 0) for code, state, reason in block] for block in blocks]
     return Markup(macros.seat_row(cabin_starts, cabin, row, views, fare_cabin))
