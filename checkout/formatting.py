@@ -18,7 +18,7 @@ from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_currency, is_currency
 
 LOCALE = "en_US"
-# The one date format a person reads (docs/DECISIONS.md, "One date format"): day of the week,
+# The one date format a person reads (docs/adr/0090-one-date-format.md): day of the week,
 # day, short month, year; no zero padding, nothing to mistake for month-first or day-first.
 DATE_FORMAT = "EEE d MMM yyyy"
 TIME_FORMAT = "HH:mm"

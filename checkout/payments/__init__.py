@@ -2,7 +2,7 @@
 
 Code outside this package uses only the names below (tests/unit/test_layers.py checks);
 the modules inside are free to change. Payments depends on bookings (the booking lock,
-states, seat holds), never the reverse at module level (docs/DECISIONS.md).
+states, seat holds), never the reverse (docs/adr/0056-cancelling-and-reopening-belong-to-payments.md).
 """
 from .booking_changes import cancel_booking, reopen_as_draft
 from .fulfilment import create_refund

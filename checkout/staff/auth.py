@@ -248,7 +248,7 @@ def staff_actor() -> StaffActor | None:
     token = api_token_from_request()
     if token is not None:
         if token.staff_user_id is None:
-            # An integration token (no owner) acts with supervisor rights; see DECISIONS.md.
+            # An integration token (no owner) acts with supervisor rights; docs/adr/0026-api-tokens-owned-or-integration.md.
             return StaffActor(f"api token {token.name}", True)
         owner = db.session.get(StaffUser, token.staff_user_id)
         if owner is None or not owner.active:

@@ -7,7 +7,8 @@ Create Date: 2026-12-01 14:00:00.000000
 
 At a million bookings the dashboard read every row of its period (541 ms of database time
 for 30 days) and "needs attention" tested every booking, newest first (188 ms). See
-docs/DECISIONS.md ("The dashboard's closed days are rolled up...") and docs/PERFORMANCE.md.
+docs/adr/0094-dashboard-days-rolled-up.md, docs/adr/0095-staff-search-page-per-key.md and
+docs/PERFORMANCE.md.
 
 `dashboard_days` holds one row per closed UTC day that the sweeper rolled up
 (`metrics.roll_up`). On PostgreSQL, triggers on every table the dashboard counts delete the

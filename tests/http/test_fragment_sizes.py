@@ -4,7 +4,7 @@ Three adults on the 787-9 (SFO -> NRT, the biggest seat map we draw). Each htmx 
 carries only what the change changed, out of band, and stays under 8 KB uncompressed: a
 seat click never re-sends the seat map. Seats come from the database, never hard-coded.
 The seat-map tab is the one read fragment that must carry a whole cabin: its budget is the
-8 KB on the wire, compressed (docs/DECISIONS.md, "The seat-map tab: 8 KB on the wire").
+8 KB on the wire, compressed (docs/adr/0096-seat-map-tab-8-kb.md).
 """
 import gzip
 import re
