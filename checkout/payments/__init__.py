@@ -2,7 +2,8 @@
 
 Code outside this package uses only the names below (tests/unit/test_layers.py checks);
 the modules inside are free to change. Payments depends on bookings (the booking lock,
-states, seat holds), never the reverse (docs/adr/0056-cancelling-and-reopening-belong-to-payments.md).
+states, seat holds); bookings' domain modules never import payments (only its routes, a
+screen, do): docs/adr/0056-cancelling-and-reopening-belong-to-payments.md.
 """
 from .booking_changes import cancel_booking, reopen_as_draft
 from .fulfilment import create_refund
