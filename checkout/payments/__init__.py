@@ -1,6 +1,6 @@
 """Payments: the Stripe gateway, payment attempts, one reconcile, webhooks, the sweeper.
 
-Code outside this package uses only the names below (tests/unit/test_layers.py checks);
+Code outside this package uses only the names below (tests/unit/test_payments_public_api.py checks);
 the modules inside are free to change. Payments depends on bookings (the booking lock,
 states, seat holds), never the reverse at module level (docs/DECISIONS.md).
 """
