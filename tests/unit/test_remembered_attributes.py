@@ -1,8 +1,6 @@
 """WTForms' attributes, remembered (checkout/form_fields.html_params): the same HTML as
 WTForms draws, byte for byte, and nothing a traveller typed kept after the request."""
 import weakref
-from datetime import date
-
 import pytest
 import wtforms
 from flask import Flask
@@ -14,6 +12,7 @@ from checkout import form_fields
 from checkout.catalog.forms import SearchForm
 from checkout.staff.forms import LoginForm
 from checkout.steps.forms import PassengersForm
+from tests.conftest import travel_day
 
 ORIGINAL = form_fields._wtforms_html_params
 CASES = [
@@ -94,14 +93,14 @@ def _drawn(forms) -> str:
 
 def _app_forms(filled: bool):
     typed = MultiDict({
-        "origin": "JFK", "destination": "<b>London</b>", "date": "2031-05-04", "adults": "2",
+        "origin": "JFK", "destination": "<b>London</b>", "date": travel_day(30).isoformat(), "adults": "2",
         "passengers-0-first_name": "Ada", "passengers-0-last_name": "Lovelace & Byron",
         "passengers-0-date_of_birth": "1985-12-10", "passengers-0-nationality": "GB",
         "passengers-0-passport_number": "X1234567", "passengers-1-first_name": "\"Quoted\"",
         "email": "ada@example.com", "phone": "+44 20 7946 0000", "password": "secret", "next": "/staff",
     }) if filled else MultiDict()
     return lambda: [SearchForm(formdata=typed), LoginForm(formdata=typed),
-                    PassengersForm(formdata=typed, passenger_types=["adult", "child"], travel_date=date(2031, 5, 4),
+                    PassengersForm(formdata=typed, passenger_types=["adult", "child"], travel_date=travel_day(30),
                                    international=True)]
 
 
