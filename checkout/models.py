@@ -189,12 +189,12 @@ class Booking(db.Model):
             name="ck_bookings_status",
         ),
         CheckConstraint("held_base_fare >= 0", name="ck_bookings_held_base_fare"),
-        # Staff search by email prefix (migration 0005_h9a; text_pattern_ops on PostgreSQL).
+        # Staff search by email prefix (migration 0008; text_pattern_ops on PostgreSQL).
         Index("ix_bookings_contact_email_lower", func.lower(contact_email),
               postgresql_ops={"lower_1": "text_pattern_ops"}),
-        # The staff list, newest booked first, and its keyset pages (migration 0011_staff_order).
+        # The staff list, newest booked first, and its keyset pages (migration 0011).
         Index("ix_bookings_submitted_at_id", submitted_at, id),
-        # The staff queue "needs attention" reads only the flagged few (migration 0011_h9p).
+        # The staff queue "needs attention" reads only the flagged few (migration 0012).
         Index("ix_bookings_needing_attention", "id", postgresql_where=text("attention_reason IS NOT NULL"),
               sqlite_where=text("attention_reason IS NOT NULL")),
     )
@@ -229,7 +229,7 @@ class Passenger(db.Model):
     __table_args__ = (
         UniqueConstraint("booking_id", "position", name="uq_passengers_booking_position"),
         CheckConstraint("checked_bags BETWEEN 0 AND 3", name="ck_passengers_bags"),
-        # Staff search by surname prefix (migration 0005_h9a).
+        # Staff search by surname prefix (migration 0008).
         Index("ix_passengers_last_name_lower", func.lower(last_name), postgresql_ops={"lower_1": "text_pattern_ops"}),
     )
 
@@ -370,7 +370,7 @@ class Refund(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
-        # Failed refunds, for "needs attention" (migration 0011_h9p).
+        # Failed refunds, for "needs attention" (migration 0012).
         Index("ix_refunds_failed", "booking_id", postgresql_where=text("status = 'failed'"),
               sqlite_where=text("status = 'failed'")),
     )
@@ -572,7 +572,7 @@ class DashboardDay(db.Model):
     """The dashboard's countable figures of one closed UTC day, as `staff/metrics.py` counts them.
 
     Written by the sweeper (`metrics.roll_up`) for the last 30 closed days; on PostgreSQL,
-    triggers (migration 0011_h9c) delete a day's row in the same transaction as any change to
+    triggers (migration 0012) delete a day's row in the same transaction as any change to
     a row it counts, so a row present is always exact and a missing one is counted from the
     rows again. Today is always counted from the rows.
     """

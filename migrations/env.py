@@ -2,6 +2,7 @@ import logging
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy import inspect, text
 
 from alembic import context
 
@@ -41,6 +42,33 @@ target_db = current_app.extensions['migrate'].db
 # can be acquired:
 # my_important_option = config.get_main_option("my_important_option")
 # ... etc.
+
+
+# Revision ids before each migration was named after its file's number (0004_disputes.py
+# was revision '0004_h8c', and so on). A database migrated back then has one of these in
+# alembic_version, which Alembic would no longer find; it is renamed to the same migration's
+# new id before Alembic reads it, so such a database upgrades like any other.
+RENAMED_REVISIONS = {
+    '0004_h8c': '0004',
+    '0004_h8d': '0005',
+    '0004_h8a': '0006',
+    '0005_h10d': '0007',
+    '0005_h9a': '0008',
+    '0004_h10c': '0009',
+    '0008_h11b': '0010',
+    '0011_staff_order': '0011',
+    '0011_h9p': '0012',
+}
+
+
+def rename_old_revisions(connection):
+    """Rewrite an old revision id in alembic_version to its new one (in the migrations'
+    transaction, so it stands or falls with them)."""
+    if not inspect(connection).has_table('alembic_version'):
+        return
+    for old, new in RENAMED_REVISIONS.items():
+        connection.execute(text('UPDATE alembic_version SET version_num = :new WHERE version_num = :old'),
+                           {'old': old, 'new': new})
 
 
 def get_metadata():
@@ -102,6 +130,7 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            rename_old_revisions(connection)
             context.run_migrations()
 
 

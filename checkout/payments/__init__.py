@@ -1,6 +1,6 @@
 """Payments: the Stripe gateway, payment attempts, one reconcile, webhooks, the sweeper.
 
-Code outside this package uses only the names below (tests/unit/test_layers.py checks);
+Code outside this package uses only the names below (tests/unit/test_payments_public_api.py checks);
 the modules inside are free to change. Payments depends on bookings (the booking lock,
 states, seat holds); bookings' domain modules never import payments (only its routes, a
 screen, do): docs/adr/0056-cancelling-and-reopening-belong-to-payments.md.

@@ -444,7 +444,7 @@ def dashboard(now: datetime, period: str = DEFAULT_PERIOD) -> Dashboard:
 
 STORED_DAYS = 30  # the longest period (and revenue always shows 30 days)
 ROLL_UP_GRACE = timedelta(minutes=10)  # a day is rolled up this long after its midnight
-DAY_LOCK_CLASS = 7301  # the advisory locks of the days (migration 0011_h9p's triggers take them too)
+DAY_LOCK_CLASS = 7301  # the advisory locks of the days (migration 0012's triggers take them too)
 LOCK_EPOCH = date(2000, 1, 1)
 FUNNEL_COLUMNS = {stage: f"funnel_{stage}" for stage in FunnelStage.ORDER}
 

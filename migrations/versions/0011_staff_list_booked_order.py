@@ -1,7 +1,7 @@
 """index for the staff bookings list in booked-time order (submitted_at, then id)
 
-Revision ID: 0011_staff_order
-Revises: 0008_h11b
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 15:00:00.000000
 
 The list is newest booked first, paged by (submitted_at, id). Without this index PostgreSQL
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_staff_order'
-down_revision = '0008_h11b'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """the dashboard's closed days rolled up (kept exact by triggers), and the staff queue of
 bookings that need attention read from its own small indexes
 
-Revision ID: 0011_h9p
-Revises: 0011_staff_order
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 14:00:00.000000
 
 At a million bookings the dashboard read every row of its period (541 ms of database time
@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_h9p'
-down_revision = '0011_staff_order'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

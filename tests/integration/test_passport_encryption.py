@@ -80,7 +80,7 @@ def database_with_plain_passports(monkeypatch):
     url = _with_database(BASE_URL, name)
     app = create_app("test", {"SQLALCHEMY_DATABASE_URI": url, "PII_ENCRYPTION_KEYS": "", **RATE_LIMITS})
     with app.app_context():
-        upgrade(revision="0004_h8a")
+        upgrade(revision="0006")
         seed_all(date.today(), 1)
         db.session.execute(text(
             "INSERT INTO bookings (reference, status, flight_id, fare_family_code, insurance, priority_boarding,"
@@ -105,7 +105,7 @@ def test_the_migration_without_a_key_refuses_and_leaves_the_data_as_it_was(datab
         assert "1 passport numbers are stored in plain text and PII_ENCRYPTION_KEYS is not set" in caplog.text
         db.session.rollback()
         assert db.session.execute(text("SELECT passport_number FROM passengers")).scalar_one() == PASSPORT
-        assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004_h8a"
+        assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
         db.engine.dispose()
 
 
@@ -119,7 +119,7 @@ def test_the_migration_encrypts_plain_passports_and_the_downgrade_decrypts_them(
         assert db.session.execute(select(Passenger.passport_number)).scalar_one() == PASSPORT
         db.session.commit()
 
-        downgrade(revision="0004_h8a")
+        downgrade(revision="0006")
         assert db.session.execute(text("SELECT passport_number FROM passengers")).scalar_one() == PASSPORT
         db.session.commit()
         db.engine.dispose()

@@ -1,7 +1,7 @@
 """seat holds know their cabin, so places left are counted per cabin in one query
 
-Revision ID: 0004_h8d
-Revises: 0004_h8c
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 10:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_h8d'
-down_revision = '0004_h8c'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
 """access control: traveller proof failures apart from staff sign-in failures, the address
 that created an API booking (open holds per address), staff two-factor sign-in
 
-Revision ID: 0004_h10c
-Revises: 0005_h9a
+Revision ID: 0009
+Revises: 0008
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_h10c'
-down_revision = '0005_h9a'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """disputes, and when the traveller pressed Pay on each payment attempt
 
-Revision ID: 0004_h8c
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-28 10:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_h8c'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None

@@ -4,15 +4,15 @@ An attempt row is inserted (and committed) under the booking's row lock before S
 asked for its PaymentIntent, so the lock is never held across a Stripe call; until the
 answer is recorded the row has no payment_intent_id.
 
-Revision ID: 0004_h8a
-Revises: 0004_h8d
+Revision ID: 0006
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_h8a'
-down_revision = '0004_h8d'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """when the traveller extended the hold (once per booking)
 
-Revision ID: 0008_h11b
-Revises: 0004_h10c
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 11:45:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_h11b'
-down_revision = '0004_h10c'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

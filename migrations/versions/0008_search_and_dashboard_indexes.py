@@ -1,7 +1,7 @@
 """indexes for staff search (prefixes of email and surname) and the dashboard's periods
 
-Revision ID: 0005_h9a
-Revises: 0005_h10d
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 12:00:00.000000
 
 At a million bookings, `lower(contact_email) LIKE 'ada%'` and the surname prefix read the
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_h9a'
-down_revision = '0005_h10d'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

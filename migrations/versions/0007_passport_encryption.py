@@ -1,7 +1,7 @@
 """passport numbers encrypted at rest; when personal data was purged after travel
 
-Revision ID: 0005_h10d
-Revises: 0004_h8a
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 10:00:00.000000
 
 Widens passengers.passport_number for Fernet tokens and encrypts the plaintext already
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_h10d'
-down_revision = '0004_h8a'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
