@@ -248,11 +248,8 @@ def _choices(body: dict, passengers: list[dict]) -> dict:
 
 def _discard_draft(booking: Booking | None) -> None:
     """An API call is all or nothing: a half-built draft is removed with its holds."""
-    if booking is not None and booking.id and booking.status == "DRAFT":
-        from .bookings import seat_holds
-        seat_holds.release(booking.id)
-        db.session.delete(booking)
-        db.session.commit()
+    if booking is not None and booking.id:
+        service.discard_draft(booking.id)
 
 
 def _camel_field(name: str) -> str:

@@ -2,9 +2,13 @@
 
 Views and the JSON API call these with plain values; the functions own the
 transaction (they commit) and raise BookingError subclasses with messages safe to show.
+Every change to a booking that may still be a draft goes through one unit of work,
+`booking_change` / `draft_change`: the booking row's lock first, then its seat holds.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -97,12 +101,50 @@ def booking_by_reference(reference: str) -> Booking | None:
     ).scalar_one_or_none()
 
 
-def lock_booking(booking_id: int) -> Booking:
-    """Re-read the booking row with a row lock (PostgreSQL) for a state change."""
-    return db.session.execute(
-        select(Booking).where(Booking.id == booking_id)
-        .with_for_update(of=Booking).execution_options(populate_existing=True)
-    ).scalar_one()
+def lock_booking(booking_id: int, *, with_passengers: bool = False) -> Booking:
+    """Lock the booking row (PostgreSQL), then read it afresh for a state change.
+
+    Two statements. The locking one reads nothing but the row's id: when the row changed
+    while we waited for its lock, PostgreSQL hands back its new version but keeps any row
+    joined to it as it was, so a fare family joined there could be the old one, or none at
+    all (issue 16: a submit racing a fare change read `fare_family` as None). The second
+    starts after the lock is held, so the row and everything joined to it (flight, fare
+    family, bundle and, `with_passengers`, the passengers a draft's changes read and write)
+    are as committed; populate_existing refreshes the objects this session already holds.
+    """
+    db.session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
+    query = select(Booking).where(Booking.id == booking_id)
+    if with_passengers:
+        query = query.options(joinedload(Booking.passengers))
+    return db.session.execute(query.execution_options(populate_existing=True)).unique().scalar_one()
+
+
+@contextmanager
+def booking_change(booking_id: int) -> Iterator[Booking]:
+    """One change to one booking as one transaction: the unit of work of every draft service.
+
+    Locks the booking row first and yields it read afresh under the lock, passengers
+    included (populate_existing: the caller's own object, loaded before, is the one
+    refreshed), so a change committed meanwhile (a submit, another tab's choice) is seen.
+    Seat holds are taken only inside the block, after the row lock: two changes to one
+    booking queue on its row instead of deadlocking on each other's holds. Commits when the
+    block ends, rolls back (releasing the lock and anything half-done) when it raises.
+    """
+    try:
+        yield lock_booking(booking_id, with_passengers=True)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@contextmanager
+def draft_change(booking_id: int) -> Iterator[Booking]:
+    """`booking_change` for a draft: raises BookingClosed, changing nothing, when under the
+    lock the booking is no longer a DRAFT (a submit or the sweeper got there first)."""
+    with booking_change(booking_id) as booking:
+        _require_draft(booking)
+        yield booking
 
 
 def seat_of(booking: Booking, passenger: Passenger) -> Seat | None:
@@ -193,6 +235,17 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
     return booking
 
 
+def discard_draft(booking_id: int) -> None:
+    """Remove a draft and its holds (an API call is all or nothing). A booking no longer a
+    draft is left as it is. Locks the booking, then its holds (draft_change)."""
+    try:
+        with draft_change(booking_id) as booking:
+            seat_holds.release(booking.id)
+            db.session.delete(booking)
+    except BookingClosed:
+        pass
+
+
 def _no_room(flight: Flight, cabins: list[str], seated: int, now: datetime) -> str:
     """Why the party cannot have places in `cabins`, with how many are left."""
     left = {cabin: seat_holds.places_left(flight, cabin, now) for cabin in cabins}
@@ -213,57 +266,61 @@ def _require_draft(booking: Booking) -> None:
 
 
 def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
-    """Switch fare family. Returns seats released because they are in another cabin."""
-    _require_draft(booking)
-    fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
-    if fare is None:
-        raise BookingError("Please choose one of the fare families shown.", "fare_family")
-    now = utcnow()
+    """Switch fare family. Returns seats released because they are in another cabin.
+    Locks the booking, then its holds (draft_change)."""
     released = []
-    if fare.cabin != booking.fare_family.cabin:
-        # Every place moves to the new cabin; chosen seats there are chosen afresh.
-        for passenger in booking.passengers:
-            if passenger.seat_code:
-                released.append(passenger.seat_code)
-                passenger.seat_code = None
-        seat_holds.release(booking.id)
-        seated = [p.id for p in booking.seated_passengers]
-        places = seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated, booking.hold_expires_at, now)
-        if places is None:
-            db.session.rollback()  # the old places and seats stay as they were
-            raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
-    booking.fare_family = fare
-    booking.updated_at = now
-    db.session.commit()
+    with draft_change(booking.id) as booking:
+        fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
+        if fare is None:
+            raise BookingError("Please choose one of the fare families shown.", "fare_family")
+        now = utcnow()
+        if fare.cabin != booking.fare_family.cabin:
+            seated = [p.id for p in booking.seated_passengers]
+            with db.session.begin_nested() as move:
+                # Every place moves to the new cabin; chosen seats there are chosen afresh.
+                for passenger in booking.passengers:
+                    if passenger.seat_code:
+                        released.append(passenger.seat_code)
+                        passenger.seat_code = None
+                seat_holds.release(booking.id)
+                places = seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated,
+                                                  booking.hold_expires_at, now)
+                if places is None:
+                    move.rollback()  # the old places and seats back, before counting what is left
+            if places is None:
+                raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
+        booking.fare_family = fare
+        booking.updated_at = now
     return released
 
 
 def choose_bundle(booking: Booking, bundle_code: str | None) -> None:
-    _require_draft(booking)
+    """A bundle, or none (None). Locks the booking (draft_change)."""
     bundle = None
     if bundle_code:
         bundle = next((b for b in search.all_bundles() if b.code == bundle_code), None)
         if bundle is None:
             raise BookingError("Please choose one of the bundles shown, or none.", "bundle")
-    booking.bundle = bundle
-    booking.updated_at = utcnow()
-    db.session.commit()
+    with draft_change(booking.id) as booking:
+        booking.bundle = bundle
+        booking.updated_at = utcnow()
 
 
 def choose_extras(booking: Booking, *, bags: dict[int, int], insurance: bool, priority_boarding: bool) -> None:
-    """Checked bags per passenger position, insurance and priority boarding for the party."""
-    _require_draft(booking)
-    for passenger in booking.passengers:
-        count = bags.get(passenger.position, passenger.checked_bags)
-        if passenger.passenger_type == PassengerType.INFANT:
-            count = 0
-        if not 0 <= count <= pricing.MAX_CHECKED_BAGS:
-            raise BookingError(f"Choose between 0 and {pricing.MAX_CHECKED_BAGS} checked bags.", f"bags-{passenger.position}")
-        passenger.checked_bags = count
-    booking.insurance = insurance
-    booking.priority_boarding = priority_boarding
-    booking.updated_at = utcnow()
-    db.session.commit()
+    """Checked bags per passenger position, insurance and priority boarding for the party.
+    Locks the booking (draft_change)."""
+    with draft_change(booking.id) as booking:
+        for passenger in booking.passengers:
+            count = bags.get(passenger.position, passenger.checked_bags)
+            if passenger.passenger_type == PassengerType.INFANT:
+                count = 0
+            if not 0 <= count <= pricing.MAX_CHECKED_BAGS:
+                raise BookingError(f"Choose between 0 and {pricing.MAX_CHECKED_BAGS} checked bags.",
+                                   f"bags-{passenger.position}")
+            passenger.checked_bags = count
+        booking.insurance = insurance
+        booking.priority_boarding = priority_boarding
+        booking.updated_at = utcnow()
 
 
 def seat_restriction(booking: Booking, passenger: Passenger, seat: Seat) -> str | None:
@@ -289,68 +346,65 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
     """Hold `seat_code` for the passenger at `position` (None gives their seat back).
 
     Either way the passenger keeps a place in the cabin: a chosen seat replaces the place
-    they held, and giving a seat back swaps it for an assigned place.
+    they held, and giving a seat back swaps it for an assigned place. Locks the booking, then
+    the seat's hold (draft_change); the seat is checked against the fare held under the lock.
     """
     now = now or utcnow()
-    _require_draft(booking)
-    passenger = next((p for p in booking.passengers if p.position == position), None)
-    if passenger is None:
-        raise BookingError("Choose which passenger this seat is for.", "seat_passenger")
-    if not seat_code:
-        if passenger.seat_code:
-            # Their place moves to a seat nobody pays for, so the chosen one is free again.
-            seat_holds.release_passenger(booking.id, passenger.id)
-            passenger.seat_code = None
-            if seat_holds.assign_places(booking.flight, booking.fare_family.cabin, booking.id, [passenger.id],
-                                        booking.hold_expires_at, now) is None:
-                db.session.rollback()
-                raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
-            booking.updated_at = now
-            db.session.commit()
-        return
-    seat = find_seat(booking.flight.aircraft, seat_code)
-    if seat is None:
-        raise SeatUnavailable("That seat does not exist on this aircraft.", "seat")
-    reason = seat_restriction(booking, passenger, seat)
-    if reason:
-        raise SeatUnavailable(reason, "seat")
-    if seat.code == passenger.seat_code:
-        return
-    if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
-        raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
-    taken = seat_holds.take(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now)
-    if not taken.held:
-        db.session.rollback()
-        raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
-    seat_holds.release_passenger(booking.id, passenger.id, keep=seat.code)
-    passenger.seat_code = seat.code
-    # The seat may have been the place we assigned a fellow passenger: they are given another.
-    if taken.displaced not in (None, passenger.id) and seat_holds.assign_places(
-            booking.flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,
-            now) is None:
-        db.session.rollback()
-        raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.", "seat")
-    booking.updated_at = now
-    db.session.commit()
+    with draft_change(booking.id) as booking:
+        passenger = next((p for p in booking.passengers if p.position == position), None)
+        if passenger is None:
+            raise BookingError("Choose which passenger this seat is for.", "seat_passenger")
+        if not seat_code:
+            if passenger.seat_code:
+                # Their place moves to a seat nobody pays for, so the chosen one is free again.
+                seat_holds.release_passenger(booking.id, passenger.id)
+                passenger.seat_code = None
+                if seat_holds.assign_places(booking.flight, booking.fare_family.cabin, booking.id, [passenger.id],
+                                            booking.hold_expires_at, now) is None:
+                    raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
+                booking.updated_at = now
+            return
+        seat = find_seat(booking.flight.aircraft, seat_code)
+        if seat is None:
+            raise SeatUnavailable("That seat does not exist on this aircraft.", "seat")
+        reason = seat_restriction(booking, passenger, seat)
+        if reason:
+            raise SeatUnavailable(reason, "seat")
+        if seat.code == passenger.seat_code:
+            return
+        if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
+            raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
+        taken = seat_holds.take(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now)
+        if not taken.held:
+            raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
+        seat_holds.release_passenger(booking.id, passenger.id, keep=seat.code)
+        passenger.seat_code = seat.code
+        # The seat may have been the place we assigned a fellow passenger: they are given another.
+        if taken.displaced not in (None, passenger.id) and seat_holds.assign_places(
+                booking.flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,
+                now) is None:
+            raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.",
+                            "seat")
+        booking.updated_at = now
 
 
 def save_passengers(booking: Booking, details: list[PassengerDetails], contact: Contact) -> None:
-    """Store names, documents and contact. Validation happened in the form layer."""
-    _require_draft(booking)
-    if len(details) != len(booking.passengers):
-        raise BookingError("Please fill in every passenger.")
-    international = booking.flight.international
-    for passenger, given in zip(booking.passengers, details):
-        passenger.first_name = given.first_name
-        passenger.last_name = given.last_name
-        passenger.date_of_birth = given.date_of_birth
-        passenger.nationality = given.nationality
-        passenger.passport_number = given.passport_number if international else None
-        passenger.passport_expiry = given.passport_expiry if international else None
-    booking.contact_email = contact.email
-    booking.contact_phone = contact.phone
-    booking.updated_at = utcnow()
-    db.session.commit()
+    """Store names, documents and contact. Validation happened in the form layer.
+    Locks the booking (draft_change)."""
+    with draft_change(booking.id) as booking:
+        if len(details) != len(booking.passengers):
+            raise BookingError("Please fill in every passenger.")
+        international = booking.flight.international
+        for passenger, given in zip(booking.passengers, details):
+            passenger.first_name = given.first_name
+            passenger.last_name = given.last_name
+            passenger.date_of_birth = given.date_of_birth
+            passenger.nationality = given.nationality
+            passenger.passport_number = given.passport_number if international else None
+            passenger.passport_expiry = given.passport_expiry if international else None
+        booking.contact_email = contact.email
+        booking.contact_phone = contact.phone
+        booking.updated_at = utcnow()
 
 
 def passengers_complete(booking: Booking) -> bool:
@@ -370,33 +424,49 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
     Anything that changed (a seat somebody else took, a different price) is returned and
     kept on the booking until the traveller has seen it. If the cabin has filled up
     meanwhile so that someone in the party has no place, the draft is closed (EXPIRED) and
-    `sold_out` says why.
+    `sold_out` says why. Locks the booking, then its holds (draft_change), only when the
+    hold has lapsed; a draft submitted or closed meanwhile is left alone (nothing renewed).
     """
     now = now or utcnow()
     renewal = HoldRenewal()
+    # A look without the lock first: nearly every page finds its hold running and locks nothing.
     if booking.status != BookingStatus.DRAFT or booking.hold_expires_at > now:
         return renewal
-    old_total = quote_for(booking).total
-    booking.hold_expires_at = now + hold_duration()
-    places = seat_holds.hold_places(booking, booking.hold_expires_at, now, reassign_lost_seats=True)
-    if not places.complete:
-        db.session.rollback()
-        renewal.sold_out = _no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers), now)
-        booking = lock_booking(booking.id)  # the sweeper may be closing it too
-        if booking.status == BookingStatus.DRAFT:
-            seat_holds.release(booking.id)
-            states.transition(booking, BookingStatus.EXPIRED, "hold renewal", note="no place left in the cabin")
-        db.session.commit()
-        return renewal
-    renewal.lost_seats = places.lost_seats
-    booking.held_base_fare = booking.flight.base_fare
-    new_total = quote_for(booking).total
-    if new_total != old_total:
-        renewal.price_from, renewal.price_to = old_total, new_total
-        booking.price_change_from, booking.price_change_to = old_total, new_total
-    booking.updated_at = now
-    db.session.commit()
+    try:
+        with draft_change(booking.id) as booking:
+            if booking.hold_expires_at > now:  # renewed by a request that had the lock first
+                return renewal
+            old_total = quote_for(booking).total
+            places = _hold_every_place(booking, now + hold_duration(), now, reassign_lost_seats=True)
+            if not places.complete:
+                renewal.sold_out = _no_room(booking.flight, [booking.fare_family.cabin],
+                                            len(booking.seated_passengers), now)
+                seat_holds.release(booking.id)
+                states.transition(booking, BookingStatus.EXPIRED, "hold renewal", note="no place left in the cabin")
+                return renewal
+            booking.hold_expires_at = now + hold_duration()
+            renewal.lost_seats = places.lost_seats
+            booking.held_base_fare = booking.flight.base_fare
+            new_total = quote_for(booking).total
+            if new_total != old_total:
+                renewal.price_from, renewal.price_to = old_total, new_total
+                booking.price_change_from, booking.price_change_to = old_total, new_total
+            booking.updated_at = now
+    except BookingClosed:
+        pass
     return renewal
+
+
+def _hold_every_place(booking: Booking, expires_at: datetime | None, now: datetime, *,
+                      reassign_lost_seats: bool) -> seat_holds.Places:
+    """seat_holds.hold_places in a savepoint: when someone is left without a place, what it
+    took is given back at once while the booking's lock is kept, so the places left can be
+    counted for the message before the caller gives up."""
+    with db.session.begin_nested() as attempt:
+        places = seat_holds.hold_places(booking, expires_at, now, reassign_lost_seats=reassign_lost_seats)
+        if not places.complete:
+            attempt.rollback()
+    return places
 
 
 def can_extend_hold(booking: Booking, now: datetime | None = None) -> bool:
@@ -407,31 +477,31 @@ def can_extend_hold(booking: Booking, now: datetime | None = None) -> bool:
 def extend_hold(booking_id: int, now: datetime | None = None) -> Booking:
     """More time, once per booking: the hold (places, chosen seats, price) lasts HOLD_MINUTES
     longer, if every seat is still the party's. Refused once used or after the hold lapsed
-    (a lapsed draft is held again on its next page; a lapsed payment hold has expired)."""
+    (a lapsed draft is held again on its next page; a lapsed payment hold has expired).
+    Locks the booking, then its holds (booking_change: a draft or a booking being paid)."""
     now = now or utcnow()
-    booking = lock_booking(booking_id)
-    if booking.hold_extended_at is not None:
-        db.session.rollback()
-        raise BookingError("You have already extended this hold once.")
-    if not can_extend_hold(booking, now):
-        db.session.rollback()
-        raise BookingError("This hold has ended and can no longer be extended.")
-    until = booking.hold_expires_at + hold_duration()
-    if not seat_holds.hold_places(booking, until, now, reassign_lost_seats=False).complete:
-        db.session.rollback()
-        raise BookingError("We could not hold your seats for longer. Your current hold still stands.")
-    booking.hold_expires_at = until
-    booking.hold_extended_at = booking.updated_at = now
-    states.record(booking, booking.status, booking.status, actor="traveller (web)",
-                  note=f"hold extended by {hold_duration().seconds // 60} minutes")
-    db.session.commit()
+    with booking_change(booking_id) as booking:
+        if booking.hold_extended_at is not None:
+            raise BookingError("You have already extended this hold once.")
+        if not can_extend_hold(booking, now):
+            raise BookingError("This hold has ended and can no longer be extended.")
+        until = booking.hold_expires_at + hold_duration()
+        if not _hold_every_place(booking, until, now, reassign_lost_seats=False).complete:
+            raise BookingError("We could not hold your seats for longer. Your current hold still stands.")
+        booking.hold_expires_at = until
+        booking.hold_extended_at = booking.updated_at = now
+        states.record(booking, booking.status, booking.status, actor="traveller (web)",
+                      note=f"hold extended by {hold_duration().seconds // 60} minutes")
     return booking
 
 
 def acknowledge_price_change(booking: Booking) -> None:
-    if booking.price_change_from is not None:
+    """The traveller has seen the renewed price: stop showing it. Locks the booking (draft_change)
+    only when there is something to acknowledge."""
+    if booking.price_change_from is None:
+        return
+    with draft_change(booking.id) as booking:
         booking.price_change_from = booking.price_change_to = None
-        db.session.commit()
 
 
 # -- submission -----------------------------------------------------------------------
@@ -445,48 +515,52 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
 
     Requires complete passenger details and every acknowledgement. If the hold had lapsed
     and the price changed, raises PriceChanged so the traveller sees it before going on.
-    Idempotent: submitting an already pending booking returns it unchanged.
+    Idempotent: submitting an already pending booking returns it unchanged. Renews a lapsed
+    hold first (its own unit of work), then locks the booking and its holds (draft_change)
+    and prices exactly what it holds under that lock: no change can land in between.
     """
     now = now or utcnow()
     if booking.status == BookingStatus.PENDING_PAYMENT:
         return booking
-    _require_draft(booking)
-    if not passengers_complete(booking):
-        raise BookingError("Some passenger details are missing. Please complete step 2.")
-    missing = [a for a in ACKNOWLEDGEMENTS if a.key not in accepted]
-    if missing:
-        # Every missing one at once, so the traveller fixes them in one go.
-        raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}",
-                           {f"ack_{a.key}": f"Please confirm you have read: {a.title}." for a in missing})
     renewal = renew_hold_if_expired(booking, now)
     if renewal.sold_out:
         raise CabinFull(renewal.sold_out)
-    if renewal.changed or booking.price_change_from is not None:
-        raise PriceChanged("Your hold had expired and we have renewed it. Please check what changed before you continue.")
-
-    booking = lock_booking(booking.id)
-    if booking.status == BookingStatus.PENDING_PAYMENT:  # a second click got here first
-        return booking
-    _require_draft(booking)
-    _assign_reference(booking)
-    quote = quote_for(booking)
-    booking.price_lines = [
-        BookingPriceLine(position=i, kind=line.kind, passenger_position=line.passenger_position,
-                         description=line.description, amount=line.amount)
-        for i, line in enumerate(quote.lines)
-    ]
-    booking.total_amount = quote.total
-    booking.submitted_at = now
-    booking.hold_expires_at = now + hold_duration()
-    # Every place (and chosen seat) now lasts as long as the payment window.
-    if not seat_holds.hold_places(booking, booking.hold_expires_at, now, reassign_lost_seats=False).complete:
-        db.session.rollback()
-        raise CabinFull(_no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers), now))
-    booking.acknowledgements = [
-        BookingAcknowledgement(key=a.key, version=a.version, accepted_at=now) for a in ACKNOWLEDGEMENTS
-    ]
-    states.transition(booking, BookingStatus.PENDING_PAYMENT, actor=actor, note=f"total {quote.total} {booking.currency}")
-    db.session.commit()
+    try:
+        with draft_change(booking.id) as booking:
+            if not passengers_complete(booking):
+                raise BookingError("Some passenger details are missing. Please complete step 2.")
+            missing = [a for a in ACKNOWLEDGEMENTS if a.key not in accepted]
+            if missing:
+                # Every missing one at once, so the traveller fixes them in one go.
+                raise BookingError(f"Please confirm you have read: {missing[0].title}.", f"ack_{missing[0].key}",
+                                   {f"ack_{a.key}": f"Please confirm you have read: {a.title}." for a in missing})
+            if renewal.changed or booking.price_change_from is not None:
+                raise PriceChanged("Your hold had expired and we have renewed it. "
+                                   "Please check what changed before you continue.")
+            expires_at = now + hold_duration()
+            # Every place (and chosen seat) now lasts as long as the payment window.
+            if not _hold_every_place(booking, expires_at, now, reassign_lost_seats=False).complete:
+                raise CabinFull(_no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers),
+                                         now))
+            _assign_reference(booking)
+            quote = quote_for(booking)
+            booking.price_lines = [
+                BookingPriceLine(position=i, kind=line.kind, passenger_position=line.passenger_position,
+                                 description=line.description, amount=line.amount)
+                for i, line in enumerate(quote.lines)
+            ]
+            booking.total_amount = quote.total
+            booking.submitted_at = now
+            booking.hold_expires_at = expires_at
+            booking.acknowledgements = [
+                BookingAcknowledgement(key=a.key, version=a.version, accepted_at=now) for a in ACKNOWLEDGEMENTS
+            ]
+            states.transition(booking, BookingStatus.PENDING_PAYMENT, actor=actor,
+                              note=f"total {quote.total} {booking.currency}")
+    except BookingClosed:
+        if booking.status == BookingStatus.PENDING_PAYMENT:  # a second click got here first
+            return booking
+        raise
     return booking
 
 

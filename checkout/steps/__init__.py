@@ -9,6 +9,7 @@ from functools import wraps
 from flask import flash, g, session, url_for
 
 from ..bookings import service
+from ..bookings.service import BookingClosed
 from ..extensions import db
 from ..models import BookingStatus
 from ..presentation import go_to, money
@@ -21,6 +22,8 @@ def with_draft(view):
 
     No draft: back to search. Already submitted: to its booking page. An expired hold is
     renewed here, and what changed is flashed so the traveller sees it before going on.
+    A change that finds the booking closed under its lock (BookingClosed: a submit from
+    another tab or click won the race) ends the same way, never in a 500.
 
     The step then answers from the objects its service just saved: a commit does not expire
     them here, so the page or fragment is not read back from the database it was written to.
@@ -52,18 +55,30 @@ def _with_draft(view, *args, **kwargs):
         flash("Your session has ended. Please search again; nothing was booked.", "info")
         return go_to(url_for("catalog.home"))
     if booking.status != BookingStatus.DRAFT:
-        if booking.reference:
-            return go_to(url_for("bookings.show", reference=booking.reference))
-        return go_to(url_for("catalog.home"))
+        return _draft_closed(booking)
     renewal = service.renew_hold_if_expired(booking)
     if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
         flash(renewal.sold_out, "warning")
         session.pop("draft_id", None)
         return go_to(_search_again(booking))
+    if booking.status != BookingStatus.DRAFT:  # submitted by another request while its hold was renewed
+        return _draft_closed(booking)
     for seat in renewal.lost_seats:
         flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
     g.booking = booking
-    return view(*args, **kwargs)
+    try:
+        return view(*args, **kwargs)
+    except BookingClosed as err:
+        db.session.rollback()  # the booking as it now is (already so: the service rolled back)
+        flash(f"{err.message} Nothing was changed.", "warning")
+        return _draft_closed(booking)
+
+
+def _draft_closed(booking):
+    """Where a browser goes whose draft is no longer one: its booking page, else search."""
+    if booking.reference:
+        return go_to(url_for("bookings.show", reference=booking.reference))
+    return go_to(url_for("catalog.home"))
 
 
 def price_change_notice(booking) -> str | None:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from .. import pricing
 from ..bookings import service
-from ..bookings.service import BookingError
+from ..bookings.service import BookingClosed, BookingError
 from ..catalog import search
 from ..catalog.recommend import recommendation
 from ..catalog.seatmaps import AIRCRAFT, SEAT_TYPE_NAMES, Seat, find_seat, seat_rows, seats_by_code
@@ -262,6 +262,8 @@ def save():
         abort(400, "The form had expired. Please try again.")
     try:
         _apply(g.booking, "all", request.form)
+    except BookingClosed:
+        raise  # with_draft: to the booking page
     except BookingError as err:
         db.session.rollback()
         return render_step(TEMPLATE, **step_context(g.booking, _seat_for(), {err.field or "form": err.message})), 422
@@ -295,6 +297,8 @@ def save_section(section: str):
     before = SeatMapView(booking, _seat_for_position(booking, _seat_for())) if section == "seat" else None
     try:
         _apply(booking, section, request.form)
+    except BookingClosed:
+        raise  # with_draft: to the booking page
     except BookingError as err:
         db.session.rollback()
         status, errors = 422, {err.field or section: err.message}

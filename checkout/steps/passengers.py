@@ -5,7 +5,7 @@ from flask import Blueprint, g, request, url_for
 
 from ..bookings import service
 from ..bookings.passengers import contact_details, passenger_details
-from ..bookings.service import BookingError
+from ..bookings.service import BookingClosed, BookingError
 from ..models import Booking
 from ..presentation import go_to, render_step
 from . import STEPS, price_change_notice, with_draft
@@ -58,6 +58,8 @@ def save():
     details = [passenger_details(entry.data) for entry in form.passengers]
     try:
         service.save_passengers(g.booking, details, contact_details(form.email.data, form.phone.data))
+    except BookingClosed:
+        raise  # with_draft: to the booking page
     except BookingError as err:
         form.email.errors = [err.message]
         return render_step(TEMPLATE, **context(g.booking, form)), 422

@@ -5,7 +5,7 @@ from flask import Blueprint, g, request, session, url_for
 
 from ..bookings import service
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
-from ..bookings.service import BookingError, PriceChanged
+from ..bookings.service import BookingClosed, BookingError, PriceChanged
 from ..catalog.seatmaps import SEAT_TYPE_NAMES
 from ..pricing import BAG_PRICES
 from ..presentation import go_to, render_step
@@ -41,6 +41,8 @@ def submit():
         return render_step(TEMPLATE, **context(g.booking, {"form": "The form had expired. Please try again."}, accepted)), 400
     try:
         booking = service.submit(g.booking, accepted)
+    except BookingClosed:
+        raise  # with_draft: to the booking page
     except PriceChanged as err:
         return render_step(TEMPLATE, **context(g.booking, {"form": err.message}, accepted)), 409
     except BookingError as err:

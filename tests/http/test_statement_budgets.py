@@ -1,8 +1,9 @@
 """SQL statements per request, counted (counts are stable where timings are not).
 
-Every page and fragment of the three steps stays within STEP_BUDGET statements, and the
-staff list and search send as many statements for 100 bookings as for 10: nothing is
-read again row by row. Sessions are in Redis here, as in production.
+Every page and fragment of the three steps stays within STEP_BUDGET statements (a change
+to the draft within CHANGE_BUDGET), and the staff list and search send as many statements
+for 100 bookings as for 10: nothing is read again row by row. Sessions are in Redis here,
+as in production.
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from tests.sql_support import counting_statements
 from tests.staff_support import StaffClient, make_staff
 
 STEP_BUDGET = 6
+# A change also locks its booking row and reads it again under the lock (bookings.service
+# .draft_change, issue 16): two statements more than the change itself.
+CHANGE_BUDGET = STEP_BUDGET + 2
+CHANGES = {"fare", "bundle", "extras", "seat", "another seat", "passengers saved"}
 PEOPLE = (("Ada", "Lovelace", "1985-12-10"), ("Charles", "Babbage", "1981-12-26"), ("Mary", "Somerville", "1980-12-26"))
 HX = {"HX-Request": "true"}
 
@@ -57,7 +62,8 @@ def test_every_page_and_fragment_of_the_steps_is_within_budget(app, checkout):
         with counting_statements(app) as statements:
             response = send()
         counts[name], statuses[name] = len(statements), response.status_code
-        assert len(statements) <= STEP_BUDGET, f"{name}: {len(statements)} statements\n{statements}"
+        budget = CHANGE_BUDGET if name in CHANGES else STEP_BUDGET
+        assert len(statements) <= budget, f"{name}: {len(statements)} statements\n{statements}"
     assert statuses == {**{name: 200 for name in requests}, "passengers saved": 303}
     html = checkout.get("/review").get_data(as_text=True)
     assert "Flex" in html and "Comfort" in html and second in html  # what was saved is what the review shows
