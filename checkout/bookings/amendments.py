@@ -61,7 +61,7 @@ def amend(booking_id: int, actor: str, *, contact: Contact | None = None,
     the same transaction. Commits. A change to the same values is not audited.
     """
     now = now or utcnow()
-    booking = lock_booking(booking_id)
+    booking = lock_booking(booking_id, with_passengers=True)  # names and the audit snapshot read them
     problem = amendment_problem(booking, now, names=names is not None)
     if problem is None and names is not None and len(names) != len(booking.passengers):
         problem = f"This booking has {len(booking.passengers)} passengers; give a name for each, in order."
