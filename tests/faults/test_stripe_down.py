@@ -34,7 +34,8 @@ def _assert_unreachable_json(response):
 
 
 def _assert_unreachable_page(response):
-    assert response.status_code == 200
+    assert response.status_code == 503  # the booking and why it cannot be paid yet; worth a retry
+    assert response.headers["Retry-After"] == "30"
     html = response.get_data(as_text=True)
     assert UNREACHABLE_IN_PAGE in html
     assert 'id="payment-form"' not in html  # no card form without a PaymentIntent

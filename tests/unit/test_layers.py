@@ -24,7 +24,8 @@ ENTRY_MODULES = {"checkout", "checkout.cli", "checkout.demo", "checkout.demo_his
                  "checkout.payment_page_check"}
 FOUNDATION_MODULES = {"checkout.models", "checkout.extensions", "checkout.clock", "checkout.parsing",
                       "checkout.formatting", "checkout.web_session", "checkout.payments.gateway",
-                      "checkout.payments.declines", "checkout.encryption", "checkout.transactions"}
+                      "checkout.payments.declines", "checkout.encryption", "checkout.transactions",
+                      "checkout.database"}
 SCREEN_MODULES = {"checkout.api", "checkout.api_support", "checkout.bookings_api", "checkout.openapi",
                   "checkout.manage", "checkout.errors", "checkout.presentation", "checkout.security", "checkout.payments.offline",
                   "checkout.staff.auth", "checkout.staff.charts", "checkout.staff.dashboard",
