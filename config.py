@@ -128,13 +128,14 @@ class Config:
     # DB_LOCK_TIMEOUT_SECONDS.
     DB_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DB_STATEMENT_TIMEOUT_SECONDS", "5"))
     DB_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DB_LOCK_TIMEOUT_SECONDS", "3"))
-    # The pool is the database's bulkhead: DB_POOL_SIZE connections per process (fewer than
-    # the Procfile's 4 threads, so one thread is always free of a stuck database), and a
-    # request waits at most DB_POOL_TIMEOUT_SECONDS for one.
-    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "3"))
+    # Connections per process: DB_POOL_SIZE (the Procfile's 4 threads) and half as many again
+    # for side writes (error and funnel records take their own); a request waits at most
+    # DB_POOL_TIMEOUT_SECONDS for one, then answers 503.
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "4"))
     DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "1"))
-    # After PostgreSQL missed a deadline, requests that need it answer 503 at once for this
-    # long instead of each waiting its own deadline; then one request tries again.
+    # The database's bulkhead: after PostgreSQL missed a deadline, requests that need it answer
+    # 503 at once for this long instead of each waiting its own deadline (no thread waits on
+    # it meanwhile); then one request tries again.
     DB_RETRY_AFTER_SECONDS = float(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
     # Redis (sessions, funnel counts, rate limits): seconds per connect and per command, no retry.
     REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))

@@ -14,9 +14,11 @@ DB_RETRY_AFTER_SECONDS new connections are refused at once, so the requests behi
 answer 503 in milliseconds instead of each waiting its connect timeout; then one
 connection attempt is let through, and its success closes the breaker.
 
-The pool is the other half of the bulkhead: DB_POOL_SIZE connections per process (fewer
-than its threads) and DB_POOL_TIMEOUT_SECONDS to wait for one, so at most that many
-threads ever wait on a stuck database and the rest serve pages that do not need it.
+So the breaker is the database's bulkhead: once PostgreSQL has missed a deadline, no
+thread waits on it (but the one probe) until it answers again, and pages that do not need
+it keep their threads. The pool is bounded too (DB_POOL_SIZE per process, half as many
+again for side writes) and a request waits at most DB_POOL_TIMEOUT_SECONDS for a
+connection, then answers 503.
 
 Background work (the sweeper, the mailer, CLI commands) has no client-side deadline: it
 waits for the database like before and is bounded by the server's statement_timeout.
@@ -28,9 +30,13 @@ import time
 from contextvars import ContextVar
 
 import psycopg
+import psycopg.adapt
+import psycopg.conninfo
+import psycopg.waiting
 from flask import Flask
 from psycopg import errors as pg_errors
 from sqlalchemy import event
+from sqlalchemy.pool import QueuePool
 
 from .extensions import db
 
@@ -79,6 +85,34 @@ class DeadlineConnection(psycopg.Connection):
 
     retry_after: float = 0.0
 
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs):  # type: ignore[override]
+        """As psycopg's, but within the request's deadline when it is shorter than libpq's
+        connect_timeout, which is never under 2 s: a page must not wait longer to connect than
+        to read. (psycopg's own steps for one host, without its 2-second floor.)"""
+        deadline = _deadline.get()
+        if not deadline or deadline >= 2:
+            return super().connect(conninfo, **kwargs)
+        autocommit = bool(kwargs.pop("autocommit", False))
+        prepare_threshold = kwargs.pop("prepare_threshold", 5)
+        context = kwargs.pop("context", None)  # SQLAlchemy's adapters for this engine
+        row_factory, cursor_factory = kwargs.pop("row_factory", None), kwargs.pop("cursor_factory", None)
+        params = cls._get_connection_params(conninfo, **kwargs)
+        try:
+            connection = psycopg.waiting.wait_conn(cls._connect_gen(psycopg.conninfo.make_conninfo("", **params)),
+                                                   interval=psycopg.connection._WAIT_INTERVAL, timeout=deadline)
+        except pg_errors._WaitTimeout:
+            raise pg_errors.ConnectionTimeout(f"connection timeout expired ({deadline:g} s)") from None
+        connection._autocommit = autocommit
+        connection.prepare_threshold = prepare_threshold
+        if context is not None:
+            connection._adapters = psycopg.adapt.AdaptersMap(context.adapters)
+        if row_factory:
+            connection.row_factory = row_factory
+        if cursor_factory:
+            connection.cursor_factory = cursor_factory
+        return connection
+
     def wait(self, gen, interval=psycopg.connection._WAIT_INTERVAL, timeout=None):  # type: ignore[override]
         deadline = _deadline.get()
         if timeout is None and deadline:
@@ -102,6 +136,16 @@ def _server(connection: psycopg.Connection) -> tuple:
         return ("?", 0)
 
 
+class _WaitingPool(QueuePool):
+    """SQLAlchemy's QueuePool, waiting `wait_seconds` (a fraction is fine) for a free connection."""
+
+    wait_seconds: float = 30.0
+
+    def __init__(self, *args, **kwargs):
+        kwargs["timeout"] = self.wait_seconds
+        super().__init__(*args, **kwargs)
+
+
 def engine_options(config) -> dict:
     """SQLALCHEMY_ENGINE_OPTIONS with the deadlines and pool limits of `config`; keys a test
     or deployment set in SQLALCHEMY_ENGINE_OPTIONS itself win."""
@@ -118,9 +162,12 @@ def engine_options(config) -> dict:
             connect_args["options"] = " ".join(server_side)
         options["connect_args"] = connect_args
         if config.get("DB_POOL_SIZE"):
-            options.update(pool_size=int(config["DB_POOL_SIZE"]), max_overflow=0)
+            options.update(pool_size=int(config["DB_POOL_SIZE"]), max_overflow=int(config["DB_POOL_SIZE"]) // 2)
         if config.get("DB_POOL_TIMEOUT_SECONDS"):
-            options["pool_timeout"] = float(config["DB_POOL_TIMEOUT_SECONDS"])
+            # Not pool_timeout: Flask-SQLAlchemy builds the engine with engine_from_config, which
+            # makes pool_timeout an int, and 0.3 s would become "never wait".
+            options["poolclass"] = type("QueuePool", (_WaitingPool,),
+                                        {"wait_seconds": float(config["DB_POOL_TIMEOUT_SECONDS"])})
     given = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if "connect_args" in given and "connect_args" in options:
         given["connect_args"] = {**options["connect_args"], **given["connect_args"]}

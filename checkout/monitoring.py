@@ -63,7 +63,7 @@ def record_stage(stage: str, booking_id: int | None = None, now: datetime | None
         raise ValueError(f"unknown funnel stage {stage!r}")
     at = now or utcnow()
     redis_url = current_app.config.get("REDIS_URL")
-    if booking_id is None and redis_url and not (has_request_context() and g.get("funnel_redis_failed")):
+    if booking_id is None and redis_url and not (has_request_context() and g.get("redis_unavailable")):
         try:
             counts = redis_client(redis_url, current_app.config.get("REDIS_TIMEOUT_SECONDS"))
             counts.hsetnx(_pending_key(stage), visitor(), at.isoformat())
@@ -71,7 +71,7 @@ def record_stage(stage: str, booking_id: int | None = None, now: datetime | None
         except Exception:  # noqa: BLE001 - Redis away: write the row as without it
             current_app.logger.exception("could not keep funnel stage %s in Redis", stage)
             if has_request_context():
-                g.funnel_redis_failed = True  # the request's next stage does not wait for it again
+                g.redis_unavailable = True  # the request's next stage does not wait for it again
     statement = upsert_insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id, at=at)
     if booking_id is None:
         statement = statement.on_conflict_do_nothing(index_elements=["stage", "visitor"])

@@ -24,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app
+from flask import current_app, g
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
@@ -188,7 +188,7 @@ class ServerSessionInterface(SessionInterface):
         if token and len(token) < 100:
             try:
                 text = self.store.load(_digest(token), utcnow())
-            except (SQLAlchemyError, RedisError):
+            except (SQLAlchemyError, RedisError) as err:
                 # The store is unreachable (or slower than REDIS_TIMEOUT_SECONDS). The request goes
                 # on with the browser's own values (its CSRF secret) and nothing is written back,
                 # so a page that needs nothing kept (home, search) still answers, one that does
@@ -196,6 +196,8 @@ class ServerSessionInterface(SessionInterface):
                 app.logger.warning("session store unavailable; answering without the session", exc_info=True)
                 db.session.rollback()
                 session.unavailable = session.skip = True
+                if isinstance(err, RedisError):
+                    g.redis_unavailable = True  # the funnel's counts go to the database at once
                 text = None
             if text is not None:
                 kept = json.loads(text)

@@ -11,11 +11,13 @@ refuses, so the types are what keeps a misspelt or retired parameter out.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import stripe
 from flask import current_app, has_request_context
@@ -157,24 +159,40 @@ _slots: dict[int, threading.BoundedSemaphore] = {}
 _holding = threading.local()  # a call made while this thread holds a slot (cancel -> retrieve)
 
 
-def _bulkhead(call):
+@contextlib.contextmanager
+def stripe_slot(what: str = "a payment") -> Iterator[None]:
+    """Hold one of this process's Stripe slots for the block, or raise GatewayBusy at once.
+
+    The gateway's calls each take one; a use case that would write to the database before
+    and after asking Stripe (starting a payment) takes it first, so a refusal costs no
+    writes. Calls inside the block use the slot already held.
+    """
+    limit = int(current_app.config.get("STRIPE_CONCURRENT_CALLS") or 0) if has_request_context() else 0
+    if limit <= 0 or getattr(_holding, "slot", False):
+        yield
+        return
+    with _clients_lock:
+        slots = _slots.setdefault(limit, threading.BoundedSemaphore(limit))
+    if not slots.acquire(blocking=False):
+        current_app.logger.warning("all %d Stripe slots taken: %s refused", limit, what)
+        raise GatewayBusy(BUSY_MESSAGE, "gateway_busy")
+    _holding.slot = True
+    try:
+        yield
+    finally:
+        _holding.slot = False
+        slots.release()
+
+
+_Call = TypeVar("_Call", bound=Callable[..., Any])
+
+
+def _bulkhead(call: _Call) -> _Call:
     @functools.wraps(call)
-    def within_a_slot(*args, **kwargs):
-        limit = int(current_app.config.get("STRIPE_CONCURRENT_CALLS") or 0) if has_request_context() else 0
-        if limit <= 0 or getattr(_holding, "slot", False):
+    def within_a_slot(*args: Any, **kwargs: Any) -> Any:
+        with stripe_slot(call.__name__):
             return call(*args, **kwargs)
-        with _clients_lock:
-            slots = _slots.setdefault(limit, threading.BoundedSemaphore(limit))
-        if not slots.acquire(blocking=False):
-            current_app.logger.warning("all %d Stripe slots taken: %s refused", limit, call.__name__)
-            raise GatewayBusy(BUSY_MESSAGE, "gateway_busy")
-        _holding.slot = True
-        try:
-            return call(*args, **kwargs)
-        finally:
-            _holding.slot = False
-            slots.release()
-    return within_a_slot
+    return cast(_Call, within_a_slot)
 
 
 def _translate(err: Exception) -> PaymentError:
