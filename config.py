@@ -110,6 +110,35 @@ class Config:
     SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")
     SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
     READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
+    # Deadlines and bulkheads: one stuck dependency must not stall pages that do not use it
+    # (docs/DEPLOY.md, "Deadlines", lists each with what the traveller sees). 0 turns one off.
+    # Stripe calls at once per process while a traveller waits (of the Procfile's 4 threads):
+    # the next one is refused at once with "Payments are slow right now" (a 503).
+    STRIPE_CONCURRENT_CALLS = int(os.environ.get("STRIPE_CONCURRENT_CALLS", "2"))
+    # PostgreSQL. Client-side deadlines per round trip, by request kind: pages and API reads
+    # (GET, HEAD) and writes (other methods, the webhook too); they also hold when the server
+    # is frozen and cannot enforce its own. Past one the connection is dropped and the request
+    # answers 503 "try again in a moment".
+    DB_READ_TIMEOUT_SECONDS = float(os.environ.get("DB_READ_TIMEOUT_SECONDS", "2"))
+    DB_WRITE_TIMEOUT_SECONDS = float(os.environ.get("DB_WRITE_TIMEOUT_SECONDS", "5"))
+    # libpq's connect_timeout (at least 2: libpq and psycopg raise anything smaller to 2).
+    DB_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DB_CONNECT_TIMEOUT_SECONDS", "2"))
+    # Server side, for every session (the sweeper and mailer too; migrations turn them off):
+    # a statement is cancelled past DB_STATEMENT_TIMEOUT_SECONDS, a row lock given up past
+    # DB_LOCK_TIMEOUT_SECONDS.
+    DB_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DB_STATEMENT_TIMEOUT_SECONDS", "5"))
+    DB_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DB_LOCK_TIMEOUT_SECONDS", "3"))
+    # Connections per process: DB_POOL_SIZE (the Procfile's 4 threads) and half as many again
+    # for side writes (error and funnel records take their own); a request waits at most
+    # DB_POOL_TIMEOUT_SECONDS for one, then answers 503.
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "4"))
+    DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "1"))
+    # The database's bulkhead: after PostgreSQL missed a deadline, requests that need it answer
+    # 503 at once for this long instead of each waiting its own deadline (no thread waits on
+    # it meanwhile); then one request tries again.
+    DB_RETRY_AFTER_SECONDS = float(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
+    # Redis (sessions, funnel counts, rate limits): seconds per connect and per command, no retry.
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))
     DEMO = False
 
     # Environment variable -> the config key it fills; create_app() refuses to start while
@@ -172,6 +201,15 @@ class TestConfig(LocalDefaults, Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     SENTRY_DSN = ""  # tests never report to a real Sentry
+    # The suite's races run many threads on a shared 2-core machine: no client-side database
+    # deadline or Stripe bulkhead there unless a test sets one (tests/faults do, small ones).
+    DB_READ_TIMEOUT_SECONDS = float(os.environ.get("DB_READ_TIMEOUT_SECONDS", "0"))
+    DB_WRITE_TIMEOUT_SECONDS = float(os.environ.get("DB_WRITE_TIMEOUT_SECONDS", "0"))
+    DB_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DB_STATEMENT_TIMEOUT_SECONDS", "0"))
+    DB_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DB_LOCK_TIMEOUT_SECONDS", "0"))
+    STRIPE_CONCURRENT_CALLS = int(os.environ.get("STRIPE_CONCURRENT_CALLS", "0"))
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "0"))  # 0: SQLAlchemy's own pool sizing and wait
+    DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "0"))
     # A throwaway key per test process, like the demo's generated one.
     PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 

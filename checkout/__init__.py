@@ -37,11 +37,20 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from . import encryption, logging_setup, operations
     logging_setup.init_app(app)  # request ids, JSON logs in production, Sentry when SENTRY_DSN is set
     encryption.init_app(app)  # passport numbers at rest: a malformed PII_ENCRYPTION_KEYS stops the start
+    from . import database
+    # Deadlines and the pool's limits for PostgreSQL (database.py), then the engine with them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
+    database.init_app(app)
     from . import transactions
     transactions.init_app(app)  # a request that only read commits, so prepared statements survive
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
+    if str(app.config.get("RATELIMIT_STORAGE_URI")).startswith(("redis://", "rediss://")):
+        # A frozen Redis must not hold a request: the limit check ends within REDIS_TIMEOUT_SECONDS.
+        from .extensions import redis_options
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**redis_options(app.config.get("REDIS_TIMEOUT_SECONDS")),
+                                                   **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
     limiter.init_app(app)
     compress.init_app(app)  # pages and JSON, br or gzip as the client accepts, not under 500 bytes
 

@@ -7,16 +7,29 @@ through, so it never claims that nothing was charged.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf
 from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, NotFound
+
+from .extensions import db
+from .web_session import SessionUnavailable
 
 # Rate limits live in Redis (shared by every worker and machine). When it cannot be reached
 # the limit cannot be counted, so limited endpoints (paying, looking up a booking, signing
 # in) fail closed: a 503 saying to try again, never a 500 and never an unlimited pass.
 LIMITS_UNAVAILABLE = "This is briefly unavailable on our side. Nothing was charged. Please try again in a minute."
 LIMITS_RETRY_AFTER_SECONDS = 30
+# PostgreSQL missed its deadline, refused the connection, or every pooled connection was busy
+# past DB_POOL_TIMEOUT_SECONDS (checkout/database.py); the request's own work was not kept.
+DATABASE_UNAVAILABLE = ("Our booking system is not answering right now. What you saved before is kept. "
+                        "Please try again in a moment.")
+# The session store (Redis) did not answer, and this page needs what it keeps for the browser.
+SESSION_UNAVAILABLE = ("Your booking session is not answering right now. Nothing is lost: your choices are kept. "
+                       "Please try again in a moment.")
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -101,7 +114,7 @@ def init_app(app: Flask) -> None:
     def handle_csrf(err: CSRFError):
         if _session_unavailable():
             # The session (and its CSRF secret) could not be read: our outage, not a stale form.
-            return handle_unexpected(err)
+            return try_again_soon("Please try again in a moment", SESSION_UNAVAILABLE)
         message = "Your session expired or the form was stale. Please go back and try again."
         if _wants_json():
             return api_error_response(400, "csrf_failed", message)
@@ -116,6 +129,39 @@ def init_app(app: Flask) -> None:
             response = render_template("errors/error.html", title="Please try again in a minute",
                                        message=LIMITS_UNAVAILABLE), 503
         return response + ({"Retry-After": str(LIMITS_RETRY_AFTER_SECONDS)},)
+
+    def try_again_soon(title: str, message: str, unexpected: bool = False):
+        """A 503 saying to try again in a moment: JSON for /api, the error page otherwise.
+        `unexpected`: a request's work may have stopped halfway (a payment being recorded), so
+        the page adds what to do if they were paying and whom to ask, as the 500 page does."""
+        if _wants_json():
+            if unexpected:
+                message = f"{message} {IF_PAYING} Questions? Write to {current_app.config['SUPPORT_EMAIL']}."
+            body, status = api_error_response(503, "temporarily_unavailable", message)
+        else:
+            body, status = error_page(title, message, 503, unexpected=unexpected)
+        return body, status, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_unavailable(err: Exception):
+        app.logger.error("database unavailable, answering 503 to %s %s: %s", request.method, request.path,
+                         str(err).splitlines()[0] if str(err) else type(err).__name__)
+        # Unreachable, frozen (the connection was dropped) or no connection free: monitoring.py
+        # must not wait on it again to count this answer. A statement the server itself
+        # cancelled (statement_timeout, lock_timeout) is counted as usual.
+        g.database_unavailable = isinstance(err, PoolTimeout) or getattr(err, "connection_invalidated", False) \
+            or getattr(err, "statement", None) is None
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - a dead connection: nothing left to drop
+            pass
+        return try_again_soon("Please try again in a moment", DATABASE_UNAVAILABLE, unexpected=True)
+
+    @app.errorhandler(SessionUnavailable)
+    def handle_session_unavailable(err: SessionUnavailable):
+        app.logger.error("session store unavailable, answering 503 to %s %s", request.method, request.path)
+        return try_again_soon("Please try again in a moment", SESSION_UNAVAILABLE)
 
     @app.errorhandler(HTTPException)
     def handle_http(err: HTTPException):

@@ -51,7 +51,19 @@ def insert_if_absent(model, columns: tuple[str, ...], unique: tuple[str, ...], r
     return statement.bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns)).columns(table.c[returning])
 
 
+def redis_options(timeout: float | None) -> dict:
+    """Connection options for every Redis client we make (sessions, funnel counts, rate
+    limits): each connect and each command ends within `timeout` seconds and is not retried.
+    redis-py would otherwise wait for ever on a frozen server and retry a timed-out command
+    three times; a page must answer (or refuse) within its deadline instead."""
+    if not timeout:
+        return {}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+
+
 @cache
-def redis_client(url: str) -> redis.Redis:
-    """One connection pool per URL for the process (sessions, funnel counts)."""
-    return redis.Redis.from_url(url)
+def redis_client(url: str, timeout: float | None = None) -> redis.Redis:
+    """One connection pool per URL (and timeout) for the process (sessions, funnel counts)."""
+    return redis.Redis.from_url(url, **redis_options(timeout))

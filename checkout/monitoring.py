@@ -63,12 +63,15 @@ def record_stage(stage: str, booking_id: int | None = None, now: datetime | None
         raise ValueError(f"unknown funnel stage {stage!r}")
     at = now or utcnow()
     redis_url = current_app.config.get("REDIS_URL")
-    if booking_id is None and redis_url:
+    if booking_id is None and redis_url and not (has_request_context() and g.get("redis_unavailable")):
         try:
-            redis_client(redis_url).hsetnx(_pending_key(stage), visitor(), at.isoformat())
+            counts = redis_client(redis_url, current_app.config.get("REDIS_TIMEOUT_SECONDS"))
+            counts.hsetnx(_pending_key(stage), visitor(), at.isoformat())
             return
         except Exception:  # noqa: BLE001 - Redis away: write the row as without it
             current_app.logger.exception("could not keep funnel stage %s in Redis", stage)
+            if has_request_context():
+                g.redis_unavailable = True  # the request's next stage does not wait for it again
     statement = upsert_insert(FunnelEvent).values(stage=stage, visitor=visitor(), booking_id=booking_id, at=at)
     if booking_id is None:
         statement = statement.on_conflict_do_nothing(index_elements=["stage", "visitor"])
@@ -96,7 +99,7 @@ def flush_funnel() -> int:
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
         return 0
-    client = redis_client(redis_url)
+    client = redis_client(redis_url, current_app.config.get("REDIS_TIMEOUT_SECONDS"))
     read = 0
     for stage in FunnelStage.ORDER:
         pending, aside = _pending_key(stage), _pending_key(stage) + ":flushing"
@@ -177,6 +180,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def record_error_answers(response):
         status = response.status_code
+        if g.get("database_unavailable"):
+            # The database did not answer (errors.py): counting the 503 there would wait on it
+            # again, past the deadline the traveller was promised. The log line has it.
+            return response
         if _worth_recording(status):
             if status >= 500:
                 # The request failed: drop its half-done work (and free SQLite's write lock)

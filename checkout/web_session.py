@@ -24,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app
+from flask import current_app, g
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
@@ -49,6 +49,17 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class SessionUnavailable(Exception):
+    """The session store could not be read, and this request needs what it keeps (a draft,
+    a booking made or proven in this browser, a staff sign-in). Answered with a 503 "try
+    again in a moment" (errors.py), never as if the browser had nothing: that read as
+    "not in this browser" (a 404) or sent a traveller back to search, their draft lost."""
+
+
+# Flask's own bookkeeping of one-time messages: without the store there are none to show.
+_FLASHES = "_flashes"
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, initial=None, token: str | None = None, new: bool = False):
         def on_update(session):
@@ -63,6 +74,35 @@ class ServerSession(CallbackDict, SessionMixin):
         self.browser_values: dict = {}
         self.skip = False  # a static file: nothing read, nothing written
         self.unavailable = False  # the store could not be read: nothing kept is known
+        self.browser_keys: frozenset = frozenset()  # kept in the browser's cookie: known even then
+
+    def _needs_store(self, key) -> None:
+        if self.unavailable and key not in self.browser_keys and key != _FLASHES:
+            raise SessionUnavailable(key)
+
+    def __getitem__(self, key):
+        self._needs_store(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._needs_store(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self._needs_store(key)
+        return super().__contains__(key)
+
+    def __setitem__(self, key, value):
+        self._needs_store(key)  # it could not be kept: the request must not go on as if it were
+        super().__setitem__(key, value)
+
+    def setdefault(self, key, default=None):
+        self._needs_store(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key, *default):
+        self._needs_store(key)
+        return super().pop(key, *default)
 
     def regenerate(self) -> None:
         """Give this session a new id (at sign-in), keeping its contents; the old row goes."""
@@ -98,22 +138,22 @@ class DatabaseStore:
 class RedisStore:
     """Sessions as Redis strings that expire by themselves (no SQL at all)."""
 
-    def __init__(self, url: str, prefix: str):
-        self.url, self.prefix = url, f"{prefix}:session:"
+    def __init__(self, url: str, prefix: str, timeout: float | None = None):
+        self.url, self.prefix, self.timeout = url, f"{prefix}:session:", timeout
 
     def load(self, digest: str, now: datetime) -> str | None:
-        value = redis_client(self.url).get(self.prefix + digest)
+        value = redis_client(self.url, self.timeout).get(self.prefix + digest)
         return value.decode() if value is not None else None
 
     def save(self, digest: str, text: str, lifetime: timedelta, now: datetime, previous: str | None) -> None:
-        pipe = redis_client(self.url).pipeline()
+        pipe = redis_client(self.url, self.timeout).pipeline()
         if previous:
             pipe.delete(self.prefix + previous)
         pipe.set(self.prefix + digest, text, ex=lifetime)
         pipe.execute()
 
     def delete(self, digest: str) -> None:
-        redis_client(self.url).delete(self.prefix + digest)
+        redis_client(self.url, self.timeout).delete(self.prefix + digest)
 
 
 @cache
@@ -131,6 +171,7 @@ class ServerSessionInterface(SessionInterface):
 
     def open_session(self, app, request):
         session = ServerSession(new=True)
+        session.browser_keys = self.cookie_keys
         if request.path.startswith(app.static_url_path + "/"):
             session.skip = True
             return session
@@ -147,13 +188,16 @@ class ServerSessionInterface(SessionInterface):
         if token and len(token) < 100:
             try:
                 text = self.store.load(_digest(token), utcnow())
-            except (SQLAlchemyError, RedisError):
-                # The store is unreachable. The request goes on with the browser's own values
-                # (its CSRF secret) and nothing is written back, so the page can still answer
-                # (an error page, or a clear 503 from a rate limit) and no cookie is overwritten.
+            except (SQLAlchemyError, RedisError) as err:
+                # The store is unreachable (or slower than REDIS_TIMEOUT_SECONDS). The request goes
+                # on with the browser's own values (its CSRF secret) and nothing is written back,
+                # so a page that needs nothing kept (home, search) still answers, one that does
+                # answers 503 (SessionUnavailable), and no cookie is overwritten: the draft waits.
                 app.logger.warning("session store unavailable; answering without the session", exc_info=True)
                 db.session.rollback()
                 session.unavailable = session.skip = True
+                if isinstance(err, RedisError):
+                    g.redis_unavailable = True  # the funnel's counts go to the database at once
                 text = None
             if text is not None:
                 kept = json.loads(text)
@@ -233,5 +277,6 @@ def end(token: str) -> None:
 def session_interface(app) -> ServerSessionInterface:
     """Redis when the app has one (REDIS_URL), the web_sessions table otherwise."""
     url = app.config.get("REDIS_URL")
-    store = RedisStore(url, app.config["RATELIMIT_KEY_PREFIX"]) if url else DatabaseStore()
+    store = RedisStore(url, app.config["RATELIMIT_KEY_PREFIX"], app.config.get("REDIS_TIMEOUT_SECONDS")) if url \
+        else DatabaseStore()
     return ServerSessionInterface(store, cookie_keys=app.config["SESSION_BROWSER_KEYS"])

@@ -123,6 +123,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite a large table or wait for travellers' row locks: the
+            # request-sized statement_timeout and lock_timeout (checkout/database.py) are not for it.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.exec_driver_sql("SET lock_timeout = 0")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -132,6 +138,11 @@ def run_migrations_online():
         with context.begin_transaction():
             rename_old_revisions(connection)
             context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            # Back to the connection's own settings before the pool hands it to anyone else.
+            connection.exec_driver_sql("RESET statement_timeout")
+            connection.exec_driver_sql("RESET lock_timeout")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -55,6 +55,10 @@ def show(reference: str):
                 context["payment_problem"] = err.message
             except payments.PaymentError as err:
                 context["payment_problem"] = err.message
+                if isinstance(err, payments.GatewayUnavailable):
+                    # Stripe is away or slow (or its slots are taken): the page still shows the
+                    # booking and says why it cannot be paid yet, as a 503 worth retrying.
+                    return render_template("bookings/show.html", **context), 503, {"Retry-After": "30"}
     return render_template("bookings/show.html", **context)
 
 

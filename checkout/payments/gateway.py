@@ -11,10 +11,13 @@ refuses, so the types are what keeps a misspelt or retired parameter out.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import stripe
 from flask import current_app, has_request_context
@@ -57,6 +60,11 @@ class InvalidSignature(Exception):
 
 
 UNREACHABLE_MESSAGE = "We couldn't reach our payment provider. You were not charged. Please try again in a moment."
+BUSY_MESSAGE = "Payments are slow right now. Nothing was charged. Please try again in a moment."
+
+
+class GatewayBusy(GatewayUnavailable):
+    """Every Stripe slot of this process is taken (the bulkhead): refused without calling Stripe."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,51 @@ def client() -> stripe.StripeClient:
         return _clients[key]
 
 
+# The bulkhead: while a traveller waits, at most STRIPE_CONCURRENT_CALLS of this process's
+# threads wait on Stripe at once. When Stripe is slow or frozen, each of those waits up to
+# STRIPE_TIMEOUT_SECONDS; without the bound, payment pages would take every worker thread
+# and the home page and search would queue behind them. The next caller is refused at once
+# (GatewayBusy, a 503 "Payments are slow right now"), having asked Stripe nothing.
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_holding = threading.local()  # a call made while this thread holds a slot (cancel -> retrieve)
+
+
+@contextlib.contextmanager
+def stripe_slot(what: str = "a payment") -> Iterator[None]:
+    """Hold one of this process's Stripe slots for the block, or raise GatewayBusy at once.
+
+    The gateway's calls each take one; a use case that would write to the database before
+    and after asking Stripe (starting a payment) takes it first, so a refusal costs no
+    writes. Calls inside the block use the slot already held.
+    """
+    limit = int(current_app.config.get("STRIPE_CONCURRENT_CALLS") or 0) if has_request_context() else 0
+    if limit <= 0 or getattr(_holding, "slot", False):
+        yield
+        return
+    with _clients_lock:
+        slots = _slots.setdefault(limit, threading.BoundedSemaphore(limit))
+    if not slots.acquire(blocking=False):
+        current_app.logger.warning("all %d Stripe slots taken: %s refused", limit, what)
+        raise GatewayBusy(BUSY_MESSAGE, "gateway_busy")
+    _holding.slot = True
+    try:
+        yield
+    finally:
+        _holding.slot = False
+        slots.release()
+
+
+_Call = TypeVar("_Call", bound=Callable[..., Any])
+
+
+def _bulkhead(call: _Call) -> _Call:
+    @functools.wraps(call)
+    def within_a_slot(*args: Any, **kwargs: Any) -> Any:
+        with stripe_slot(call.__name__):
+            return call(*args, **kwargs)
+    return cast(_Call, within_a_slot)
+
+
 def _translate(err: Exception) -> PaymentError:
     if isinstance(err, stripe.CardError):
         decline = getattr(err.error, "decline_code", None) if err.error else None
@@ -203,6 +256,7 @@ def _view(pi: stripe.PaymentIntent) -> PaymentIntentView:
     )
 
 
+@_bulkhead
 def create_payment_intent(*, amount: int, currency: str, reference: str, attempt_number: int,
                           idempotency_key: str) -> PaymentIntentView:
     """A PaymentIntent for one payment attempt. Card-only, so it works offline too."""
@@ -219,6 +273,7 @@ def create_payment_intent(*, amount: int, currency: str, reference: str, attempt
     return _view(pi)
 
 
+@_bulkhead
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
     params: PaymentIntentRetrieveParams = {"expand": ["latest_charge", "payment_method"]}
     try:
@@ -228,6 +283,7 @@ def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentView:
     return _view(pi)
 
 
+@_bulkhead
 def retrieve_charge(charge_id: str) -> ChargeView | None:
     """The charge, or None if Stripe has no charge with this id (not ours, or a typo)."""
     try:
@@ -246,6 +302,7 @@ def retrieve_charge(charge_id: str) -> ChargeView | None:
                       currency=data["currency"])
 
 
+@_bulkhead
 def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> PaymentIntentView:
     try:
         pi = client().v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
@@ -257,6 +314,7 @@ def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> Payme
     return _view(pi)
 
 
+@_bulkhead
 def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reference: str) -> RefundView:
     params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount,
                                   "metadata": {"booking_reference": reference}}
@@ -267,6 +325,7 @@ def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, 
     return _refund_view(refund)
 
 
+@_bulkhead
 def list_refunds(payment_intent_id: str) -> list[RefundView]:
     params: RefundListParams = {"payment_intent": payment_intent_id, "limit": 100}
     try:
@@ -282,6 +341,7 @@ def _refund_view(refund: stripe.Refund) -> RefundView:
                       payment_intent_id=data.get("payment_intent"), metadata=data.get("metadata") or {})
 
 
+@_bulkhead
 def attach_card_token_and_confirm(payment_intent_id: str, token: str, idempotency_prefix: str) -> PaymentIntentView:
     """Offline only: the Stripe.js stand-in tokenised the card at localstripe; attach it and confirm.
 

@@ -90,7 +90,16 @@ def start_payment(booking_id: int, now: datetime | None = None) -> PaymentStart:
     A caller that finds the attempt claimed waits for that answer instead of asking for a
     second intent: localstripe ignores idempotency keys, so our rows keep it at one. A claim
     whose maker never came back (a crashed worker) is taken over after claim_patience().
+
+    While a traveller waits, it first takes one of the process's Stripe slots (the
+    bulkhead, gateway.stripe_slot): with none free it raises GatewayBusy at once, before
+    claiming anything, so a refusal costs no write and no wait.
     """
+    with gateway.stripe_slot("payment start"):
+        return _start_payment(booking_id, now)
+
+
+def _start_payment(booking_id: int, now: datetime | None) -> PaymentStart:
     now = now or utcnow()
     rounds = 0
     while rounds < MAX_ROUNDS:

@@ -22,6 +22,7 @@ from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, StaffRole
+from ..web_session import SessionUnavailable
 from ..presentation import date_time, go_to, money, render_step
 from . import actions, refunds, two_factor
 from .actions import ActionRefused
@@ -54,6 +55,8 @@ def staff_context():
     except SQLAlchemyError:  # rendering the error page for a database failure must not fail again
         db.session.rollback()
         staff_user = None
+    except SessionUnavailable:  # nor the page for a session store that did not answer
+        staff_user = None
     return {
         "staff_user": staff_user,
         "dashboard_url": url_for(dashboard) if dashboard in current_app.view_functions else "/staff/dashboard",
@@ -77,7 +80,11 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        if current_staff() is not None:
+        try:
+            signed_in = current_staff()
+        except SessionUnavailable:  # who is signed in is unknown: the form, which grants nothing
+            signed_in = None
+        if signed_in is not None:
             return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
         notice = "Your session timed out. Please sign in again." if request.args.get("timed_out") else None
         return render_template("staff/login.html", form=form, error=None, notice=notice)

@@ -13,6 +13,7 @@ from checkout import create_app
 from checkout.extensions import db, limiter
 from tests.conftest import migrate_and_seed, stripe_offline_settings
 from tests.faults.services import PrivatePostgres, PrivateRedis, PrivateStripe
+from tests.faults.site import Site, site_environment
 
 # Seconds a Stripe call may take before it counts as "unreachable" (STRIPE_TIMEOUT_SECONDS,
 # read by checkout/payments/gateway.py).
@@ -61,10 +62,31 @@ def app(postgres, redis_server, stripe_server):
     limiter._storage, limiter._limiter = shared_limits
 
 
+@pytest.fixture(scope="package")
+def _site(app, postgres, redis_server, stripe_server, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    site = Site(site_environment(app, postgres.url("fly2any_faults"), redis_server.url, stripe_server.base_url,
+                                 folder), folder)
+    site.start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def site(_site, stripe_server):
+    """The Procfile's gunicorn on the private services (tests/faults/site.py), started once;
+    again when a test restarted localstripe on another port."""
+    if _site.environment["STRIPE_API_BASE"] != stripe_server.base_url:
+        _site.restart(STRIPE_API_BASE=stripe_server.base_url)
+    return _site
+
+
 @pytest.fixture(autouse=True)
 def _services_back_up(app, postgres, redis_server, stripe_server):
     """Whatever a test stopped or froze runs again before the next one (and the clean-up)."""
     yield
+    postgres.thaw()
+    redis_server.thaw()
     stripe_server.thaw()
     if stripe_server.process.poll() is not None:
         app.config["STRIPE_API_BASE"] = stripe_server.restart()

@@ -38,7 +38,55 @@ def _wait_until(ready, what: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-class PrivatePostgres:
+class Freezable:
+    """SIGSTOP and SIGCONT for a server's processes: connections stay open (the kernel keeps
+    accepting and buffering), nothing answers, as with a hung host. A watchdog thaws them
+    after `thaw_after` seconds whatever happens to the test."""
+
+    _frozen: list[int] = []
+    _watchdog: threading.Timer | None = None
+
+    def pids(self) -> list[int]:
+        raise NotImplementedError
+
+    def freeze(self, thaw_after: float) -> None:
+        self.thaw()
+        self._frozen = self.pids()
+        for pid in self._frozen:
+            os.kill(pid, signal.SIGSTOP)
+        self._watchdog = threading.Timer(thaw_after, self.thaw)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def thaw(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()  # an old watchdog must not thaw a later freeze
+            self._watchdog = None
+        for pid in reversed(self._frozen):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self._frozen = []
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self._frozen)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+class PrivatePostgres(Freezable):
     """A throwaway cluster (initdb) on a free port. PostgreSQL refuses to run as root, so
     under root the cluster belongs to the `postgres` account and runs as it."""
 
@@ -75,6 +123,11 @@ class PrivatePostgres:
         """A fast shutdown, as in a failover or a restart: clients are disconnected at once."""
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
 
+    def pids(self) -> list[int]:
+        """The postmaster first (frozen, it starts no new backend), then every backend and helper."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *_children(postmaster)]
+
     def running(self) -> bool:
         try:
             with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", connect_timeout=2):
@@ -92,7 +145,7 @@ class PrivatePostgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class PrivateRedis:
+class PrivateRedis(Freezable):
     """redis-server on a free port, nothing written to disk; stop() and start() keep the port."""
 
     def __init__(self):
@@ -115,6 +168,9 @@ class PrivateRedis:
 
     def running(self) -> bool:
         return self.process is not None
+
+    def pids(self) -> list[int]:
+        return [self.process.pid]
 
 
 class PrivateStripe:

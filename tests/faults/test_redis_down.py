@@ -1,4 +1,5 @@
-"""Redis (the rate limits' storage) stopped: limited endpoints fail closed with a clear 503.
+"""Redis (the rate limits' storage, the sessions) stopped or frozen: limited endpoints fail
+closed with a clear 503, and so do pages that need the session; home and search answer.
 
 A limit that cannot be counted is not enforced, so paying and looking up a booking are
 refused with "try again in a minute" (JSON for the API, a page for the browser), never a
@@ -6,9 +7,10 @@ refused with "try again in a minute" (JSON for the API, a page for the browser),
 """
 from __future__ import annotations
 
-from checkout.errors import LIMITS_UNAVAILABLE
+from checkout.errors import LIMITS_UNAVAILABLE, SESSION_UNAVAILABLE
 from checkout.payments import routes as payment_routes
 from tests.conftest import Checkout
+from tests.faults.site import DEADLINES, PAGE_MARGIN_SECONDS, Browser, assert_answer, home_and_search_answer
 
 EMAIL = "ada@example.com"
 
@@ -62,3 +64,30 @@ def test_redis_lost_while_the_payment_is_being_created_answers_503_not_500(app, 
     redis_server.start()
     again = _create_intent(client, reference)  # the traveller's retry gets the same PaymentIntent
     assert again.status_code == 200
+
+
+def test_redis_frozen_home_and_search_answer_pages_that_need_the_session_say_so_and_nothing_is_lost(
+        app, site, redis_server):
+    """SIGSTOP: the session store and the limits' storage accept connections and never answer.
+    Home and search answer within a second; the draft's page and the booking's payment page,
+    which need the session, answer a 503 "try again in a moment" (not a 404 "not in this
+    browser", not back to search); once Redis answers, both travellers carry on."""
+    drafting = Checkout(Browser(site))
+    drafting.select_first()
+    paying = Checkout(Browser(site))
+    reference = paying.to_pending()
+    redis_server.freeze(thaw_after=15)
+    try:
+        home_and_search_answer(site, drafting.client.cookies)
+        within = float(DEADLINES["REDIS_TIMEOUT_SECONDS"]) + PAGE_MARGIN_SECONDS
+        # The browser itself (Checkout.get would look for a CSRF token the error page cannot give).
+        assert_answer(drafting.client.get("/customize"), 503, SESSION_UNAVAILABLE, within=within)
+        assert_answer(paying.client.get(f"/booking/{reference}"), 503, SESSION_UNAVAILABLE, within=within)
+    finally:
+        redis_server.thaw()
+    page = drafting.get("/customize")
+    assert page.status_code == 200 and "Customise" in page.get_data(as_text=True)
+    drafting.get("/passengers")
+    assert drafting.post("/passengers", drafting.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    payment = paying.get(f"/booking/{reference}")
+    assert payment.status_code == 200 and 'id="payment-form"' in payment.get_data(as_text=True)

@@ -1,8 +1,10 @@
 """The error page a traveller sees when our side fails: it renders without a session or a
-database, says nothing it cannot know (like "Nothing was charged"), and names support."""
+database, says nothing it cannot know (like "Nothing was charged"), and names support.
+A database that cannot be reached is a 503 "try again in a moment", not a 500."""
 import pytest
 
 from checkout import create_app
+from checkout.errors import DATABASE_UNAVAILABLE, SESSION_UNAVAILABLE
 from tests.conftest import RATE_LIMITS
 
 SUPPORT = "support@fly2any.test"
@@ -35,9 +37,10 @@ def _client_with_session_cookie(app):
 def test_with_the_database_down_a_session_cookie_still_gets_the_calm_page(app_without_database, url):
     response = _client_with_session_cookie(app_without_database).get(url)
     html = response.get_data(as_text=True)
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
     assert 'class="site-header"' in html, html[:300]  # the styled page, not a bare "Internal Server Error"
-    assert "Something went wrong on our side" in html
+    assert "Please try again in a moment" in html and DATABASE_UNAVAILABLE in html
     assert "Nothing was charged" not in html  # it may have been: the traveller may just have paid
     assert "check your email" in html and SUPPORT in html
     assert "Traceback" not in html and "psycopg" not in html and "SELECT" not in html
@@ -59,7 +62,8 @@ def test_with_the_database_down_the_api_answers_json_without_a_false_promise(app
     response = _client_with_session_cookie(app_without_database).post(
         "/api/payments/confirm", json={"bookingReference": "FLY2A-K7M3QX", "paymentIntentId": "pi_x"})
     body = response.get_json()
-    assert response.status_code == 500 and body["error"]["code"] == "internal_error"
+    assert response.status_code == 503 and body["error"]["code"] == "temporarily_unavailable"
+    assert body["error"]["message"].startswith(DATABASE_UNAVAILABLE)
     assert "Nothing was charged" not in body["error"]["message"]
     assert SUPPORT in body["error"]["message"]
 
@@ -69,7 +73,7 @@ def test_a_form_posted_while_the_database_is_down_is_not_blamed_on_a_stale_form(
     # not the traveller's expired form.
     response = _client_with_session_cookie(app_without_database).post("/manage", data={"reference": "FLY2A-K7M3QX"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 500 and "Something went wrong on our side" in html
+    assert response.status_code == 503 and SESSION_UNAVAILABLE in html  # "try again in a moment"
     assert "form was stale" not in html
 
 
