@@ -6,8 +6,6 @@ cancellations and resetting someone's two-factor are for supervisors only.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import segno
 from flask import (
     Blueprint, abort, current_app, flash, has_request_context, make_response, redirect, render_template, request,
@@ -22,7 +20,7 @@ from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, StaffRole
-from ..presentation import date_time, go_to, money, render_step
+from ..presentation import date_time, go_to, local_path, money, render_step
 from . import actions, refunds, two_factor
 from .actions import ActionRefused
 from .auth import (
@@ -60,16 +58,6 @@ def staff_context():
     }
 
 
-def _local_path(target: str | None) -> str | None:
-    """`next` only ever sends the person to a path on this site. Nothing unprintable: CR/LF
-    cannot go in a Location header, and browsers drop tabs ("/<tab>/evil.example" is "//evil.example")."""
-    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
-            or not target.isprintable()):
-        return None
-    parts = urlsplit(target)
-    return target if not (parts.scheme or parts.netloc) else None
-
-
 # -- sign-in -----------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,7 +66,7 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
         if current_staff() is not None:
-            return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
+            return redirect(local_path(form.next.data) or url_for("staff.bookings"), code=303)
         notice = "Your session timed out. Please sign in again." if request.args.get("timed_out") else None
         return render_template("staff/login.html", form=form, error=None, notice=notice)
     if not form.validate():
@@ -91,7 +79,7 @@ def login():
         if refused.retry_after:
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    return _after_password(user, _local_path(form.next.data))
+    return _after_password(user, local_path(form.next.data))
 
 
 def _after_password(user, next_path: str | None):
@@ -143,7 +131,7 @@ def login_code():
         record_failure(user.email, address, now, "wrong authentication code")
         return _code_page(form, "That code is not right. Enter the 6-digit code your authenticator app shows "
                                 "now (each code works once), or one of your recovery codes.", 422)
-    return _signed_in(user, _local_path(session.get("staff_pending_next")), f"with {how}")
+    return _signed_in(user, local_path(session.get("staff_pending_next")), f"with {how}")
 
 
 # -- two-factor: enrolment, turning it off, resetting someone's ----------------------------
@@ -185,7 +173,7 @@ def two_factor_enrol():
         return _enrol_page(user, secret, form, "That code is not right. Check the app shows Fly2Any staff and "
                                                "enter the 6 digits it shows now.", 422)
     session.pop("staff_enrol_secret", None)
-    next_path = _local_path(session.get("staff_pending_next")) if signed_in is None else None
+    next_path = local_path(session.get("staff_pending_next")) if signed_in is None else None
     page = make_response(render_template("staff/recovery_codes.html", codes=codes,
                                          continue_url=next_path or url_for("staff.bookings")))
     page.headers["Cache-Control"] = "no-store"  # shown once: never from a cache
