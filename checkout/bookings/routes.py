@@ -141,5 +141,6 @@ def change(reference: str):
         draft = payments.reopen_as_draft(booking)
     except service.BookingError as err:
         abort(409, err.message)
+    session.regenerate()  # a new draft, as at /select
     session["draft_id"] = draft.id
     return go_to(url_for("customize.show"))
