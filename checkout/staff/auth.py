@@ -239,14 +239,18 @@ class StaffActor:
     """Who is acting through the API: a signed-in staff member or a token."""
     name: str
     can_refund: bool
+    # Signed in through the staff console's session cookie, which the browser sends with any
+    # request, also one another site starts: the API then asks for the CSRF token and our Origin.
+    by_cookie: bool = False
 
 
 def staff_actor() -> StaffActor | None:
-    user = current_staff()
-    if user is not None:
-        return StaffActor(user.email, user.can_refund)
-    token = api_token_from_request()
-    if token is not None:
+    """The token when an Authorization header is sent (a script's credential, never sent by a
+    browser on its own), otherwise the staff member signed in by the session cookie."""
+    if request.headers.get("Authorization"):
+        token = api_token_from_request()
+        if token is None:
+            return None
         if token.staff_user_id is None:
             # An integration token (no owner) acts with supervisor rights; see DECISIONS.md.
             return StaffActor(f"api token {token.name}", True)
@@ -254,4 +258,5 @@ def staff_actor() -> StaffActor | None:
         if owner is None or not owner.active:
             return None  # a departed staff member's tokens die with their account
         return StaffActor(f"api token {token.name}", owner.can_refund)
-    return None
+    user = current_staff()
+    return StaffActor(user.email, user.can_refund, by_cookie=True) if user is not None else None
