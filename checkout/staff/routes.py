@@ -24,8 +24,8 @@ from ..presentation import date_time, go_to, local_path, money, render_step
 from . import actions, refunds, two_factor
 from .actions import ActionRefused
 from .auth import (
-    SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, sign_in, sign_out,
-    skips_two_factor, staff_required, start_second_step,
+    SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, remember_device,
+    sign_in, sign_out, skips_two_factor, staff_required, start_second_step, trusted_device,
 )
 from .bookings import (
     ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
@@ -72,7 +72,8 @@ def login():
     if not form.validate():
         return render_template("staff/login.html", form=form, error=None, notice=None), 422
     try:
-        user = authenticate(form.email.data, form.password.data, request.remote_addr or "unknown")
+        user = authenticate(form.email.data, form.password.data, request.remote_addr or "unknown",
+                            device=trusted_device(form.email.data))
     except SignInRefused as refused:
         response = make_response(render_template("staff/login.html", form=form, error=refused.message, notice=None),
                                  429 if refused.retry_after else 422)
@@ -98,7 +99,7 @@ def _signed_in(user, next_path: str | None, how: str, page=None):
     sign_in(user)
     audit.record(user.email, "sign_in", detail=f"from {request.remote_addr}; {how}")
     db.session.commit()
-    return page if page is not None else redirect(next_path or url_for("staff.bookings"), code=303)
+    return remember_device(page if page is not None else redirect(next_path or url_for("staff.bookings"), code=303), user)
 
 
 def _code_page(form, error=None, status=200, retry_after=None):
@@ -123,12 +124,12 @@ def login_code():
         return _code_page(form, status=422)
     now, address = utcnow(), request.remote_addr or "unknown"
     try:
-        check_not_locked(user.email, address, now)
+        device = check_not_locked(user.email, address, now, trusted_device(user.email))
     except SignInRefused as refused:
         return _code_page(form, refused.message, 429, refused.retry_after)
     how = two_factor.verify(user.id, form.code.data, now)
     if how is None:
-        record_failure(user.email, address, now, "wrong authentication code")
+        record_failure(user.email, address, now, "wrong authentication code", device)
         return _code_page(form, "That code is not right. Enter the 6-digit code your authenticator app shows "
                                 "now (each code works once), or one of your recovery codes.", 422)
     return _signed_in(user, local_path(session.get("staff_pending_next")), f"with {how}")
