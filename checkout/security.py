@@ -19,8 +19,10 @@ from flask import Blueprint, Flask, abort, current_app, g, make_response, reques
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.urls import iri_to_uri
 
 from .extensions import csrf, limiter
+from .presentation import local_path
 
 # What we call ourselves in the Server header (see gunicorn.conf.py for gunicorn's own).
 SERVER_NAME = "Fly2Any"
@@ -68,7 +70,9 @@ def payment_page(view):
     def wrapper(*args, **kwargs):
         if request.headers.get("HX-Boosted") == "true":
             response = make_response("", 200)
-            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
+            # The path as the browser sent it, quoted back to ASCII ("/booking/。" would be a header
+            # the server cannot send: a 500), and checked like every redirect target.
+            response.headers["HX-Redirect"] = local_path(iri_to_uri(request.full_path.rstrip("?"))) or "/"
             return response
         g.payment_page = True
         return view(*args, **kwargs)

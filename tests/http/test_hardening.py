@@ -212,6 +212,15 @@ def test_a_boosted_visit_to_the_payment_page_loads_it_whole(checkout):
     assert response.get_data() == b""
 
 
+def test_a_boosted_visit_to_a_non_ascii_booking_path_is_sent_back_quoted(client):
+    """The redirect to itself goes through the one redirect check: "/booking/。evil" in a header
+    cannot be sent (gunicorn answers 500); quoted, it is the same path."""
+    for path, expected in (("/booking/%E3%80%82evil", "/booking/%E3%80%82evil"),
+                           ("/booking/FLY2A-ABCDEF?x=%C3%A9", "/booking/FLY2A-ABCDEF?x=%C3%A9")):
+        response = client.get(path, headers={"HX-Request": "true", "HX-Boosted": "true"})
+        assert (response.status_code, response.headers["HX-Redirect"]) == (200, expected)
+
+
 def test_personal_pages_are_never_stored(app, checkout, address):
     checkout.select_first()
     answers = {"passengers": checkout.get("/passengers")}
