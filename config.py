@@ -6,6 +6,7 @@ in-memory rate limit, an SQLite file, a test address). The demo and the tests ke
 their own local defaults (LocalDefaults).
 """
 import base64
+import ipaddress
 import os
 from pathlib import Path
 
@@ -67,6 +68,10 @@ class Config:
     # Load balancers / proxies in front of us that append X-Forwarded-For and -Proto. 0 trusts
     # none: a client could otherwise forge the address that rate limits and lock-outs key on.
     TRUSTED_PROXY_HOPS = os.environ.get("TRUSTED_PROXY_HOPS", "0")
+    # The networks those proxies connect from (comma-separated CIDRs, e.g. 10.0.0.0/8). Only a
+    # request whose peer is in one has its X-Forwarded-For believed; any other is keyed by its
+    # own address. Needed when TRUSTED_PROXY_HOPS > 0.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
     HSTS_SECONDS = 0  # Strict-Transport-Security is sent only in production
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "fly2any")
@@ -162,7 +167,34 @@ class Config:
         hops = str(config.get("TRUSTED_PROXY_HOPS", 0))
         if not (hops.isascii() and hops.isdigit()):
             found.append("TRUSTED_PROXY_HOPS must be a whole number (0 = no proxy in front)")
+        found.extend(_proxy_problems(hops, config.get("TRUSTED_PROXIES", "")))
         return found
+
+
+def proxy_networks(setting) -> list:
+    """TRUSTED_PROXIES read: comma-separated networks (CIDR, or single addresses). ValueError
+    names the entry that is not one."""
+    networks = []
+    for entry in str(setting or "").split(","):
+        if entry.strip():
+            try:
+                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{entry.strip()!r} is not one") from None
+    return networks
+
+
+def _proxy_problems(hops: str, proxies) -> list[str]:
+    """Proxies in front need their networks: without them we could not tell the balancer's
+    X-Forwarded-For from one a client sent straight to us."""
+    try:
+        networks = proxy_networks(proxies)
+    except ValueError as err:
+        return [f"TRUSTED_PROXIES must be comma-separated networks such as 10.0.0.0/8 ({err})"]
+    if hops.isascii() and hops.isdigit() and int(hops) > 0 and not networks:
+        return [f"TRUSTED_PROXY_HOPS={hops} needs TRUSTED_PROXIES, the networks the proxies connect from "
+                "(e.g. 10.0.0.0/8); X-Forwarded-For from anywhere else is ignored"]
+    return []
 
 
 # How a missing variable is named in the refusal, where more than one name is accepted.

@@ -336,8 +336,9 @@ def main() -> int:
            # POST /api/bookings (10 a minute, 5 open holds per address and per email), or it measures 429s.
            "API_BOOKINGS_PER_MINUTE": "1000000", "API_OPEN_HOLDS_PER_ADDRESS": "1000000",
            "API_OPEN_HOLDS_PER_EMAIL": "1000000",
-           # As behind a load balancer: the API bookings name their client in X-Forwarded-For.
-           "TRUSTED_PROXY_HOPS": "1"}
+           # As behind a load balancer on this machine: the API bookings name their client in
+           # X-Forwarded-For, believed because they come from loopback.
+           "TRUSTED_PROXY_HOPS": "1", "TRUSTED_PROXIES": "127.0.0.0/8,::1"}
     env.pop("REDIS_URL", None)
     python = sys.executable
     for step in (["db", "upgrade"], ["seed", "--days", "60"]):

@@ -2,7 +2,8 @@
 or cancelled by staff or by the traveller who proves it with its reference and email.
 
 Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
-Access to one booking: staff (session or `Authorization: Bearer`), or the traveller whose
+Access to one booking: staff (`Authorization: Bearer`, or the console's session cookie, which
+must bring the CSRF token and our Origin to change anything), or the traveller whose
 `X-Booking-Reference` and `X-Booking-Email` headers match it (never query parameters, which
 access logs keep: those are a 400). A wrong id, reference or email
 all answer the same 404, so nobody learns whether someone else's booking exists.
@@ -19,7 +20,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .api import booking_json
-from .api_support import bp, json_body
+from .api_support import bp, json_body, require_cookie_call_from_us
 from . import audit, payments
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
@@ -68,8 +69,15 @@ class Access:
     staff: StaffActor | None  # None for the traveller
 
 
-def _require_staff() -> StaffActor:
+def _staff_actor() -> StaffActor | None:
     actor = staff_actor()
+    if actor is not None and actor.by_cookie:
+        require_cookie_call_from_us()
+    return actor
+
+
+def _require_staff() -> StaffActor:
+    actor = _staff_actor()
     if actor is None:
         if request.headers.get("Authorization"):
             raise ApiError(401, "unauthorized", "That API token is not valid (or was revoked).")
@@ -86,7 +94,7 @@ def _access(booking_id: int) -> Access:
     """The booking, for staff or for its traveller; otherwise 404 (401 for a bad token)."""
     if "reference" in request.args or "email" in request.args:
         raise ApiError(400, "proof_in_url", PROOF_IN_URL)
-    actor = staff_actor()
+    actor = _staff_actor()
     if actor is not None:
         booking = db.session.get(Booking, booking_id)
         if booking is None:

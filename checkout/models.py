@@ -486,12 +486,15 @@ class StaffRecoveryCode(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed staff sign-in, counted per account and per address for slow-down and lock-out."""
+    """A failed staff sign-in, counted per account and per address for slow-down and lock-out,
+    or, from a browser that signed in to that account before, per that browser (`device`, the
+    id in its device cookie; staff/auth.py)."""
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    device: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class ProofFailure(db.Model):

@@ -473,7 +473,9 @@ DOCUMENT = {
             "bearerToken": {"type": "http", "scheme": "bearer",
                             "description": "Staff API token from `flask create-api-token`."},
             "staffSession": {"type": "apiKey", "in": "cookie", "name": "fly2any_session",
-                             "description": "A signed-in staff console session (same site only)."},
+                             "description": "A signed-in staff console session (same site only). PUT and DELETE "
+                                            "with it also need the page's CSRF token in X-CSRFToken and "
+                                            "this site's Origin, or they are refused with 403 csrf_failed."},
             "bookingReference": {"type": "apiKey", "in": "header", "name": "X-Booking-Reference",
                                  "description": "Traveller access, together with bookingEmail."},
             "bookingEmail": {"type": "apiKey", "in": "header", "name": "X-Booking-Email",

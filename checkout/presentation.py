@@ -1,6 +1,8 @@
 """Template helpers: money and date filters, the page-or-fragment renderer, Vary."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_blocks
 
@@ -30,6 +32,29 @@ def render_step(template: str, blocks: list[str] | None = None, **context) -> st
     if blocks and is_fragment_request():
         return render_blocks(template, blocks, oob=True, oob_blocks=blocks, **context)
     return render_template(template, oob=False, oob_blocks=(), **context)
+
+
+LONGEST_REDIRECT = 2000  # our own paths with their queries are far shorter
+
+
+def local_path(target) -> str | None:
+    """`target` when it is a path on this site, otherwise None: the one check for every
+    redirect target a request supplies (the staff sign-in's `next`, the `back` of "Give me
+    more time"). Callers fall back to a page of their own.
+
+    Only printable ASCII with no spaces: browsers drop tabs and newlines inside a URL
+    ("/<TAB>/evil.example" is "//evil.example"), read a backslash as a slash ("/\\evil"),
+    CR/LF cannot go in a header, and a header with other characters cannot be sent at all
+    (a 500). Our own paths are all ASCII (url_for quotes the rest).
+    """
+    if not isinstance(target, str) or not 0 < len(target) <= LONGEST_REDIRECT:
+        return None
+    if not all("!" <= c <= "~" for c in target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else None
 
 
 def go_to(url: str):

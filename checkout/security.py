@@ -10,6 +10,7 @@ Browsers report violations to /csp-report, which logs them.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import secrets
 from urllib.parse import urlsplit
@@ -18,8 +19,10 @@ from flask import Blueprint, Flask, abort, current_app, g, make_response, reques
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.urls import iri_to_uri
 
 from .extensions import csrf, limiter
+from .presentation import local_path
 
 # What we call ourselves in the Server header (see gunicorn.conf.py for gunicorn's own).
 SERVER_NAME = "Fly2Any"
@@ -67,7 +70,9 @@ def payment_page(view):
     def wrapper(*args, **kwargs):
         if request.headers.get("HX-Boosted") == "true":
             response = make_response("", 200)
-            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
+            # The path as the browser sent it, quoted back to ASCII ("/booking/。" would be a header
+            # the server cannot send: a 500), and checked like every redirect target.
+            response.headers["HX-Redirect"] = local_path(iri_to_uri(request.full_path.rstrip("?"))) or "/"
             return response
         g.payment_page = True
         return view(*args, **kwargs)
@@ -157,13 +162,43 @@ def csp_report():
 csrf.exempt(csp_report)  # browsers send reports without our token
 
 
+class TrustedProxyFix:
+    """ProxyFix for requests whose peer is one of our proxies, and only for those.
+
+    X-Forwarded-For is believed only when the connection comes from a network in
+    TRUSTED_PROXIES: anyone who can reach the app directly could otherwise pick the address
+    that rate limits and lock-outs key on (a new one per request). A request from anywhere
+    else keeps its peer address (REMOTE_ADDR), whatever headers it sends.
+    """
+
+    def __init__(self, wsgi_app, hops: int, networks: list):
+        self.direct = wsgi_app
+        self.proxied = ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+        self.networks = networks
+
+    def from_proxy(self, peer: str | None) -> bool:
+        try:
+            address = ipaddress.ip_address((peer or "").strip())
+        except ValueError:
+            return False
+        # An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        address = getattr(address, "ipv4_mapped", None) or address
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self.from_proxy(environ.get("REMOTE_ADDR")):
+            return self.proxied(environ, start_response)
+        return self.direct(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops:
         # Behind `hops` proxies, the client is the address they appended to X-Forwarded-For
-        # (and the scheme the first one saw). With 0 those headers are ignored: anyone can
-        # send them.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        # (and the scheme the first one saw), when the request comes from one of them. With
+        # 0 those headers are ignored: anyone can send them.
+        from config import proxy_networks  # the one reader; config.py checked the value before we got here
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, proxy_networks(app.config.get("TRUSTED_PROXIES")))
     app.json = SafeJSONProvider(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_blueprint(bp)

@@ -2,6 +2,8 @@
 ahead for the 24-hour rule, staff sessions and API tokens."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,8 +90,10 @@ def api_token(role: str | None = "supervisor") -> str:
     return create_api_token(f"test {role or 'service'}", owner)
 
 
-def sign_in_staff(client, app, role: str = "supervisor") -> None:
-    """Give this test client a signed-in staff session (as staff.auth.sign_in leaves it)."""
+def sign_in_staff(client, app, role: str = "supervisor") -> dict:
+    """Give this test client a signed-in staff session (as staff.auth.sign_in leaves it).
+    Returns the headers a console page's script sends with an API call that changes something:
+    the page's CSRF token and our Origin (bookings_api asks a cookie for both)."""
     with app.app_context():
         user = create_staff(f"staff-{role}@fly2any.test", "a long test password", role)
         user_id = user.id
@@ -98,3 +102,5 @@ def sign_in_staff(client, app, role: str = "supervisor") -> None:
         session["staff_user_id"] = user_id
         session["staff_signed_in_at"] = now
         session["staff_seen_at"] = now
+    page = client.get("/staff/bookings").get_data(as_text=True)
+    return {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1), "Origin": "http://localhost"}

@@ -77,6 +77,7 @@ def machine_environment(app, database_url, localstripe, smtp_relay, tmp_path_fac
         "PII_ENCRYPTION_KEYS": app.config["PII_ENCRYPTION_KEYS"],
         "MAIL_PORT": str(smtp_relay[1]),
         "TRUSTED_PROXY_HOPS": "1",  # the load balancer appends the traveller's address
+        "TRUSTED_PROXIES": "127.0.0.0/8",  # and reaches the machines from this host
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         **shared_clock(),  # the machines keep the suite's time, even when faketime moves it

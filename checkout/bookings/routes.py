@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, make_response, render_templa
 from .. import monitoring, payments
 from ..extensions import limiter
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
-from ..presentation import go_to
+from ..presentation import go_to, local_path
 from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
@@ -116,8 +116,8 @@ def extend_hold():
         flash(err.message, "warning")
     else:
         flash("Done: your seats and price are held for longer. You can extend once.", "info")
-    back = request.form.get("back", "")
-    if not back.startswith("/") or back.startswith("//"):
+    back = local_path(request.form.get("back"))
+    if back is None:
         back = url_for("bookings.show", reference=booking.reference) if booking.reference else url_for("customize.show")
     return go_to(back)
 
@@ -145,5 +145,6 @@ def change(reference: str):
         draft = payments.reopen_as_draft(booking)
     except service.BookingError as err:
         abort(409, err.message)
+    session.regenerate()  # a new draft, as at /select
     session["draft_id"] = draft.id
     return go_to(url_for("customize.show"))

@@ -73,6 +73,7 @@ def select():
         return _sold_out(flight, party, err.message), 409
     except BookingError as err:
         abort(422, err.message)
+    session.regenerate()  # the draft will hold names and passports: not for a cookie planted before it
     session["draft_id"] = booking.id
     monitoring.record_stage(FunnelStage.BOOKING_STARTED, booking_id=booking.id)
     return go_to(url_for("customize.show"))

@@ -4,10 +4,14 @@
 A new session id is issued after the password and again at sign-in (no session fixation).
 Between the two steps the session holds only `staff_pending_id`, which opens no page: a
 supervisor who has not enrolled is sent to enrolment and can do nothing else until then.
-Failed passwords and failed codes are counted alike, per account and per address: after 3
-for an account each further try must wait longer (2, 4, 8 … s), after 5 in 15 minutes the
-account is locked for 15 minutes, and an address with 20 failures in 15 minutes is locked
-out whatever account it tries. Every failure is in the audit log.
+Failed passwords and failed codes are counted alike. A browser that signed in to an account
+before carries a signed device cookie for it (OWASP's "device cookies"): its failures count
+for that browser alone, and strangers' failures never lock it out. From anywhere else they
+count per account and per address: after 3 for an account each further try must wait longer
+(2, 4, 8 … s), after 5 in 15 minutes the account is locked for 15 minutes to browsers without
+its device cookie, and an address with 20 failures in 15 minutes is locked out whatever
+account it tries. A device cookie with 5 failures in 15 minutes counts as a stranger's
+until then. Every failure is in the audit log.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from functools import wraps
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from .. import audit
@@ -36,6 +41,9 @@ SLOW_DOWN_AFTER = 3
 ACCOUNT_LOCK_AFTER = 5
 ADDRESS_LOCK_AFTER = 20
 SECOND_STEP_TIMEOUT = timedelta(minutes=10)  # from the password to the code (or enrolment)
+DEVICE_COOKIE = "fly2any_staff_device"
+DEVICE_LIFETIME = timedelta(days=90)  # renewed at every sign-in
+DEVICE_SALT = "fly2any-staff-device"
 # Verified against when the email is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
@@ -61,25 +69,14 @@ def create_staff(email: str, password: str, role: str, now: datetime | None = No
     return user
 
 
-def _recent_failures(now: datetime, **where) -> tuple[int, datetime | None]:
-    column = LoginFailure.email if "email" in where else LoginFailure.ip_address
-    value = where.get("email") or where.get("ip_address")
+def _recent_failures(now: datetime, where) -> tuple[int, datetime | None]:
     count, last = db.session.execute(
-        select(func.count(), func.max(LoginFailure.at)).where(column == value, LoginFailure.at >= now - FAILURE_WINDOW)
+        select(func.count(), func.max(LoginFailure.at)).where(where, LoginFailure.at >= now - FAILURE_WINDOW)
     ).one()
     return count, last
 
 
-def check_not_locked(email: str, ip_address: str, now: datetime) -> None:
-    by_address, _ = _recent_failures(now, ip_address=ip_address)
-    if by_address >= ADDRESS_LOCK_AFTER:
-        raise SignInRefused("Too many failed sign-ins from this network. Please wait 15 minutes.",
-                            retry_after=int(FAILURE_WINDOW.total_seconds()))
-    count, last = _recent_failures(now, email=email)
-    if count >= ACCOUNT_LOCK_AFTER:
-        unlock = last + FAILURE_WINDOW
-        raise SignInRefused("This account is locked after repeated failed sign-ins. Try again in 15 minutes, "
-                            "or ask a supervisor.", retry_after=max(1, int((unlock - now).total_seconds())))
+def _slow_down(count: int, last: datetime | None, now: datetime) -> None:
     if count >= SLOW_DOWN_AFTER:
         wait = timedelta(seconds=2 ** (count - SLOW_DOWN_AFTER + 1))
         if now < last + wait:
@@ -87,11 +84,39 @@ def check_not_locked(email: str, ip_address: str, now: datetime) -> None:
             raise SignInRefused(f"Please wait {seconds} seconds before trying again.", retry_after=seconds)
 
 
-def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None) -> StaffUser:
-    """The staff user, or SignInRefused with a message that does not say which part was wrong."""
+def _locked(last: datetime, now: datetime) -> SignInRefused:
+    return SignInRefused("This account is locked after repeated failed sign-ins. Try again in 15 minutes, "
+                         "or ask a supervisor.", retry_after=max(1, int((last + FAILURE_WINDOW - now).total_seconds())))
+
+
+def check_not_locked(email: str, ip_address: str, now: datetime, device: str | None = None) -> str | None:
+    """SignInRefused while this try must wait; otherwise the device its failure will count
+    against (`device` while that browser has fewer than 5 recent failures, else None: it is
+    counted as a stranger, per account and address)."""
+    if device is not None:
+        count, last = _recent_failures(now, LoginFailure.device == device)
+        if count < ACCOUNT_LOCK_AFTER:
+            _slow_down(count, last, now)
+            return device
+    stranger = LoginFailure.device.is_(None)
+    by_address, _ = _recent_failures(now, (LoginFailure.ip_address == ip_address) & stranger)
+    if by_address >= ADDRESS_LOCK_AFTER:
+        raise SignInRefused("Too many failed sign-ins from this network. Please wait 15 minutes.",
+                            retry_after=int(FAILURE_WINDOW.total_seconds()))
+    count, last = _recent_failures(now, (LoginFailure.email == email) & stranger)
+    if count >= ACCOUNT_LOCK_AFTER:
+        raise _locked(last, now)
+    _slow_down(count, last, now)
+    return None
+
+
+def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None,
+                 device: str | None = None) -> StaffUser:
+    """The staff user, or SignInRefused with a message that does not say which part was wrong.
+    `device`: the id of this browser's device cookie for this email (trusted_device)."""
     now = now or utcnow()
     email = (email or "").strip().lower()
-    check_not_locked(email, ip_address, now)
+    device = check_not_locked(email, ip_address, now, device)
     user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
     try:
         hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
@@ -99,7 +124,7 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        record_failure(email, ip_address, now, "wrong password")
+        record_failure(email, ip_address, now, "wrong password", device)
         raise SignInRefused("That email and password don't match an active staff account.")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -108,11 +133,42 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     return user
 
 
-def record_failure(email: str, ip_address: str, now: datetime, what: str) -> None:
+def record_failure(email: str, ip_address: str, now: datetime, what: str, device: str | None = None) -> None:
     """A failed password or code: counted towards the lock-outs and audited. Commits."""
-    db.session.add(LoginFailure(email=email[:254], ip_address=ip_address[:64], at=now))
-    audit.record(email[:254] or "(no email)", "sign_in_failed", detail=f"{what} from {ip_address}", now=now)
+    db.session.add(LoginFailure(email=email[:254], ip_address=ip_address[:64], at=now, device=device))
+    detail = f"{what} from {ip_address}" + (" (a browser that signed in before)" if device else "")
+    audit.record(email[:254] or "(no email)", "sign_in_failed", detail=detail, now=now)
     db.session.commit()
+
+
+# -- device cookies: a browser that signed in before is not locked out by strangers --------
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=DEVICE_SALT)
+
+
+def trusted_device(email: str | None) -> str | None:
+    """The id in this browser's device cookie when it was issued at a sign-in to `email`
+    (signed with SECRET_KEY, younger than DEVICE_LIFETIME); None otherwise."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if not value or len(value) > 500:
+        return None
+    try:
+        issued = _device_serializer().loads(value, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadSignature:  # also an expired one (SignatureExpired)
+        return None
+    if not isinstance(issued, dict) or issued.get("email") != (email or "").strip().lower():
+        return None
+    device = issued.get("device")
+    return device if isinstance(device, str) and len(device) <= 32 else None
+
+
+def remember_device(response, user: StaffUser):
+    """After a full sign-in: a new device cookie for this account, sent only to /staff."""
+    value = _device_serializer().dumps({"email": user.email, "device": secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=int(DEVICE_LIFETIME.total_seconds()), path="/staff",
+                        httponly=True, secure=current_app.config.get("SESSION_COOKIE_SECURE", True), samesite="Strict")
+    return response
 
 
 def skips_two_factor(user: StaffUser) -> bool:
@@ -239,14 +295,18 @@ class StaffActor:
     """Who is acting through the API: a signed-in staff member or a token."""
     name: str
     can_refund: bool
+    # Signed in through the staff console's session cookie, which the browser sends with any
+    # request, also one another site starts: the API then asks for the CSRF token and our Origin.
+    by_cookie: bool = False
 
 
 def staff_actor() -> StaffActor | None:
-    user = current_staff()
-    if user is not None:
-        return StaffActor(user.email, user.can_refund)
-    token = api_token_from_request()
-    if token is not None:
+    """The token when an Authorization header is sent (a script's credential, never sent by a
+    browser on its own), otherwise the staff member signed in by the session cookie."""
+    if request.headers.get("Authorization"):
+        token = api_token_from_request()
+        if token is None:
+            return None
         if token.staff_user_id is None:
             # An integration token (no owner) acts with supervisor rights; docs/adr/0026-api-tokens-owned-or-integration.md.
             return StaffActor(f"api token {token.name}", True)
@@ -254,4 +314,5 @@ def staff_actor() -> StaffActor | None:
         if owner is None or not owner.active:
             return None  # a departed staff member's tokens die with their account
         return StaffActor(f"api token {token.name}", owner.can_refund)
-    return None
+    user = current_staff()
+    return StaffActor(user.email, user.can_refund, by_cookie=True) if user is not None else None

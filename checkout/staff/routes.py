@@ -6,8 +6,6 @@ cancellations and resetting someone's two-factor are for supervisors only.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import segno
 from flask import (
     Blueprint, abort, current_app, flash, has_request_context, make_response, redirect, render_template, request,
@@ -22,13 +20,13 @@ from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, StaffRole
+from ..presentation import date_time, go_to, local_path, money, render_step
 from ..web_session import SessionUnavailable
-from ..presentation import date_time, go_to, money, render_step
 from . import actions, refunds, two_factor
 from .actions import ActionRefused
 from .auth import (
-    SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, sign_in, sign_out,
-    skips_two_factor, staff_required, start_second_step,
+    SignInRefused, authenticate, check_not_locked, current_staff, pending_staff, record_failure, remember_device,
+    sign_in, sign_out, skips_two_factor, staff_required, start_second_step, trusted_device,
 )
 from .bookings import (
     ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
@@ -63,16 +61,6 @@ def staff_context():
     }
 
 
-def _local_path(target: str | None) -> str | None:
-    """`next` only ever sends the person to a path on this site. Nothing unprintable: CR/LF
-    cannot go in a Location header, and browsers drop tabs ("/<tab>/evil.example" is "//evil.example")."""
-    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
-            or not target.isprintable()):
-        return None
-    parts = urlsplit(target)
-    return target if not (parts.scheme or parts.netloc) else None
-
-
 # -- sign-in -----------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,20 +73,21 @@ def login():
         except SessionUnavailable:  # who is signed in is unknown: the form, which grants nothing
             signed_in = None
         if signed_in is not None:
-            return redirect(_local_path(form.next.data) or url_for("staff.bookings"), code=303)
+            return redirect(local_path(form.next.data) or url_for("staff.bookings"), code=303)
         notice = "Your session timed out. Please sign in again." if request.args.get("timed_out") else None
         return render_template("staff/login.html", form=form, error=None, notice=notice)
     if not form.validate():
         return render_template("staff/login.html", form=form, error=None, notice=None), 422
     try:
-        user = authenticate(form.email.data, form.password.data, request.remote_addr or "unknown")
+        user = authenticate(form.email.data, form.password.data, request.remote_addr or "unknown",
+                            device=trusted_device(form.email.data))
     except SignInRefused as refused:
         response = make_response(render_template("staff/login.html", form=form, error=refused.message, notice=None),
                                  429 if refused.retry_after else 422)
         if refused.retry_after:
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    return _after_password(user, _local_path(form.next.data))
+    return _after_password(user, local_path(form.next.data))
 
 
 def _after_password(user, next_path: str | None):
@@ -117,7 +106,7 @@ def _signed_in(user, next_path: str | None, how: str, page=None):
     sign_in(user)
     audit.record(user.email, "sign_in", detail=f"from {request.remote_addr}; {how}")
     db.session.commit()
-    return page if page is not None else redirect(next_path or url_for("staff.bookings"), code=303)
+    return remember_device(page if page is not None else redirect(next_path or url_for("staff.bookings"), code=303), user)
 
 
 def _code_page(form, error=None, status=200, retry_after=None):
@@ -142,15 +131,15 @@ def login_code():
         return _code_page(form, status=422)
     now, address = utcnow(), request.remote_addr or "unknown"
     try:
-        check_not_locked(user.email, address, now)
+        device = check_not_locked(user.email, address, now, trusted_device(user.email))
     except SignInRefused as refused:
         return _code_page(form, refused.message, 429, refused.retry_after)
     how = two_factor.verify(user.id, form.code.data, now)
     if how is None:
-        record_failure(user.email, address, now, "wrong authentication code")
+        record_failure(user.email, address, now, "wrong authentication code", device)
         return _code_page(form, "That code is not right. Enter the 6-digit code your authenticator app shows "
                                 "now (each code works once), or one of your recovery codes.", 422)
-    return _signed_in(user, _local_path(session.get("staff_pending_next")), f"with {how}")
+    return _signed_in(user, local_path(session.get("staff_pending_next")), f"with {how}")
 
 
 # -- two-factor: enrolment, turning it off, resetting someone's ----------------------------
@@ -192,7 +181,7 @@ def two_factor_enrol():
         return _enrol_page(user, secret, form, "That code is not right. Check the app shows Fly2Any staff and "
                                                "enter the 6 digits it shows now.", 422)
     session.pop("staff_enrol_secret", None)
-    next_path = _local_path(session.get("staff_pending_next")) if signed_in is None else None
+    next_path = local_path(session.get("staff_pending_next")) if signed_in is None else None
     page = make_response(render_template("staff/recovery_codes.html", codes=codes,
                                          continue_url=next_path or url_for("staff.bookings")))
     page.headers["Cache-Control"] = "no-store"  # shown once: never from a cache

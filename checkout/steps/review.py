@@ -47,5 +47,8 @@ def submit():
         return render_step(TEMPLATE, **context(g.booking, {"form": err.message}, accepted)), 409
     except BookingError as err:
         return render_step(TEMPLATE, **context(g.booking, err.fields, accepted)), 422
+    # The draft is now a booking with a reference, a client secret to come and the travellers'
+    # names: a new session id, so a cookie planted in this browser before checkout sees none of it.
+    session.regenerate()
     session["booking_ids"] = list({*session.get("booking_ids", []), booking.id})
     return go_to(url_for("bookings.show", reference=booking.reference))

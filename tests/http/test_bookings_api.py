@@ -336,9 +336,9 @@ def test_an_agent_cannot_send_a_paid_booking_s_e_ticket_elsewhere(client, app):
         booking = confirmed_booking(far=False)
         booking_id = booking.id
         agent_token = api_token("agent")
-    sign_in_staff(client, app, role="agent")
+    console = sign_in_staff(client, app, role="agent")
     token_client = app.test_client()
-    for caller, headers in ((client, {}), (token_client, bearer(agent_token))):
+    for caller, headers in ((client, console), (token_client, bearer(agent_token))):
         response = caller.put(f"/api/bookings/{booking_id}", headers=headers,
                               json={"contact": {"email": "mallory@example.com"}})
         assert response.status_code == 403
@@ -351,7 +351,7 @@ def test_an_agent_cannot_send_a_paid_booking_s_e_ticket_elsewhere(client, app):
     assert "mallory@example.com" in refused[0].detail
     assert _contact_notices(app, booking_id) == []
     # The phone is not where the ticket goes: an agent may change it.
-    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"phone": "+44 20 7946 0958"}})
+    response = client.put(f"/api/bookings/{booking_id}", headers=console, json={"contact": {"phone": "+44 20 7946 0958"}})
     assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada@example.com"
 
 
@@ -359,8 +359,8 @@ def test_a_supervisor_changes_a_paid_booking_s_email_and_the_old_address_is_told
     with app.app_context():
         booking = confirmed_booking(far=False)
         booking_id, reference = booking.id, booking.reference
-    sign_in_staff(client, app, role="supervisor")
-    response = client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ada.king@example.com"}})
+    console = sign_in_staff(client, app, role="supervisor")
+    response = client.put(f"/api/bookings/{booking_id}", headers=console, json={"contact": {"email": "ada.king@example.com"}})
     assert response.status_code == 200 and response.get_json()["contact"]["email"] == "ada.king@example.com"
     [entry] = _audit(app, booking_id, "amend_booking")
     assert entry.actor == "staff-supervisor@fly2any.test"
@@ -375,7 +375,8 @@ def test_a_supervisor_changes_a_paid_booking_s_email_and_the_old_address_is_told
         text = build_message(email, utcnow()).get_content()
     assert "ad******@example.com" in text and "If you did not ask for this" in text
     # A change of the phone alone, or to the same email, tells nobody.
-    client.put(f"/api/bookings/{booking_id}", json={"contact": {"email": "ADA.KING@example.com", "phone": "+44 20 7946 0958"}})
+    client.put(f"/api/bookings/{booking_id}", headers=console,
+               json={"contact": {"email": "ADA.KING@example.com", "phone": "+44 20 7946 0958"}})
     assert len(_contact_notices(app, booking_id)) == 1
 
 
@@ -494,3 +495,51 @@ def test_a_booking_made_through_the_api_can_be_read_back_with_its_reference_and_
     detail = client.get(f"/api/bookings/{body['bookingId']}",
                         headers={"X-Booking-Reference": body["bookingReference"], "X-Booking-Email": "ada@example.com"})
     assert detail.status_code == 200 and detail.get_json()["cancellation"]["rule"] == "unpaid"
+
+
+# -- the staff console's cookie is not enough for another site ----------------------------
+
+def test_another_site_cannot_cancel_or_amend_with_a_supervisor_s_cookie(client, app):
+    """The probe's call: DELETE with a supervisor's session cookie, text/plain, Origin
+    evil.example and no token answered 200 and cancelled the booking. Now 403 and nothing
+    changes, for a cross-site Origin, no Origin, or a missing or wrong token."""
+    with app.app_context():
+        booking_id = confirmed_booking().id
+    console = sign_in_staff(client, app, role="supervisor")
+    evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    refused = [
+        client.delete(f"/api/bookings/{booking_id}", headers=evil, data="x"),
+        client.delete(f"/api/bookings/{booking_id}", headers={**console, "Origin": "http://evil.example"}),
+        client.delete(f"/api/bookings/{booking_id}", headers={"X-CSRFToken": console["X-CSRFToken"]}),
+        client.delete(f"/api/bookings/{booking_id}", headers={"Origin": console["Origin"]}),
+        client.delete(f"/api/bookings/{booking_id}", headers={**console, "X-CSRFToken": "forged"}),
+        client.put(f"/api/bookings/{booking_id}", headers=evil, data=json.dumps({"contact": {"email": "eve@example.com"}})),
+        client.put(f"/api/bookings/{booking_id}", headers={"Origin": "http://evil.example"},
+                   json={"contact": {"email": "eve@example.com"}}),
+    ]
+    for response in refused:
+        assert response.status_code == 403
+        error = response.get_json()["error"]
+        assert error["code"] == "csrf_failed" and "X-CSRFToken" in error["message"]
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        assert (booking.status, booking.contact_email) == ("CONFIRMED", "ada@example.com")
+        assert booking.refunds == []
+    # Reading is still fine with the cookie alone (no other site can read the answer) ...
+    assert client.get(f"/api/bookings/{booking_id}").get_json()["status"] == "CONFIRMED"
+    # ... and the console's own call, with its token and Origin, cancels.
+    response = client.delete(f"/api/bookings/{booking_id}", headers=console)
+    assert response.status_code == 200 and response.get_json()["status"] == "CANCELLED"
+
+
+def test_a_bearer_token_needs_no_csrf_token_and_wins_over_a_cookie(client, app):
+    with app.app_context():
+        booking_id = confirmed_booking().id
+        agent_token = api_token("agent")
+    sign_in_staff(client, app, role="supervisor")
+    # The agent's token is the credential, not the supervisor's cookie beside it: agents cannot cancel.
+    response = client.delete(f"/api/bookings/{booking_id}", headers=bearer(agent_token))
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    response = client.put(f"/api/bookings/{booking_id}", headers={**bearer(agent_token), "Origin": "http://evil.example"},
+                          json={"contact": {"phone": "+44 20 7946 0958"}})
+    assert response.status_code == 200 and response.get_json()["contact"]["phone"] == "+442079460958"

@@ -146,8 +146,8 @@ def test_an_oversized_expected_refund_is_a_422_and_cancels_nothing(client, app):
     from tests.manage_support import confirmed_booking
     with app.app_context():
         booking_id = confirmed_booking().id
-    sign_in_staff(client, app)
-    response = client.delete(f"/api/bookings/{booking_id}?expectedRefund={HUGE}")
+    console = sign_in_staff(client, app)
+    response = client.delete(f"/api/bookings/{booking_id}?expectedRefund={HUGE}", headers=console)
     assert response.status_code == 422 and "expectedRefund" in response.get_json()["error"]["fields"]
     assert client.get(f"/api/bookings/{booking_id}").get_json()["status"] == "CONFIRMED"
 

@@ -11,12 +11,13 @@ import pytest
 
 from checkout import create_app
 from checkout.extensions import db
-from tests.conftest import ACKS
+from tests.conftest import ACKS, Checkout
 from tests.manage_support import confirmed_booking
 from tests.payments_support import pending_booking
 from tests.staff_support import StaffClient, make_staff
 
 _addresses = (f"10.88.{n // 250}.{n % 250 + 1}" for n in itertools.count())
+BALANCERS = "10.88.0.0/16"  # where the load balancer connects from
 TOO_LARGE = 300 * 1024  # over the 256 KB cap
 DEEP = "[" * 100_000  # 100 KB: under the cap, thousands of levels deep
 
@@ -29,7 +30,7 @@ def address():
 @pytest.fixture
 def app_behind_one_proxy(app):
     """The same application and database, deployed behind one load balancer."""
-    sibling = create_app("test", {**app.config, "TRUSTED_PROXY_HOPS": "1"})
+    sibling = create_app("test", {**app.config, "TRUSTED_PROXY_HOPS": "1", "TRUSTED_PROXIES": BALANCERS})
     yield sibling
     with sibling.app_context():
         db.engine.dispose()
@@ -69,6 +70,43 @@ def test_with_no_trusted_proxy_x_forwarded_for_is_ignored(app, client, address):
         reference = pending_booking().reference
     answers = [_create_intent(client, reference, address, f"198.51.100.{n}") for n in range(6)]
     assert answers == [200] * 5 + [429]
+
+
+def test_a_client_reaching_us_directly_cannot_choose_its_address(app_behind_one_proxy):
+    """Behind a balancer (hops=1), someone who connects straight to the app, not through
+    the balancer, sends a new X-Forwarded-For each time: the look-up limit keys on the
+    peer's own address (before: 11 look-ups, 11 answers, no 429)."""
+    checkout = Checkout(app_behind_one_proxy.test_client())
+    stranger = "192.0.2.77"  # not in TRUSTED_PROXIES
+    answers = []
+    for n in range(11):
+        forged = {"REMOTE_ADDR": stranger}
+        checkout.get("/manage", environ_base=forged, headers={"X-Forwarded-For": f"198.51.100.{n + 1}"})
+        answers.append(checkout.post("/manage", {"reference": f"FLY2A-PRXY{n:02d}", "secret": "Lovelace"},
+                                     environ_base=forged, headers={"X-Forwarded-For": f"198.51.100.{n + 1}"}).status_code)
+    assert answers == [422] * 10 + [429]
+
+
+def test_through_the_balancer_each_forwarded_client_is_keyed_on_its_own(app_behind_one_proxy):
+    """The same eleven look-ups arriving from the balancer's network are eleven travellers."""
+    checkout = Checkout(app_behind_one_proxy.test_client())
+    balancer = next(_addresses)
+    answers = []
+    for n in range(11):
+        via = {"environ_base": {"REMOTE_ADDR": balancer}, "headers": {"X-Forwarded-For": f"203.0.113.{n + 1}"}}
+        checkout.get("/manage", **via)
+        answers.append(checkout.post("/manage", {"reference": f"FLY2A-PRXZ{n:02d}", "secret": "Lovelace"}, **via).status_code)
+    assert answers == [422] * 11
+
+
+@pytest.mark.parametrize("proxies, problem", [
+    ("", "TRUSTED_PROXY_HOPS=1 needs TRUSTED_PROXIES"),
+    ("10.0.0.0/8, load-balancer", "TRUSTED_PROXIES must be comma-separated networks"),
+])
+def test_proxy_hops_without_the_proxies_networks_refuse_to_start(app, proxies, problem):
+    with pytest.raises(RuntimeError) as refused:
+        create_app("test", {**app.config, "TRUSTED_PROXY_HOPS": "1", "TRUSTED_PROXIES": proxies})
+    assert problem in str(refused.value)
 
 
 # -- request size and JSON depth -------------------------------------------------------------
@@ -172,6 +210,15 @@ def test_a_boosted_visit_to_the_payment_page_loads_it_whole(checkout):
     response = checkout.get(f"/booking/{reference}", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/booking/{reference}"
     assert response.get_data() == b""
+
+
+def test_a_boosted_visit_to_a_non_ascii_booking_path_is_sent_back_quoted(client):
+    """The redirect to itself goes through the one redirect check: "/booking/。evil" in a header
+    cannot be sent (gunicorn answers 500); quoted, it is the same path."""
+    for path, expected in (("/booking/%E3%80%82evil", "/booking/%E3%80%82evil"),
+                           ("/booking/FLY2A-ABCDEF?x=%C3%A9", "/booking/FLY2A-ABCDEF?x=%C3%A9")):
+        response = client.get(path, headers={"HX-Request": "true", "HX-Boosted": "true"})
+        assert (response.status_code, response.headers["HX-Redirect"]) == (200, expected)
 
 
 def test_personal_pages_are_never_stored(app, checkout, address):

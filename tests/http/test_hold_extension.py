@@ -3,6 +3,7 @@ needed), and "more time" once per booking, on record."""
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from checkout.extensions import db
@@ -43,3 +44,24 @@ def test_the_deadline_is_in_the_origin_time_and_the_hold_extends_once(checkout, 
     assert "already extended this hold once" in html
     with app.app_context():
         assert _booking().hold_expires_at == extended
+
+
+# Where "Give me more time" sends the traveller back to: a path on this site, or the step.
+REFUSED_BACKS = [
+    "/\t/evil.example", "/\\evil.example", "\\\\evil.example", "//evil.example", "///evil.example",
+    "https://evil.example/", "javascript:alert(1)", "/\r\nSet-Cookie: planted=1", "/\nx", "/\u3002evil.example",
+    "/\u00e9t\u00e9", "/ /evil.example", "/" + "a" * 5000, "", "customize",
+]
+KEPT_BACKS = ["/%09/evil.example", "/customize?seat_for=0", "/passengers"]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def test_the_back_field_only_ever_sends_the_traveller_to_a_path_here(checkout, htmx):
+    checkout.select_first(origin="JFK", destination="LAX")
+    headers = {"HX-Request": "true"} if htmx else {}
+    for back, expected in [(b, "/customize") for b in REFUSED_BACKS] + [(b, b) for b in KEPT_BACKS]:
+        answer = checkout.post("/booking/extend-hold", {"back": back}, headers=headers)
+        if htmx:
+            assert (answer.status_code, answer.headers.get("HX-Redirect")) == (200, expected), repr(back)
+        else:
+            assert (answer.status_code, answer.location) == (303, expected), repr(back)

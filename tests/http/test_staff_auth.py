@@ -1,7 +1,7 @@
 """Staff sign-in over HTTP: the form, a new session id, timeouts, slow-down, lock-out, sign-out, roles."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from checkout.clock import utcnow
 from checkout.extensions import db
@@ -68,6 +68,20 @@ def test_next_must_be_a_local_path(app, client):
         staff = StaffClient(app.test_client())
         response = staff.sign_in(email, next_path=target)
         assert response.status_code == 303 and response.location == "/staff/bookings", target
+
+
+def test_next_goes_through_the_one_redirect_check(app, client):
+    """The same targets as the hold's `back` (tests/http/test_hold_extension.py): a signed-in
+    visit to the sign-in page with `next` goes there only when it is a path here, never a 500."""
+    from tests.http.test_hold_extension import KEPT_BACKS, REFUSED_BACKS
+    staff = StaffClient(client)
+    staff.sign_in(make_staff(app, "agent"))
+    for target, expected in [(t, "/staff/bookings") for t in REFUSED_BACKS] + [(t, t) for t in KEPT_BACKS]:
+        response = client.get("/staff/login", query_string={"next": target}, environ_base={"REMOTE_ADDR": staff.ip})
+        if "\n" in target:  # a line break in a URL is refused at the edge (inputs.py)
+            assert response.status_code == 400, repr(target)
+        else:
+            assert (response.status_code, response.location) == (303, expected), repr(target)
 
 
 def test_wrong_password_is_422_with_the_message_and_the_email_kept(app, client):
@@ -219,3 +233,74 @@ def test_traveller_look_up_failures_never_lock_staff_out_of_their_network(app, c
     assert StaffClient(client, ip=ip).sign_in(email).status_code == 303
     with app.app_context():
         assert db.session.execute(select(LoginFailure).where(LoginFailure.ip_address == ip)).first() is None
+
+
+# -- strangers' failures do not lock the owner out (device cookies) --------------------------
+
+class _Clock:
+    """auth's "now", moved on by hand: strangers' tries spaced past the growing waits."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+
+DEVICE_COOKIE = "fly2any_staff_device"
+
+
+def _device_cookie(client):
+    cookie = client.get_cookie(DEVICE_COOKIE, path="/staff")
+    return cookie.value if cookie else None
+
+
+def test_strangers_cannot_lock_a_supervisor_out_of_a_browser_that_signed_in_before(app, client, monkeypatch):
+    """The probe: five wrong passwords from anyone (about 7 s with the waits) locked a
+    supervisor's account for everyone for 15 minutes, their right password answered 429.
+    Now the browser they signed in with before still signs in, and the strangers stay locked."""
+    clock = _Clock()
+    monkeypatch.setattr(auth, "utcnow", clock)
+    email = make_staff(app, "supervisor")
+    owner = StaffClient(client)
+    assert owner.sign_in(email).status_code == 303
+    assert _device_cookie(client)
+    assert owner.post("/staff/logout").status_code == 303
+    answers = []
+    for _ in range(6):
+        clock.now += timedelta(seconds=20)
+        answers.append(StaffClient(app.test_client()).sign_in(email, "guess").status_code)
+    assert answers == [422] * 5 + [429]  # each from a new address
+    response = owner.sign_in(email)  # the right password, then the code, from the owner's browser
+    assert response.status_code == 303 and response.location == "/staff/bookings"
+    assert f"Signed in as {email} (supervisor)" in owner.get("/staff/bookings").get_data(as_text=True)
+    # The strangers stay locked out, even with the right password, and so is any browser
+    # that never signed in to this account (the trade-off: the owner's new browser waits too).
+    for stranger in (StaffClient(app.test_client()), StaffClient(app.test_client(), ip=owner.ip)):
+        refused = stranger.sign_in(email)
+        assert refused.status_code == 429 and "account is locked" in refused.get_data(as_text=True)
+        assert 800 <= int(refused.headers["Retry-After"]) <= 900
+
+
+def test_a_device_cookie_counts_only_for_its_own_account_and_only_when_signed(app, client, monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(auth, "utcnow", clock)
+    victim, insider = make_staff(app, "agent"), make_staff(app, "agent")
+    for _ in range(5):
+        clock.now += timedelta(seconds=20)
+        assert StaffClient(app.test_client()).sign_in(victim, "guess").status_code == 422
+    # An insider's browser holds a device cookie for their own account: no use for the victim's.
+    insider_browser = StaffClient(client)
+    assert insider_browser.sign_in(insider).status_code == 303
+    assert insider_browser.sign_in(victim).status_code == 429
+    # Nor is a cookie anyone wrote themselves.
+    forged = StaffClient(app.test_client())
+    forged.client.set_cookie(DEVICE_COOKIE, _device_cookie(client)[:-4] + "AAAA", path="/staff")
+    assert forged.sign_in(victim).status_code == 429
+    # A mistake from a browser that signed in before counts for that browser, not the account.
+    clock.now += timedelta(seconds=20)
+    assert insider_browser.sign_in(insider, "typo").status_code == 422
+    with app.app_context():
+        devices = dict(db.session.execute(select(LoginFailure.email, func.count(LoginFailure.device))
+                                          .where(LoginFailure.email.in_([victim, insider])).group_by(LoginFailure.email)).all())
+    assert devices == {victim: 0, insider: 1}

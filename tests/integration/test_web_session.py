@@ -18,7 +18,7 @@ from checkout.clock import utcnow
 from checkout.extensions import db, redis_client
 from checkout.models import WebSession
 from checkout.web_session import DatabaseStore, RedisStore, ServerSessionInterface
-from tests.conftest import Checkout
+from tests.conftest import ACKS, Checkout
 from tests.manage_support import confirmed_booking
 from tests.staff_support import StaffClient, make_staff
 
@@ -210,3 +210,41 @@ def test_opening_a_booking_in_manage_gives_a_new_id_and_keeps_the_draft_in_progr
     checkout.client.set_cookie(COOKIE, before)
     assert checkout.get("/customize").status_code == 303
     assert checkout.get(f"/manage/{reference}").status_code != 200
+
+
+def test_a_booking_gets_a_new_session_id_and_a_cookie_from_before_submit_sees_nothing(app, checkout):
+    """Session fixation: someone who planted (or copied) this browser's session id before it
+    submitted must not see the booking page, with the names, email and client secret."""
+    checkout.select_first(origin="JFK", destination="LAX")
+    checkout.get("/passengers")
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")],
+                                                                international=False)).status_code == 303
+    checkout.get("/review")
+    before = _cookie(checkout.client)
+    assert before
+    response = checkout.post("/review", {f"ack_{k}": "y" for k in ACKS})
+    assert response.status_code == 303 and response.location.startswith("/booking/FLY2A-")
+    after = _cookie(checkout.client)
+    assert after not in (None, before)
+    page = checkout.get(response.location)
+    assert page.status_code == 200
+    assert "Ada Lovelace" in page.get_data(as_text=True) and "_secret_" in page.get_data(as_text=True)
+    planted = app.test_client()
+    planted.set_cookie(COOKIE, before)
+    stale = planted.get(response.location)
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 404 and "We couldn&#39;t find that booking in this browser." in html
+    assert "Lovelace" not in html and "_secret_" not in html
+
+
+def test_a_new_draft_gets_a_new_session_id(app, checkout):
+    checkout.select_first(origin="JFK", destination="LAX")
+    before = _cookie(checkout.client)
+    checkout.select_first(origin="JFK", destination="LHR")  # the same browser starts another booking
+    after = _cookie(checkout.client)
+    assert after not in (None, before)
+    assert checkout.get("/customize").status_code == 200
+    planted = app.test_client()
+    planted.set_cookie(COOKIE, before)
+    response = planted.get("/passengers")
+    assert response.status_code == 303 and response.location == "/"
