@@ -13,6 +13,7 @@ a message safe to show beside the field) for anything else that is not a good va
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -89,3 +90,33 @@ def parse_date(raw, message: str = DATE_MESSAGE) -> date | None:
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise Unreadable(DATE_RANGE_MESSAGE)
     return day
+
+
+JSON_MAX_DEPTH = 32  # our deepest honest document, a Stripe event, nests about 8 levels
+JSON_MESSAGE = (f"Send one JSON object, nested at most {JSON_MAX_DEPTH} levels, with finite numbers "
+                "and Content-Type: application/json.")
+
+
+def _refuse_constant(name: str):
+    raise Unreadable(f"{name} is not a JSON number. " + JSON_MESSAGE)
+
+
+def parse_json_document(raw: bytes | str, **options):
+    """The JSON document in `raw`: the one reader of JSON from outside (request bodies, webhook
+    events). Unreadable for anything that is not strict JSON nested at most JSON_MAX_DEPTH
+    levels (`options` go to json.loads). Python's parser reads NaN and Infinity (which no field can hold) and raises
+    RecursionError, not ValueError, a few thousand levels deep (a 500 wherever it was called)."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant, **options)
+    except Unreadable:
+        raise
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; so is an int of 4,300+ digits
+        raise Unreadable(JSON_MESSAGE) from None
+    containers = [document] if isinstance(document, (dict, list)) else []
+    for _ in range(JSON_MAX_DEPTH):  # one level of objects and arrays at a time, without recursion
+        containers = [child for value in containers
+                      for child in (value.values() if isinstance(value, dict) else value)
+                      if isinstance(child, (dict, list))]
+        if not containers:
+            return document
+    raise Unreadable(JSON_MESSAGE)
