@@ -324,3 +324,18 @@ def test_attach_while_stripe_is_frozen_is_a_clear_503_within_its_timeout(checkou
     with app.app_context():
         booking = db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one()
         assert booking.status == "PENDING_PAYMENT"  # nothing lost: the traveller can pay once Stripe is back
+
+
+def test_the_return_url_is_on_the_public_base_url_whatever_the_host_header(checkout, app, monkeypatch):
+    """Stripe sends the traveller, with the PaymentIntent's client secret, to this URL: it was
+    built from the Host header, so `Host: evil.example` sent them there."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://checkout.fly2any.test")
+    reference = checkout.to_pending()
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = f"{name}={checkout.client.get_cookie(name).value}"  # this browser's, sent to whichever host
+    for headers in ({}, {"Host": "evil.example"}, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}):
+        browser = app.test_client(use_cookies=False)  # the Cookie header as given, for any host
+        html = browser.get(f"/booking/{reference}", headers={"Cookie": cookie, **headers}).get_data(as_text=True)
+        assert 'id="payment-form"' in html, (headers, re.findall(r'<h1>.*?</h1>', html))
+        assert 'data-return-url="https://checkout.fly2any.test/payment/return"' in html, headers
+        assert "evil.example" not in html
