@@ -14,6 +14,7 @@ a message safe to show beside the field) for anything else that is not a good va
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 
@@ -101,13 +102,20 @@ def _refuse_constant(name: str):
     raise Unreadable(f"{name} is not a JSON number. " + JSON_MESSAGE)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 reads as inf without any NaN or Infinity written
+        raise Unreadable(f"{text[:20]} is too large a number. " + JSON_MESSAGE)
+    return value
+
+
 def parse_json_document(raw: bytes | str, **options):
     """The JSON document in `raw`: the one reader of JSON from outside (request bodies, webhook
     events). Unreadable for anything that is not strict JSON nested at most JSON_MAX_DEPTH
     levels (`options` go to json.loads). Python's parser reads NaN and Infinity (which no field can hold) and raises
     RecursionError, not ValueError, a few thousand levels deep (a 500 wherever it was called)."""
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant, **options)
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float, **options)
     except Unreadable:
         raise
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; so is an int of 4,300+ digits

@@ -230,6 +230,7 @@ ODD_JSON = {
     "NaN": b'{"offerId": NaN, "amount": Infinity}',           # Python reads them; no field can hold them
     "an array": b'[{"paymentIntentId": "pi_x"}]',            # `.get` on a list: a 500 at /offline/stripe/attach
     "a number": b"7",
+    "1e400": b'{"amount": 1e400}',                        # read as inf without NaN or Infinity written
     "broken": b'{"a": ',
 }
 
