@@ -105,7 +105,7 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
-    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")  # links in emails
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")  # links in emails, Stripe's return URL: never the Host header
     # Fernet keys for passport numbers at rest, newest first (checkout/encryption.py).
     PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS", "")
     # Operations (checkout/logging_setup.py, checkout/operations.py).

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
 
-from .api_support import bp, json_body
+from .api_support import bp, json_body, text_field
 from .bookings import acknowledgements, service
 from .bookings import passengers as passenger_rules
 from .bookings.acknowledgements import ACKNOWLEDGEMENTS
@@ -155,13 +155,17 @@ def create_booking():
     choices = _choices(body, passengers)
 
     # Validate people and contact with the same rules (and messages) as step 2.
-    people = [{snake: "" if p.get(camel) is None else str(p.get(camel)) for camel, snake in PASSENGER_FIELDS.items()}
-              for p in passengers]
-    email, phone = str(contact.get("email", "")), str(contact.get("phone", ""))
+    # Text fields must be JSON strings (a wrong type is its own field error, kept over the rules').
+    wrong_types: dict[str, str] = {}
+    people = [{snake: text_field(p.get(camel), f"passengers.{i}.{camel}", wrong_types)
+               for camel, snake in PASSENGER_FIELDS.items()} for i, p in enumerate(passengers)]
+    email = text_field(contact.get("email"), "contact.email", wrong_types)
+    phone = text_field(contact.get("phone"), "contact.phone", wrong_types)
     for i, (values, passenger_type) in enumerate(zip(people, types)):
         problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
     fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
+    fields |= wrong_types
     if fields:
         message = ("The traveller must accept every current notice before booking." if list(fields) == ["acknowledgements"]
                    else "Some details are missing or invalid.")

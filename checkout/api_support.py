@@ -26,6 +26,21 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
+TEXT_MESSAGE = "Give this as text (a JSON string)."
+
+
+def text_field(value, path: str, fields: dict, default: str = "") -> str:
+    """A field the API documents as a string: its text, or `default` when absent or null. Any
+    other JSON value (false, 7, a list, an object) is a field error under `path` in `fields`,
+    and "" is returned: str() of it stored `firstName: false` as "False"."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    fields[path] = TEXT_MESSAGE
+    return ""
+
+
 def json_body() -> dict:
     """The request's JSON object; 415 for another content type, 400 for anything but an object."""
     body = request.get_json(silent=True)

@@ -20,7 +20,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .api import booking_json
-from .api_support import bp, json_body, require_cookie_call_from_us
+from .api_support import bp, json_body, require_cookie_call_from_us, text_field
 from . import audit, payments
 from .bookings import amendments, cancellation, passengers
 from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
@@ -282,19 +282,15 @@ def amend_booking(id: int):  # noqa: A002
     return jsonify(booking_detail_json(booking))
 
 
-def _text(value, default: str | None) -> str:
-    if value is None:
-        return default or ""
-    return value if isinstance(value, str) else str(value)
-
-
 def _contact_from(given, booking: Booking, fields: dict) -> Contact | None:
     """A partial contact keeps the booking's other value; both are checked by the step 2 rules."""
     if not isinstance(given, dict) or not given or set(given) - {"email", "phone"}:
         fields["contact"] = "Give contact as an object with email and/or phone."
         return None
-    email = _text(given.get("email"), booking.contact_email)
-    phone = _text(given.get("phone"), booking.contact_phone)
+    email = text_field(given.get("email"), "contact.email", fields, booking.contact_email or "")
+    phone = text_field(given.get("phone"), "contact.phone", fields, booking.contact_phone or "")
+    if fields:
+        return None
     problems = passengers.contact_problems(email, phone)
     if problems:
         fields |= {f"contact.{name}": message for name, message in problems.items()}
@@ -310,10 +306,12 @@ def _names_from(given, booking: Booking, fields: dict) -> list[tuple[str, str]] 
         return None
     names = []
     for i, (entry, passenger) in enumerate(zip(given, booking.passengers)):
-        first = _text(entry.get("firstName"), passenger.first_name).strip()
-        last = _text(entry.get("lastName"), passenger.last_name).strip()
+        wrong_types: dict[str, str] = {}
+        first = text_field(entry.get("firstName"), f"passengers.{i}.firstName", wrong_types, passenger.first_name).strip()
+        last = text_field(entry.get("lastName"), f"passengers.{i}.lastName", wrong_types, passenger.last_name).strip()
         problems = {"firstName": passengers.name_problem(first, "first"),
                     "lastName": passengers.name_problem(last, "last")}
+        problems |= {path.rsplit(".", 1)[1]: message for path, message in wrong_types.items()}
         fields |= {f"passengers.{i}.{camel}": message for camel, message in problems.items() if message}
         if not any(problems.values()):
             names.append((first, last))

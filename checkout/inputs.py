@@ -15,6 +15,8 @@ What is refused:
 The Stripe webhook is exempt: its body is Stripe's, authenticated by its signature, and
 checked for shape by checkout/payments/webhooks.py.
 
+JSON bodies must be one object that checkout/parsing.py reads (refuse_unreadable_json below).
+
 Numbers and dates are read by checkout/parsing.py wherever a form or the API takes one;
 ids in URLs are bounded here, by the `int` converter.
 """
@@ -26,7 +28,7 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from .errors import api_error_response, error_page
-from .parsing import MAX_INT
+from .parsing import JSON_MESSAGE, MAX_INT, Unreadable, parse_json_document
 
 SURROGATES = "\ud800-\udfff"
 ANY_CONTROL = re.compile(f"[\x00-\x1f{SURROGATES}]")
@@ -61,10 +63,7 @@ def unreadable_fields() -> list[str]:
 
 
 def _json_paths_with_controls() -> list[str]:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # too deep to parse: not ours to answer here (the view's parser says so)
-        return []
+    body = request.get_json(silent=True)  # None when unreadable: refuse_unreadable_json answers that
     bad, stack = [], [("", body)]
     while stack:  # iterative: a deep document must not exhaust the stack here
         path, value = stack.pop()
@@ -96,6 +95,23 @@ def refuse_control_characters():
     return error_page("Please check what you sent", MESSAGE, 400)
 
 
+def refuse_unreadable_json():
+    """Every JSON body, on every route (the API, the webhook, the offline Stripe stand-in's
+    attach, CSP reports), is one JSON object read by parsing.parse_json_document: deep,
+    NaN/Infinity, broken or not an object is a 400 JSON answer here, before any view, so no
+    route can trip over one (a RecursionError or `.get` on a list was a 500)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json or not request.get_data(cache=True):
+        return None
+    if isinstance(request.get_json(silent=True), dict):
+        return None
+    try:
+        parse_json_document(request.get_data(cache=True))
+        message = JSON_MESSAGE  # readable, but not an object
+    except Unreadable as err:
+        message = err.message
+    return api_error_response(400, "invalid_body", message)
+
+
 class RowIdConverter(IntegerConverter):
     """`<int:id>` in our URLs is a row id: past PostgreSQL's `integer` it matches no route
     (a 404), instead of reaching a query the database refuses (a 500)."""
@@ -108,3 +124,4 @@ def init_app(app: Flask) -> None:
     """Before the blueprints register: their `<int:...>` rules take the bounded converter."""
     app.url_map.converters["int"] = RowIdConverter
     app.before_request(refuse_control_characters)
+    app.before_request(refuse_unreadable_json)

@@ -13,6 +13,8 @@ a message safe to show beside the field) for anything else that is not a good va
 """
 from __future__ import annotations
 
+import json
+import math
 import re
 from datetime import date
 
@@ -89,3 +91,40 @@ def parse_date(raw, message: str = DATE_MESSAGE) -> date | None:
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise Unreadable(DATE_RANGE_MESSAGE)
     return day
+
+
+JSON_MAX_DEPTH = 32  # our deepest honest document, a Stripe event, nests about 8 levels
+JSON_MESSAGE = (f"Send one JSON object, nested at most {JSON_MAX_DEPTH} levels, with finite numbers "
+                "and Content-Type: application/json.")
+
+
+def _refuse_constant(name: str):
+    raise Unreadable(f"{name} is not a JSON number. " + JSON_MESSAGE)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 reads as inf without any NaN or Infinity written
+        raise Unreadable(f"{text[:20]} is too large a number. " + JSON_MESSAGE)
+    return value
+
+
+def parse_json_document(raw: bytes | str, **options):
+    """The JSON document in `raw`: the one reader of JSON from outside (request bodies, webhook
+    events). Unreadable for anything that is not strict JSON nested at most JSON_MAX_DEPTH
+    levels (`options` go to json.loads). Python's parser reads NaN and Infinity (which no field can hold) and raises
+    RecursionError, not ValueError, a few thousand levels deep (a 500 wherever it was called)."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float, **options)
+    except Unreadable:
+        raise
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; so is an int of 4,300+ digits
+        raise Unreadable(JSON_MESSAGE) from None
+    containers = [document] if isinstance(document, (dict, list)) else []
+    for _ in range(JSON_MAX_DEPTH):  # one level of objects and arrays at a time, without recursion
+        containers = [child for value in containers
+                      for child in (value.values() if isinstance(value, dict) else value)
+                      if isinstance(child, (dict, list))]
+        if not containers:
+            return document
+    raise Unreadable(JSON_MESSAGE)

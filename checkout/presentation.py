@@ -11,6 +11,7 @@ from .bookings.service import checked_bags  # the "1 included + 0 extra" filter
 # so emails and staff messages built in Python use them too; here they become template filters
 # (and presentation.money, presentation.local_date ... for the screens).
 from .formatting import date_time, day, local_date, local_time, money, with_money
+from .notifications.sender import public_url  # absolute URLs on PUBLIC_BASE_URL, never the Host header
 
 
 def duration(minutes: int) -> str:
@@ -76,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["with_money"] = with_money
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["checked_bags"] = checked_bags
+    app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -22,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.urls import iri_to_uri
 
 from .extensions import csrf, limiter
+from .parsing import parse_json_document
 from .presentation import local_path
 
 # What we call ourselves in the Server header (see gunicorn.conf.py for gunicorn's own).
@@ -35,14 +36,12 @@ bp = Blueprint("security", __name__)
 
 
 class SafeJSONProvider(DefaultJSONProvider):
-    """JSON nested a few thousand levels deep makes Python's parser raise RecursionError,
-    which request.get_json(silent=True) does not catch (a 500). Read it as invalid JSON."""
+    """Request bodies are read by parsing.parse_json_document, the one reader of outside JSON:
+    too deep, NaN or Infinity is invalid JSON (a ValueError, which get_json(silent=True) turns
+    into None), never a RecursionError (a 500)."""
 
     def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+        return parse_json_document(s, **kwargs)  # kwargs: Flask's tagged session serialiser passes object_hook
 
 
 class UndisclosedServerHandler(WSGIRequestHandler):

@@ -42,10 +42,16 @@ def flights():
     monitoring.record_stage(FunnelStage.SEARCH)
     if offers:
         monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
+    return _results(form, offers, sort)
+
+
+def _results(form: SearchForm, offers: list, sort: str, notice: str | None = None) -> str:
+    """The results page (or its block for htmx) for a validated search: the one renderer, so
+    the search and the sold-out answer cannot drift apart in what the template needs."""
     flown = bool(offers) or route_is_flown(form.origin_airport.code, form.destination_airport.code)
     return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True,
                        party=form.party(), origin=form.origin_airport, destination=form.destination_airport,
-                       sort=sort, sorts=SORTS, route_flown=flown)
+                       sort=sort, sorts=SORTS, route_flown=flown, notice=notice)
 
 
 @bp.get("/airports/suggest")
@@ -88,5 +94,4 @@ def _sold_out(flight, party: Party, message: str) -> str:
     }))
     form.validate()
     offers = search_flights(flight.origin_code, flight.destination_code, flight.departure_date, party, now=utcnow())
-    return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True, party=party,
-                       origin=flight.origin, destination=flight.destination, notice=message)
+    return _results(form, offers, "departure", notice=message)

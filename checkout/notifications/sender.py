@@ -169,11 +169,18 @@ def _send_next(now: datetime) -> int | None:
 
 # -- writing the message ---------------------------------------------------------------
 
-def booking_url(booking: Booking) -> str:
-    """Absolute link to the booking page, built without a request (the worker has none)."""
+def public_url(endpoint: str, **values) -> str:
+    """Absolute URL of `endpoint` on PUBLIC_BASE_URL: for emails (the worker has no request) and
+    for the payment page's return URL. Never from the request's Host header, which the sender
+    chooses (Host: evil.example made Stripe send travellers and their client secret there)."""
     base = urlsplit(setting("PUBLIC_BASE_URL"))
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build("bookings.show", {"reference": booking.reference}, force_external=True)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def booking_url(booking: Booking) -> str:
+    """Absolute link to the booking page."""
+    return public_url("bookings.show", reference=booking.reference)
 
 
 def _failed_attempt(email: OutboxEmail, booking: Booking) -> PaymentAttempt | None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import threading
+import time
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         RefundCreateParams, RefundListParams,
     )
 
+from ..parsing import Unreadable, parse_json_document
 from .declines import decline_message  # the words; callers also use gateway.decline_message
 
 
@@ -365,18 +366,38 @@ def attach_card_token_and_confirm(payment_intent_id: str, token: str, idempotenc
     return _view(pi)
 
 
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def _signed_at(signature: str) -> int:
+    """The header's first `t=` timestamp, read as the SDK reads it."""
+    for item in signature.split(","):
+        name, _, value = item.partition("=")
+        if name == "t":
+            return int(value)
+    raise ValueError("no timestamp")
+
+
 def verify_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
-    """The event, if `signature` is Stripe's over these exact bytes and under 5 minutes old."""
+    """The event, if `signature` is Stripe's over these exact bytes and stamped within 5 minutes
+    of now, either way: the SDK only refuses old stamps, so one stamped in the future stayed
+    replayable for as long as it liked."""
     if not signature or not secret:
         raise InvalidSignature("missing signature or secret")
+    if not signature.isascii():  # Stripe's header is ASCII; the SDK's compare_digest raises TypeError on the rest
+        raise InvalidSignature("the signature header is not ASCII")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError) as err:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret,
+                                              tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        signed_at = _signed_at(signature)
+    except (stripe.SignatureVerificationError, ValueError) as err:  # UnicodeDecodeError is a ValueError
         raise InvalidSignature(str(err)) from err
+    if signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise InvalidSignature(f"timestamp {signed_at} is in the future beyond the tolerance")
     try:
-        event = json.loads(payload)
-    except ValueError as err:
-        raise InvalidSignature("body is not JSON") from err
+        event = parse_json_document(payload)
+    except Unreadable as err:  # too deep (a RecursionError before), NaN, not JSON
+        raise InvalidSignature("body is not JSON we read") from err
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise InvalidSignature("not an event")
     return event

@@ -30,6 +30,20 @@ def stripe_js():
 
 @bp.post("/attach")
 def attach():
+    """Attach the stand-in's card token and confirm. A Stripe that cannot be reached, at any
+    of the calls, is a 503 JSON answer after the first call that times out
+    (STRIPE_TIMEOUT_SECONDS): reading the client secret used to raise it uncaught (a 500)."""
+    try:
+        return _attach()
+    except gateway.GatewayUnavailable as err:
+        response = jsonify({"status": "unavailable", "error": {"type": "api_error", "code": err.code,
+                                                                "message": err.message}})
+        response.headers["Retry-After"] = "30"
+        return response, 503
+
+
+def _attach():
+    # A JSON body here is an object (the edge, inputs.refuse_unreadable_json, refuses others).
     body = request.get_json(silent=True) or {}
     attempt = attempt_for_intent(str(body.get("paymentIntentId", "")))
     token = str(body.get("token", ""))
@@ -44,11 +58,19 @@ def attach():
         record_card_error(attempt.id, err)
         return jsonify({"status": "requires_payment_method", "error": {
             "type": "card_error", "code": err.code, "decline_code": err.decline_code, "message": err.message}})
+    except gateway.GatewayUnavailable:
+        raise
     except gateway.PaymentError as err:
         return jsonify({"status": "requires_payment_method", "error": {"type": "api_error", "code": err.code,
                                                                         "message": err.message}})
     if confirmed.status in ("succeeded", "requires_payment_method"):
-        reconcile(attempt.payment_intent_id, actor="offline confirm")
+        try:
+            reconcile(attempt.payment_intent_id, actor="offline confirm")
+        except gateway.GatewayUnavailable:
+            # The card was charged: never answer "not charged". The return URL, the webhook
+            # and the sweeper reconcile it once Stripe answers again.
+            current_app.logger.warning("offline confirm: reconcile of %s left to the return URL",
+                                       attempt.payment_intent_id)
     result = {"status": confirmed.status}
     if confirmed.status == "requires_payment_method":
         result["error"] = {"type": "card_error", "code": confirmed.failure_code,

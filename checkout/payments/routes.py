@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..bookings import service as bookings
 from ..bookings.routes import made_in_this_browser
+from ..api_support import json_body
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..models import AttemptStatus, BookingStatus
@@ -23,12 +24,7 @@ for view in ("webhook", "create_intent", "confirm"):
     csrf.exempt(f"checkout.payments.routes.{view}")
 
 
-def _json() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(415 if not request.is_json else 400, "invalid_body",
-                       "Send a JSON object with Content-Type: application/json.")
-    return body
+_json = json_body  # the API's one reader of a JSON object body
 
 
 def _email_matches(booking, email: object) -> bool:
@@ -49,7 +45,11 @@ def _booking_for(reference: str, email: str):
 def create_intent():
     body = _json()
     booking = _booking_for(str(body.get("bookingReference", "")), str(body.get("email", "")))
-    if body.get("amount") is not None and body.get("amount") != booking.total_amount:
+    amount = body.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):  # 55380.0 or true is not minor units
+        raise ApiError(422, "validation_error", "The amount must be a whole number of minor units.",
+                       {"amount": f"Give the total in minor units, e.g. {booking.total_amount}."})
+    if amount is not None and amount != booking.total_amount:
         raise ApiError(409, "amount_mismatch", "The amount does not match the booking's total.",
                        {"amount": f"The total is {booking.total_amount} {booking.currency}."})
     if body.get("currency") is not None and str(body.get("currency")).upper() != booking.currency:

@@ -86,9 +86,13 @@ def live_server(app, _recorder):
     server = make_server("127.0.0.1", 0, _recorder, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    # Stripe's return URL and emails' links are built on PUBLIC_BASE_URL, never the Host header.
+    public, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], url
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
+        app.config["PUBLIC_BASE_URL"] = public
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

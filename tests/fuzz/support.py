@@ -6,6 +6,7 @@ requests are sent on every machine, every time.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ def fuzz_settings(max_examples: int):
                     suppress_health_check=list(HealthCheck), print_blob=False)
 
 
+# Requests sent by every test of this run, per test module (printed by tests/fuzz/conftest.py).
+SENT: Counter = Counter()
+
+
 @dataclass
 class Tally:
     """How many generated requests were sent, and what came back, per area."""
@@ -35,6 +40,7 @@ class Tally:
 
     def check(self, area: str, label: str, status: int, body: bytes) -> None:
         self.sent[area] += 1
+        SENT[os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0].rsplit("::", 1)[-1]] += 1
         self.statuses[status] += 1
         text = body.decode("utf-8", "replace")
         assert status < 500, f"{label} answered {status}: {text[:500]}"

@@ -209,3 +209,48 @@ def test_a_booking_that_fails_half_way_leaves_no_draft_and_holds_no_seat(client,
         assert db.session.query(Booking).count() == 1  # only the first caller's
         assert db.session.query(SeatHold).filter(SeatHold.flight_id == flight.id).count() == holds_before
         assert db.session.query(SeatHold).filter(SeatHold.seat_code == mine, SeatHold.flight_id == flight.id).count() == 0
+
+
+def test_a_name_or_contact_that_is_not_a_string_is_a_422_naming_it_and_nothing_stored(client, app):
+    """`firstName: false` was stored as "False" (str() of whatever came)."""
+    offer, accepted = _offer(client), _accepted(client)
+    for passenger, contact, field in (
+            (_passenger(firstName=False), {"email": "ada@example.com", "phone": "+44 20 7946 0958"}, "passengers.0.firstName"),
+            (_passenger(lastName=12345), {"email": "ada@example.com", "phone": "+44 20 7946 0958"}, "passengers.0.lastName"),
+            (_passenger(passportNumber=["X1234567"]), {"email": "ada@example.com", "phone": "+44 20 7946 0958"},
+             "passengers.0.passportNumber"),
+            (_passenger(), {"email": {"a": "ada@example.com"}, "phone": "+44 20 7946 0958"}, "contact.email"),
+            (_passenger(), {"email": "ada@example.com", "phone": 442079460958}, "contact.phone")):
+        response = client.post("/api/bookings", json={"offerId": offer["offerId"], "passengers": [passenger],
+                                                      "contact": contact, "acknowledgements": accepted})
+        error = response.get_json()["error"]
+        assert response.status_code == 422, error
+        assert error["fields"] == {field: "Give this as text (a JSON string)."}, error
+    # NaN is not JSON at all (RFC 8259): refused at the edge for the whole body, naming it.
+    body = (b'{"offerId": "%s", "passengers": [{"type": "adult", "firstName": NaN}]}' % offer["offerId"].encode())
+    response = client.post("/api/bookings", data=body, content_type="application/json")
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["code"] == "invalid_body" and error["message"].startswith("NaN is not"), error
+    with app.app_context():
+        assert db.session.execute(select(Booking)).first() is None
+
+
+def test_an_amended_name_that_is_not_a_string_is_a_422_and_changes_nothing(client, app):
+    booking = client.post("/api/bookings", json=_booking_body(client, _accepted(client))).get_json()
+    proof = {"X-Booking-Reference": booking["bookingReference"], "X-Booking-Email": "ada@example.com"}
+    for body, field in (({"passengers": [{"firstName": False, "lastName": "Lovelace"}]}, "passengers.0.firstName"),
+                        ({"contact": {"phone": 7}}, "contact.phone")):
+        response = client.put(f"/api/bookings/{booking['bookingId']}", json=body, headers=proof)
+        error = response.get_json()["error"]
+        assert response.status_code == 422 and error["fields"] == {field: "Give this as text (a JSON string)."}, error
+    detail = client.get(f"/api/bookings/{booking['bookingId']}", headers=proof).get_json()
+    assert detail["passengers"][0]["firstName"] == "Ada" and detail["contact"]["phone"] == "+442079460958"
+
+
+def test_an_amount_that_is_not_whole_minor_units_is_a_422(client, app):
+    booking = client.post("/api/bookings", json=_booking_body(client, _accepted(client))).get_json()
+    for amount in (float(booking["amount"]), True, str(booking["amount"])):
+        response = client.post("/api/payments/create-intent", json={
+            "bookingReference": booking["bookingReference"], "email": "ada@example.com", "amount": amount})
+        error = response.get_json()["error"]
+        assert response.status_code == 422 and list(error["fields"]) == ["amount"], (amount, error)

@@ -6,7 +6,9 @@ passenger positions, `next` and webhook events are fixed where they are read.
 from datetime import date, timedelta
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
+from tests.conftest import csrf_from
 from tests.manage_support import sign_in_staff
 
 CONTROL_MESSAGE = "control character"
@@ -218,3 +220,50 @@ def test_a_tab_in_next_never_leads_off_site(client, app):
 
 def test_a_line_break_in_next_in_the_address_is_a_400(client):
     assert client.get("/staff/login?next=/staff/bookings%0D%0AX:%20y").status_code == 400
+
+
+# -- JSON bodies: one object, nested at most 32 levels, finite numbers (inputs.refuse_unreadable_json) --
+
+ODD_JSON = {
+    "10,000 [": b"[" * 10_000,                                # RecursionError in the parser
+    "40 levels": b'{"a":' * 40 + b"1" + b"}" * 40,            # parsed, then walked by views and checks
+    "NaN": b'{"offerId": NaN, "amount": Infinity}',           # Python reads them; no field can hold them
+    "an array": b'[{"paymentIntentId": "pi_x"}]',            # `.get` on a list: a 500 at /offline/stripe/attach
+    "a number": b"7",
+    "1e400": b'{"amount": 1e400}',                        # read as inf without NaN or Infinity written
+    "broken": b'{"a": ',
+}
+
+
+def _json_routes(app) -> list[tuple[str, str]]:
+    """Every route that takes a body, with a URL built from a real-looking id: all of them read
+    JSON the same way, at the edge."""
+    adapter = app.url_map.bind("localhost")
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"}):
+            values = {name: 1 if isinstance(rule._converters[name], IntegerConverter) else "FLY2A-AAAAAA"
+                      for name in rule.arguments}
+            routes.append((method, adapter.build(rule.endpoint, values, method=method)))
+    return routes
+
+
+@pytest.mark.parametrize("shape", ODD_JSON)
+def test_odd_json_on_every_route_is_one_400_json_error(client, app, shape):
+    routes = _json_routes(app)
+    assert {("POST", "/api/bookings"), ("POST", "/api/payments/webhook"), ("POST", "/offline/stripe/attach"),
+            ("PUT", "/api/bookings/1"), ("POST", "/csp-report")} <= set(routes)
+    token = csrf_from(client.get("/manage").get_data(as_text=True))  # so pages' routes reach the edge too
+    for number, (method, url) in enumerate(routes):
+        response = client.open(url, method=method, data=ODD_JSON[shape], content_type="application/json",
+                               headers={"X-CSRFToken": token}, environ_base={"REMOTE_ADDR": f"10.77.{number // 250}.{number % 250 + 1}"})
+        assert response.status_code == 400, (method, url, response.status_code, response.get_data(as_text=True)[:300])
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid_body", (method, url, error)
+        assert "one JSON object, nested at most 32 levels, with finite numbers" in error["message"], error
+
+
+def test_json_of_32_levels_still_reaches_the_view(client):
+    body = b'{"offerId": ' + b"[" * 31 + b"]" * 31 + b"}"
+    response = client.post("/api/bookings", data=body, content_type="application/json")
+    assert response.status_code == 422 and "offerId" in response.get_json()["error"]["fields"]

@@ -286,3 +286,59 @@ def test_insufficient_funds_then_change_fare_or_extras_reopens_step_one_without_
         # The seat is still held, now for the new draft.
         assert [(h.seat_code, h.booking_id) for h in draft.seat_holds] == [(seat, draft.id)]
         assert seat in seat_holds.unavailable_seats(draft.flight_id, None, utcnow())
+
+
+def _payment_page(checkout, reference) -> tuple[str, str]:
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    return (re.search(r'data-payment-intent="(pi_[^"]+)"', html).group(1),
+            re.search(r'data-client-secret="([^"]+)"', html).group(1))
+
+
+def test_attach_with_a_json_array_is_a_400_json_error(checkout, app):
+    reference = checkout.to_pending()
+    pi, secret = _payment_page(checkout, reference)
+    response = checkout.client.post("/offline/stripe/attach", json=[{"paymentIntentId": pi, "clientSecret": secret}],
+                                    headers={"X-CSRFToken": checkout.csrf})
+    assert response.status_code == 400  # was a 500: `.get` on a list
+    assert response.get_json()["error"]["code"] == "invalid_body"
+
+
+def test_attach_while_stripe_is_frozen_is_a_clear_503_within_its_timeout(checkout, app, monkeypatch):
+    import socket
+    import time
+    reference = checkout.to_pending()
+    pi, secret = _payment_page(checkout, reference)
+    with app.app_context():
+        token = card_token("4242424242424242")
+    with socket.socket() as frozen:  # accepts connections (the kernel's backlog), never answers: a SIGSTOPped Stripe
+        frozen.bind(("127.0.0.1", 0))
+        frozen.listen(8)
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{frozen.getsockname()[1]}")
+        monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 0.5)
+        started = time.monotonic()
+        response = checkout.client.post("/offline/stripe/attach", headers={"X-CSRFToken": checkout.csrf},
+                                        json={"paymentIntentId": pi, "token": token, "clientSecret": secret})
+        waited = time.monotonic() - started
+    body = response.get_json()
+    assert response.status_code == 503, body  # was a 500 once the client secret's look-up timed out
+    assert response.headers["Retry-After"] == "30"
+    assert body["error"] == {"type": "api_error", "code": "gateway_unavailable", "message": gateway.UNREACHABLE_MESSAGE}
+    assert waited < 0.5 * 4, waited  # one timed-out call, then the answer; not a wait per remaining call
+    with app.app_context():
+        booking = db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one()
+        assert booking.status == "PENDING_PAYMENT"  # nothing lost: the traveller can pay once Stripe is back
+
+
+def test_the_return_url_is_on_the_public_base_url_whatever_the_host_header(checkout, app, monkeypatch):
+    """Stripe sends the traveller, with the PaymentIntent's client secret, to this URL: it was
+    built from the Host header, so `Host: evil.example` sent them there."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://checkout.fly2any.test")
+    reference = checkout.to_pending()
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = f"{name}={checkout.client.get_cookie(name).value}"  # this browser's, sent to whichever host
+    for headers in ({}, {"Host": "evil.example"}, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}):
+        browser = app.test_client(use_cookies=False)  # the Cookie header as given, for any host
+        html = browser.get(f"/booking/{reference}", headers={"Cookie": cookie, **headers}).get_data(as_text=True)
+        assert 'id="payment-form"' in html, (headers, re.findall(r'<h1>.*?</h1>', html))
+        assert 'data-return-url="https://checkout.fly2any.test/payment/return"' in html, headers
+        assert "evil.example" not in html

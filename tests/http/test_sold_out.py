@@ -148,3 +148,33 @@ def test_search_counts_places_for_the_whole_page_in_one_query(client, app):
             event.remove(db.engine, "before_cursor_execute", record)
     assert len(body["offers"]) >= 2 and all("seatsLeft" in f for o in body["offers"] for f in o["fares"])
     assert len(statements) == 1 and "GROUP BY" in statements[0]  # not one query per flight
+
+
+def test_losing_the_last_place_on_a_busy_route_is_409_with_the_days_flights(checkout, app, cabins):
+    """On a route with several flights a day the results carry the "Sort by" form; the sold-out
+    answer rendered them without it (a 500 for every traveller who lost the race). The test
+    above uses a route with one flight a day, where that form is not drawn."""
+    from checkout.catalog.search import flight_for_offer
+    from checkout.catalog.seatmaps import seats_by_code
+
+    html = checkout.search("JFK", "LHR").get_data(as_text=True)
+    offer_ids = re.findall(r'name="offer_id" value="([^"]+)"', html)
+    assert len(offer_ids) > 1 and 'name="sort"' in html  # several flights: the sort form is drawn
+    with app.app_context():
+        flight = flight_for_offer(offer_ids[0])
+        number = flight.flight_number
+        for cabin in {seat.cabin for seat in seats_by_code(flight.aircraft).values()}:
+            cabins.fill(flight, cabin, leave=0)  # taken while the page was open
+    for headers in ({}, {"HX-Request": "true"}):
+        response = checkout.post("/select", {"offer_id": offer_ids[0], "adults": 1, "children": 0, "infants": 0},
+                                 headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 409, html[:2000]
+        assert f"sold out on flight {number}" in html and 'id="results"' in html
+        assert ("<html" in html) is not bool(headers)  # the page, or only its results for htmx
+        # The day's other flights are offered again, sortable, for the same search.
+        assert len(re.findall(r'name="offer_id"', html)) == len(offer_ids) - 1
+        assert re.search(r'<input type="hidden" name="origin" value="JFK">', html)
+        assert re.search(rf'<input type="hidden" name="date" value="{travel_day().isoformat()}">', html)
+    with app.app_context():
+        assert bookings_count() == 0
