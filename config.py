@@ -111,6 +111,9 @@ class Config:
     SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
     READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
     DEMO = False
+    # Staff passwords and recovery codes: a profile in argon2.profiles (checkout/staff/passwords.py).
+    # Not read from the environment: every deployed configuration hashes at the recommended cost.
+    ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
 
     # Environment variable -> the config key it fills; create_app() refuses to start while
     # any of these is empty. Every configuration needs a secret key (the demo makes one).
@@ -172,6 +175,10 @@ class TestConfig(LocalDefaults, Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     SENTRY_DSN = ""  # tests never report to a real Sentry
+    # The cheapest argon2id (microseconds a hash instead of ~230 ms): a supervisor costs eleven
+    # hashes, and the suite makes hundreds of accounts. Production's cost is asserted in
+    # tests/test_production_settings.py.
+    ARGON2_PROFILE = "CHEAPEST"
     # A throwaway key per test process, like the demo's generated one.
     PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 
