@@ -10,7 +10,9 @@ only payments/gateway.py imports `stripe`, only screens import WTForms, and the 
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,12 +113,14 @@ def imports_of(module: str, path: Path, source: str, known: set[str]) -> list[Im
     return found
 
 
-def all_imports() -> list[Import]:
+@functools.cache
+def all_imports() -> tuple[Import, ...]:
+    """Read once per run: parsing every module costs about a second, and three tests ask."""
     found = modules()
-    return [imp for name, path in found.items() for imp in imports_of(name, path, path.read_text(), set(found))]
+    return tuple(imp for name, path in found.items() for imp in imports_of(name, path, path.read_text(), set(found)))
 
 
-def against_the_layers(imports: list[Import]) -> list[str]:
+def against_the_layers(imports: "Sequence[Import]") -> list[str]:
     problems = []
     for imp in imports:
         package = imp.imported.split(".")[0]
@@ -133,7 +137,7 @@ def against_the_layers(imports: list[Import]) -> list[str]:
     return problems
 
 
-def area_cycles(imports: list[Import]) -> list[str]:
+def area_cycles(imports: "Sequence[Import]") -> list[str]:
     """Each group of areas that import each other in a circle, with the arrows between them."""
     arrows = defaultdict(list)
     for imp in imports:
