@@ -233,3 +233,23 @@ def smtp_inbox(app, monkeypatch):
     point_mail_at(monkeypatch, app, MAIL_PORT=port)
     yield inbox
     controller.stop()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs on two pytest-xdist workers with --dist loadgroup: each worker has its
+    own database, localstripe, Chromium and live server (session fixtures), and otherwise takes
+    the next test free. A test using a module- or package-scoped fixture goes with the others
+    of that module or package (tests/faults' private PostgreSQL, Redis and localstripe; the
+    production instances of test_several_machines), so that fixture is built once, not once
+    per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        shared = [definition.baseid for name in info.names_closure for definition in info.name2fixturedefs.get(name, ())
+                  if definition.scope in ("module", "package")]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(min(shared, key=len)))  # a package's before its modules'
