@@ -33,8 +33,11 @@ system-libs:
 demo: install system-libs
 	PORT=$(PORT) $(PY) -m checkout.demo
 
+# Two pytest-xdist workers (this machine has two cores); tests/conftest.py groups what must
+# share a worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install system-libs browser typecheck
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The Stripe gateway against the SDK's typed request parameters (mypy.ini says what and why).
 typecheck: install

@@ -145,6 +145,9 @@ class Config:
     # Redis (sessions, funnel counts, rate limits): seconds per connect and per command, no retry.
     REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))
     DEMO = False
+    # Staff passwords and recovery codes: a profile in argon2.profiles (checkout/staff/passwords.py).
+    # Not read from the environment: every deployed configuration hashes at the recommended cost.
+    ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
 
     # Environment variable -> the config key it fills; create_app() refuses to start while
     # any of these is empty. Every configuration needs a secret key (the demo makes one).
@@ -242,6 +245,10 @@ class TestConfig(LocalDefaults, Config):
     STRIPE_CONCURRENT_CALLS = int(os.environ.get("STRIPE_CONCURRENT_CALLS", "0"))
     DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "0"))  # 0: SQLAlchemy's own pool sizing and wait
     DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "0"))
+    # The cheapest argon2id (microseconds a hash instead of ~230 ms): a supervisor costs eleven
+    # hashes, and the suite makes hundreds of accounts. Production's cost is asserted in
+    # tests/test_production_settings.py.
+    ARGON2_PROFILE = "CHEAPEST"
     # A throwaway key per test process, like the demo's generated one.
     PII_ENCRYPTION_KEYS = os.environ.get("PII_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(os.urandom(32)).decode()
 

@@ -233,3 +233,33 @@ def smtp_inbox(app, monkeypatch):
     point_mail_at(monkeypatch, app, MAIL_PORT=port)
     yield inbox
     controller.stop()
+
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs on two pytest-xdist workers with --dist loadgroup: each worker has its
+    own database, localstripe, Chromium and live server (session fixtures), and otherwise takes
+    the next test free. A test using a module- or package-scoped fixture goes with the others
+    of that module or package (tests/faults' private PostgreSQL, Redis and localstripe; the
+    production instances of test_several_machines; the axe tour), so that fixture is built
+    once, not once per worker."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    for item in items:
+        marked = item.get_closest_marker("xdist_group")  # a test that must not run beside others of its kind
+        if marked:
+            group = str(marked.args[0] if marked.args else marked.kwargs.get("name", "default"))
+        else:
+            info = getattr(item, "_fixtureinfo", None)
+            shared = [definition.baseid for name in (info.names_closure if info else ())
+                      for definition in info.name2fixturedefs.get(name, ()) if definition.scope in ("module", "package")]
+            if not shared:
+                continue
+            group = min(shared, key=len)  # a package's before its modules'
+            item.add_marker(pytest.mark.xdist_group(group))
+        # xdist schedules by the "@group" suffix of the node id, which pytest-xdist 3.8 writes to
+        # `item._nodeid`; pytest 9.2 keeps the id in `item._id`, so the suffix is written here.
+        if "@" not in item.nodeid.rpartition("]")[2] and hasattr(item, "_id"):
+            from _pytest.nodeid import coerce_node_id
+            item._id = coerce_node_id(f"{item.nodeid}@{group}")

@@ -42,9 +42,12 @@ for environment in json.load(sys.stdin):
     except RuntimeError as err:
         results.append({"refused": str(err)})
     else:
+        with app.app_context():
+            from checkout.staff.passwords import hasher
+            password_hash = hasher().hash("correct horse battery")
         results.append({"started": {key: str(app.config[key]) for key in (
             "SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER",
-            "PUBLIC_BASE_URL", "SESSION_COOKIE_SECURE", "HSTS_SECONDS")}})
+            "PUBLIC_BASE_URL", "SESSION_COOKIE_SECURE", "HSTS_SECONDS")}, "password_hash": password_hash})
 print(json.dumps(results))
 """
 
@@ -87,6 +90,13 @@ def test_production_starts_on_exactly_the_env_example(example):
     assert started["PUBLIC_BASE_URL"] == example["PUBLIC_BASE_URL"]
     assert started["SESSION_COOKIE_SECURE"] == "False"  # SESSION_COOKIE_SECURE=0 for plain-http localhost
     assert started["HSTS_SECONDS"] == "63072000"
+
+
+def test_production_hashes_staff_passwords_at_the_recommended_argon2_cost(example):
+    """The suite hashes at argon2's cheapest (config.TestConfig); production never does: a
+    staff password made there is argon2id at RFC 9106's low-memory cost (64 MiB, 3 passes, 4 lanes)."""
+    [result] = start_production(example)
+    assert re.match(r"\$argon2id\$v=19\$m=65536,t=3,p=4\$", result["password_hash"]), result["password_hash"]
 
 
 def test_each_missing_setting_stops_production_and_is_named(example):

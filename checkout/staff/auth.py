@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -32,8 +31,8 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import ApiToken, LoginFailure, StaffRole, StaffUser
 from ..presentation import go_to
+from .passwords import dummy_hash, hasher
 
-hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -44,8 +43,6 @@ SECOND_STEP_TIMEOUT = timedelta(minutes=10)  # from the password to the code (or
 DEVICE_COOKIE = "fly2any_staff_device"
 DEVICE_LIFETIME = timedelta(days=90)  # renewed at every sign-in
 DEVICE_SALT = "fly2any-staff-device"
-# Verified against when the email is unknown, so timing does not reveal which accounts exist.
-_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 class SignInRefused(Exception):
@@ -64,7 +61,7 @@ def create_staff(email: str, password: str, role: str, now: datetime | None = No
     if user is None:
         user = StaffUser(email=email, created_at=now or utcnow())
         db.session.add(user)
-    user.password_hash, user.role, user.active = hasher.hash(password), role, True
+    user.password_hash, user.role, user.active = hasher().hash(password), role, True
     db.session.commit()
     return user
 
@@ -119,15 +116,15 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     device = check_not_locked(email, ip_address, now, device)
     user = db.session.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
     try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        hasher().verify(user.password_hash if user else dummy_hash(), password or "")
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
         record_failure(email, ip_address, now, "wrong password", device)
         raise SignInRefused("That email and password don't match an active staff account.")
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hasher().hash(password)
     user.last_login_at = now
     db.session.commit()
     return user

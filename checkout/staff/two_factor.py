@@ -16,7 +16,6 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
@@ -24,12 +23,12 @@ from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import StaffRecoveryCode, StaffRole, StaffUser
+from .passwords import hasher  # argon2id, as for passwords
 
 ISSUER = "Fly2Any staff"
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes: 10 characters = 50 bits
 WINDOW_STEPS = 1  # one 30-second step either side of now
-hasher = PasswordHasher()  # argon2id, as for passwords
 
 
 def required(user: StaffUser) -> bool:
@@ -74,7 +73,7 @@ def _new_recovery_codes(user: StaffUser, now: datetime) -> list[str]:
     db.session.execute(delete(StaffRecoveryCode).where(StaffRecoveryCode.staff_user_id == user.id))
     codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
     for code in codes:
-        db.session.add(StaffRecoveryCode(staff_user_id=user.id, code_hash=hasher.hash(code), created_at=now))
+        db.session.add(StaffRecoveryCode(staff_user_id=user.id, code_hash=hasher().hash(code), created_at=now))
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
@@ -126,7 +125,7 @@ def verify(user_id: int, code: str, now: datetime | None = None) -> str | None:
             StaffRecoveryCode.staff_user_id == user.id, StaffRecoveryCode.used_at.is_(None))).scalars().all()
         for row in unused:
             try:
-                hasher.verify(row.code_hash, given)
+                hasher().verify(row.code_hash, given)
             except (VerificationError, InvalidHashError):
                 continue
             row.used_at = now

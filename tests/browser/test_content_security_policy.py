@@ -37,7 +37,7 @@ def reports_received(server_requests) -> list[bytes]:
 
 def test_an_injected_script_is_blocked_and_reported_and_payment_still_works(page: Page, app, server_requests):
     page.add_init_script(RECORD_VIOLATIONS)
-    reference = to_pending_booking(page)
+    reference = to_pending_booking(page, walk=True)  # every step's page, clicked through
     expect(page.get_by_label("Card number")).to_be_visible()  # the stand-in Stripe.js ran
     assert violations(page) == []  # search, customise, passengers, review and the payment page
 

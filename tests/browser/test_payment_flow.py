@@ -159,7 +159,7 @@ def rows_mentioning(app, needle: str) -> dict[str, int]:
 
 def test_card_payment_confirms_sends_eticket_and_keeps_the_card_off_our_server(
         page: Page, app, smtp_inbox, server_requests):
-    reference = to_pending_booking(page, destination="LHR")
+    reference = to_pending_booking(page, destination="LHR", walk=True)  # one full walk, the card's own path
     pay_with(page, SUCCEEDS)
 
     expect_confirmed(page, reference)
