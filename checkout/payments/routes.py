@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..bookings import service as bookings
 from ..bookings.routes import made_in_this_browser
-from ..api_support import json_body
+from ..api_support import json_body, text_field
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..models import AttemptStatus, BookingStatus
@@ -27,6 +27,16 @@ for view in ("webhook", "create_intent", "confirm"):
 _json = json_body  # the API's one reader of a JSON object body
 
 
+def _texts(body: dict, *names: str) -> list[str]:
+    """The named fields as text; a 422 naming each that is not (a reference given as a list was
+    a 404 "no such booking", which sent the caller looking for the wrong mistake)."""
+    fields: dict[str, str] = {}
+    values = [text_field(body.get(name), name, fields) for name in names]
+    if fields:
+        raise ApiError(422, "validation_error", "Some fields are not text.", fields)
+    return values
+
+
 def _email_matches(booking, email: object) -> bool:
     return isinstance(email, str) and bool(email.strip()) and \
         (booking.contact_email or "").lower() == email.strip().lower()
@@ -44,7 +54,7 @@ def _booking_for(reference: str, email: str):
 @limiter.limit("5 per minute")
 def create_intent():
     body = _json()
-    booking = _booking_for(str(body.get("bookingReference", "")), str(body.get("email", "")))
+    booking = _booking_for(*_texts(body, "bookingReference", "email"))
     amount = body.get("amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):  # 55380.0 or true is not minor units
         raise ApiError(422, "validation_error", "The amount must be a whole number of minor units.",
@@ -75,8 +85,9 @@ def confirm():
     as an unknown booking.
     """
     body = _json()
-    booking = bookings.booking_by_reference(str(body.get("bookingReference", "")))
-    attempt = attempt_for_intent(str(body.get("paymentIntentId", "")))
+    reference, intent_id, _, _ = _texts(body, "bookingReference", "paymentIntentId", "email", "clientSecret")
+    booking = bookings.booking_by_reference(reference)
+    attempt = attempt_for_intent(intent_id)
     not_found = ApiError(404, "not_found", "No such payment for this booking.")
     if booking is None or attempt is None or attempt.booking_id != booking.id:
         raise not_found
