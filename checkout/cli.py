@@ -35,12 +35,12 @@ def register_cli(app: Flask) -> None:
         from .clock import utcnow
         from .extensions import db
         from .payments import sweep as run_sweep
-        from .staff import metrics
+        from .staff import dashboard_days
         while True:
             report = run_sweep()
             # After the sweep, which writes the funnel stages kept in Redis into their days.
             try:
-                rolled = len(metrics.roll_up(utcnow()))
+                rolled = len(dashboard_days.roll_up(utcnow()))
             except Exception as err:  # noqa: BLE001 - the dashboard counts a missing day from the rows
                 db.session.rollback()
                 app.logger.exception("sweeper could not roll up the dashboard's days")

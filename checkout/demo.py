@@ -108,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             from .staff.auth import create_staff
             create_staff(DEMO_STAFF_EMAIL, "demo-support", "supervisor")
         from .clock import utcnow
-        from .staff import metrics
+        from .staff import dashboard_days
 
         def sweep_then_roll_up():
             sweep()
-            metrics.roll_up(utcnow())  # the dashboard's closed days, as `flask sweep` does (PostgreSQL only)
+            dashboard_days.roll_up(utcnow())  # the dashboard's closed days, as `flask sweep` does (PostgreSQL only)
 
         _background(app, sweep_then_roll_up, "sweeper", stop_workers, every=60)
         _background(app, send_due, "mailer", stop_workers, every=5)

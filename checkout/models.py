@@ -572,9 +572,9 @@ class ErrorEvent(db.Model):
 
 
 class DashboardDay(db.Model):
-    """The dashboard's countable figures of one closed UTC day, as `staff/metrics.py` counts them.
+    """The dashboard's countable figures of one closed UTC day, as `staff/dashboard_days.py` counts them.
 
-    Written by the sweeper (`metrics.roll_up`) for the last 30 closed days; on PostgreSQL,
+    Written by the sweeper (`dashboard_days.roll_up`) for the last 30 closed days; on PostgreSQL,
     triggers (migration 0012) delete a day's row in the same transaction as any change to
     a row it counts, so a row present is always exact and a missing one is counted from the
     rows again. Today is always counted from the rows.

@@ -6,7 +6,7 @@
 - operators hear when webhooks keep failing;
 - expired browser sessions are deleted (one row per cookie-less visitor would pile up).
 Each booking is handled in its own transaction; one failure never stops the rest.
-(`flask sweep` then stores the dashboard's closed days: staff/metrics.roll_up.)
+(`flask sweep` then stores the dashboard's closed days: staff/dashboard_days.roll_up.)
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ docs/adr/0094-dashboard-days-rolled-up.md, docs/adr/0095-staff-search-page-per-k
 docs/PERFORMANCE.md.
 
 `dashboard_days` holds one row per closed UTC day that the sweeper rolled up
-(`metrics.roll_up`). On PostgreSQL, triggers on every table the dashboard counts delete the
+(`staff/dashboard_days.roll_up`). On PostgreSQL, triggers on every table the dashboard counts delete the
 rows of the days a change touches, in the changing transaction, so a stored day is never
 stale: the dashboard counts a missing day from the rows, and the next sweep stores it again.
 Each trigger takes a shared advisory lock per day it touches (writers never wait for each
@@ -30,7 +30,7 @@ branch_labels = None
 depends_on = None
 
 # The advisory lock class of the dashboard's days (the other key: days since 2000-01-01);
-# staff/metrics.py takes the same.
+# staff/dashboard_days.py takes the same.
 LOCK_CLASS = 7301
 
 # table: (the column that dates a row to a day, the columns the dashboard reads,

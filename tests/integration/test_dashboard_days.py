@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text, update
 
 from checkout.extensions import db
 from checkout.models import Booking, DashboardDay, FunnelEvent, PaymentAttempt, Refund, WebhookEvent
-from checkout.staff import metrics
+from checkout.staff import dashboard_days, metrics
 from tests.integration.test_dashboard import NOW, at, data_set  # noqa: F401 (a fixture)
 
 PERIODS = ("today", "7d", "30d")
@@ -23,7 +23,7 @@ PERIODS = ("today", "7d", "30d")
 
 def counted_from_rows(monkeypatch, period: str) -> metrics.Dashboard:
     with monkeypatch.context() as patched:
-        patched.setattr(metrics, "rolled_up_here", lambda: False)
+        patched.setattr(dashboard_days, "rolled_up_here", lambda: False)
         return metrics.dashboard(NOW, period)
 
 
@@ -37,10 +37,10 @@ def stored_days() -> set:
 
 
 def test_the_sweeper_stores_the_closed_days_of_the_last_30_and_the_figures_stay_the_same(data_set, monkeypatch):
-    rolled = metrics.roll_up(NOW)
+    rolled = dashboard_days.roll_up(NOW)
     # 15 March is today; 14 February to 14 March are closed; 1 February's webhook is older.
     assert rolled == [(NOW - timedelta(days=n)).date() for n in range(29, 0, -1)]
-    assert metrics.roll_up(NOW) == []  # nothing changed: nothing to do
+    assert dashboard_days.roll_up(NOW) == []  # nothing changed: nothing to do
     assert_exact(monkeypatch)
     week = metrics.dashboard(NOW, "7d")
     assert (week.payments.succeeded, week.payments.failed, week.payments.time_text) == (6, 2, "p50 2.0 s · p95 4.6 s")
@@ -48,7 +48,7 @@ def test_the_sweeper_stores_the_closed_days_of_the_last_30_and_the_figures_stay_
 
 
 def test_the_dashboard_reads_the_stored_days(data_set):
-    metrics.roll_up(NOW)
+    dashboard_days.roll_up(NOW)
     # Written behind the figures' back (no trigger watches the roll-up itself): the dashboard shows it,
     # so the stored day is what was read, not the rows.
     db.session.execute(update(DashboardDay).where(DashboardDay.day == at(12).date()).values(sales_amount=99900))
@@ -58,8 +58,8 @@ def test_the_dashboard_reads_the_stored_days(data_set):
 
 def test_a_day_before_midnight_plus_the_grace_is_left_to_count(data_set):
     just_after_midnight = NOW.replace(hour=0, minute=5)
-    assert at(14).date() not in metrics.roll_up(just_after_midnight)
-    assert at(14).date() in metrics.roll_up(NOW)
+    assert at(14).date() not in dashboard_days.roll_up(just_after_midnight)
+    assert at(14).date() in dashboard_days.roll_up(NOW)
 
 
 @pytest.mark.parametrize("change", [
@@ -72,7 +72,7 @@ def test_a_day_before_midnight_plus_the_grace_is_left_to_count(data_set):
     "a stored day's bookings are deleted",
 ])
 def test_a_change_to_a_stored_day_is_counted_at_once(data_set, monkeypatch, change):
-    metrics.roll_up(NOW)
+    dashboard_days.roll_up(NOW)
     before = stored_days()
     if change == "a webhook of a stored day fails":
         db.session.execute(update(WebhookEvent).where(func.date(WebhookEvent.received_at) == at(10).date())
@@ -96,7 +96,7 @@ def test_a_change_to_a_stored_day_is_counted_at_once(data_set, monkeypatch, chan
     db.session.commit()
     assert stored_days() < before  # the touched days were forgotten in the same transaction
     assert_exact(monkeypatch)
-    metrics.roll_up(NOW)  # and stored again, as they are now
+    dashboard_days.roll_up(NOW)  # and stored again, as they are now
     assert stored_days() == before
     assert_exact(monkeypatch)
 
@@ -119,14 +119,14 @@ def test_a_day_changing_in_a_transaction_in_flight_is_left_for_the_next_sweep(ap
     writer.start()
     try:
         assert changed.wait(30)
-        rolled = metrics.roll_up(NOW)
+        rolled = dashboard_days.roll_up(NOW)
         assert day not in rolled and at(10).date() in rolled
     finally:
         finish.set()
         writer.join()
     assert day not in stored_days()
     assert_exact(monkeypatch)  # the late stage counts, from the rows
-    assert metrics.roll_up(NOW) == [day]
+    assert dashboard_days.roll_up(NOW) == [day]
     assert metrics.dashboard(NOW, "7d").funnel.steps[0].count == 7
     assert_exact(monkeypatch)
 
@@ -134,7 +134,7 @@ def test_a_day_changing_in_a_transaction_in_flight_is_left_for_the_next_sweep(ap
 def test_a_pending_refund_of_a_stored_day_counts_once_it_succeeds(data_set, monkeypatch):
     db.session.execute(update(Refund).where(Refund.status == "pending").values(created_at=at(13, 9)))
     db.session.commit()
-    metrics.roll_up(NOW)
+    dashboard_days.roll_up(NOW)
     db.session.execute(update(Refund).where(Refund.status == "pending").values(status="succeeded"))
     db.session.commit()
     assert_exact(monkeypatch)

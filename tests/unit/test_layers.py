@@ -91,7 +91,7 @@ def lint(root: Path = ROOT) -> subprocess.CompletedProcess:
 def test_the_import_contracts_are_kept():
     run = lint()
     assert run.returncode == 0, "import-linter: a contract is broken\n" + run.stdout + run.stderr
-    assert "Contracts: 3 kept, 0 broken." in run.stdout
+    assert "Contracts: 4 kept, 0 broken." in run.stdout
 
 
 def test_every_module_is_in_a_layer():
@@ -112,6 +112,7 @@ UPWARD_IMPORTS = {
     "checkout/bookings/reference.py": "import stripe\n",
     "checkout/catalog/search.py": "from wtforms import Form\n",
     "checkout/api.py": "def _late():\n    from checkout import create_app\n    return create_app\n",
+    "checkout/staff/dashboard_days.py": "def _late():\n    from . import metrics\n    return metrics\n",
 }
 
 
@@ -129,7 +130,7 @@ def test_the_contracts_see_imports_against_each_rule(tmp_path):
     run = lint(root)
     report = run.stdout
     assert run.returncode == 1, report + run.stderr
-    assert "Contracts: 0 kept, 3 broken." in report
+    assert "Contracts: 0 kept, 4 broken." in report
     # A lazy import (inside a function) counts, as does one against the order of the domain's areas.
     assert ("checkout.bookings.states is not allowed to import checkout.steps:\n\n"
             "- checkout.bookings.states -> checkout.steps.forms (l.") in report
@@ -138,6 +139,10 @@ def test_the_contracts_see_imports_against_each_rule(tmp_path):
     assert "checkout.catalog.search is not allowed to import wtforms:\n\n- checkout.catalog.search -> wtforms (l." in report
     assert "Illegal imports of protected package stripe:\n\n- checkout.bookings.reference -> stripe (l." in report
     assert "Illegal imports of protected package checkout:\n\n- checkout.api -> checkout (l." in report
+    # Both in the staff line, yet one way: the stored days never read the figures built on them
+    # (a forbidden contract, which import-linter prints with a wider indent).
+    assert ("checkout.staff.dashboard_days is not allowed to import checkout.staff.metrics:\n\n"
+            "-   checkout.staff.dashboard_days -> checkout.staff.metrics (l.") in report
 
 
 def test_a_split_package_initialising_a_screen_is_seen():
