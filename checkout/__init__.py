@@ -73,8 +73,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .steps.passengers import bp as passengers_bp
     from .steps.review import bp as review_bp
     from .bookings.routes import bp as bookings_bp
-    from . import api, bookings_api, openapi  # noqa: F401  (their routes go on the api blueprint)
-    from .api_support import bp as api_bp
+    from .api import bp as api_bp
+    from .api import bookings, flights, openapi  # noqa: F401  (their routes go on the api blueprint)
     from .payments.routes import bp as payments_bp
     from .staff.routes import bp as staff_bp
     from .staff.dashboard import bp as dashboard_bp

@@ -93,7 +93,7 @@ def api_token(role: str | None = "supervisor") -> str:
 def sign_in_staff(client, app, role: str = "supervisor") -> dict:
     """Give this test client a signed-in staff session (as staff.auth.sign_in leaves it).
     Returns the headers a console page's script sends with an API call that changes something:
-    the page's CSRF token and our Origin (bookings_api asks a cookie for both)."""
+    the page's CSRF token and our Origin (checkout/api/bookings.py asks a cookie for both)."""
     with app.app_context():
         user = create_staff(f"staff-{role}@fly2any.test", "a long test password", role)
         user_id = user.id

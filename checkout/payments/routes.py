@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..bookings import service as bookings
 from ..bookings.routes import made_in_this_browser
-from ..api_support import json_body, text_field
+from ..api.support import json_body, text_field
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..models import AttemptStatus, BookingStatus

@@ -131,7 +131,7 @@ BEYOND_INTEGER = str(2**31)  # past PostgreSQL's integer, where our ids and amou
     ("/api/bookings?cursor={cursor}", "cursor"),
 ])
 def test_oversized_numbers_in_api_queries_are_a_422(client, app, url, field):
-    from checkout.bookings_api import encode_cursor
+    from checkout.api.bookings import encode_cursor
     sign_in_staff(client, app)
     response = client.get(url.format(day=_day(), cursor=encode_cursor(2**63)))
     assert response.status_code == 422 and field in response.get_json()["error"]["fields"]

@@ -1,7 +1,7 @@
 """The bookings API after creation: list and search (staff), and one booking read, amended
 or cancelled by staff or by the traveller who proves it with its reference and email.
 
-Routes on the `api` blueprint (api_support.py), like checkout/api.py's.
+Routes on the `api` blueprint (api/__init__.py), like api/flights.py's.
 Access to one booking: staff (`Authorization: Bearer`, or the console's session cookie, which
 must bring the CSRF token and our Origin to change anything), or the traveller whose
 `X-Booking-Reference` and `X-Booking-Email` headers match it (never query parameters, which
@@ -19,18 +19,19 @@ from flask import jsonify, request, session
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .api import booking_json
-from .api_support import bp, json_body, require_cookie_call_from_us, text_field
-from . import audit, payments
-from .bookings import amendments, cancellation, passengers
-from .bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
-from .bookings.service import BookingError, Contact
-from .clock import utc_day_start, utcnow
-from .errors import ApiError
-from .extensions import db, limiter
-from .models import Booking, BookingStatus, Passenger
-from .staff.auth import StaffActor, staff_actor
-from .parsing import Unreadable, as_id, parse_date, parse_int
+from . import bp
+from .flights import booking_json
+from .support import json_body, require_cookie_call_from_us, text_field
+from .. import audit, payments
+from ..bookings import amendments, cancellation, passengers
+from ..bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
+from ..bookings.service import BookingError, Contact
+from ..clock import utc_day_start, utcnow
+from ..errors import ApiError
+from ..extensions import db, limiter
+from ..models import Booking, BookingStatus, Passenger
+from ..staff.auth import StaffActor, staff_actor
+from ..parsing import Unreadable, as_id, parse_date, parse_int
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

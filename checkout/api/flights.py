@@ -1,7 +1,7 @@
 """The JSON API: flight offers and bookings (camelCase, integer minor units).
 
 Errors are {"error": {"code", "message", "fields"}} with a 4xx. The blueprint and the
-JSON body reader are in api_support.py, shared with bookings_api.py and openapi.py.
+JSON body reader are in support.py, shared with bookings.py and openapi.py.
 """
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
 
-from .api_support import bp, json_body, text_field
-from .bookings import acknowledgements, service
-from .bookings import passengers as passenger_rules
-from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .bookings.hold_limits import NoTurn, one_at_a_time, too_many_holds
-from .bookings.service import BookingError
-from .catalog.search import Party, flight_for_offer, search_flights
-from .clock import utcnow
-from .errors import ApiError
-from .extensions import db, limiter
-from .models import Booking
-from .parsing import Unreadable, is_digits, parse_date, parse_int
+from . import bp
+from .support import json_body, text_field
+from ..bookings import acknowledgements, service
+from ..bookings import passengers as passenger_rules
+from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
+from ..bookings.hold_limits import NoTurn, one_at_a_time, too_many_holds
+from ..bookings.service import BookingError
+from ..catalog.search import Party, flight_for_offer, search_flights
+from ..clock import utcnow
+from ..errors import ApiError
+from ..extensions import db, limiter
+from ..models import Booking
+from ..parsing import Unreadable, is_digits, parse_date, parse_int
 
 PASSENGER_FIELDS = {
     "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",

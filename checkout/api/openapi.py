@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from .api_support import bp
+from . import bp
 
 MONEY = ("Integer minor units of `currency` (59999 = $599.99). Never a float, never a "
          "formatted string.")

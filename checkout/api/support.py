@@ -1,11 +1,10 @@
-"""What every /api route module shares: the blueprint and reading a JSON body.
+"""What the /api route modules share: reading a JSON body and its text fields, and the check
+on calls made with the staff console's cookie. payments/routes.py reads its JSON with it too.
 
-checkout/api.py (offers, creating bookings), bookings_api.py (listing, reading, amending,
-cancelling) and openapi.py add their routes to `bp`; create_app imports all three before
-registering it. Nothing here imports a route module, so the route modules never import
-each other in a circle.
+The blueprint is in __init__.py. Nothing here imports a route module, so the route modules
+never import each other in a circle.
 
-The API is exempt from Flask-WTF's blanket CSRF check: scripts call it with a bearer token
+The API is exempt from Flask-WTF's blanket CSRF check (__init__.py): scripts call it with a bearer token
 and travellers with their reference and email in headers, which no other site can make a
 browser send. The one credential a browser adds by itself, the staff console's session
 cookie, is checked here instead (`require_cookie_call_from_us`), for every call that changes
@@ -15,15 +14,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from .errors import ApiError
-from .extensions import csrf
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-csrf.exempt(bp)
+from ..errors import ApiError
 
 
 TEXT_MESSAGE = "Give this as text (a JSON string)."
