@@ -10,6 +10,8 @@ import ipaddress
 import os
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
@@ -30,14 +32,11 @@ def database_url() -> str | None:
 
 
 def read_env_file(path: str | Path) -> dict[str, str]:
-    """NAME=value lines of an env file such as .env.example (# comments and blanks skipped)."""
-    values = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
-    return values
+    """The variables of an env file such as .env.example, as python-dotenv reads a .env.
+
+    Taken literally (no ${VAR} expansion), as a process manager would; a bare NAME is "".
+    """
+    return {name: value or "" for name, value in dotenv_values(path, interpolate=False).items()}
 
 
 class Config:

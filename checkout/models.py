@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from enum import StrEnum, nonmember
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -34,20 +35,24 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-class BookingStatus:
+# Status and kind constants are StrEnums: each member is the very string stored in its String
+# column, sent in JSON and shown in templates, so comparing with a string read back from the
+# database works and no migration is needed. Groups of members (ALL, OPEN...) are nonmember
+# tuples of those strings: in Python 3.11, `"x" in SomeEnum` raises for a non-member.
+class BookingStatus(StrEnum):
     DRAFT = "DRAFT"
     PENDING_PAYMENT = "PENDING_PAYMENT"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
-    ALL = (DRAFT, PENDING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED)
+    ALL = nonmember((DRAFT, PENDING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED))
 
 
-class PassengerType:
+class PassengerType(StrEnum):
     ADULT = "adult"
     CHILD = "child"
     INFANT = "infant"
-    ALL = (ADULT, CHILD, INFANT)
+    ALL = nonmember((ADULT, CHILD, INFANT))
 
 
 class WebSession(db.Model):
@@ -306,7 +311,7 @@ class BookingAcknowledgement(db.Model):
     __table_args__ = (UniqueConstraint("booking_id", "key", name="uq_booking_ack_key"),)
 
 
-class AttemptStatus:
+class AttemptStatus(StrEnum):
     """A payment attempt's own status (one attempt = one PaymentIntent)."""
     # PaymentIntent made, card not yet submitted. Without a payment_intent_id: the attempt
     # number is claimed and its PaymentIntent is being created at Stripe (payments.service).
@@ -316,8 +321,8 @@ class AttemptStatus:
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
-    OPEN = (CREATED, REQUIRES_ACTION, PROCESSING)
-    FINAL = (SUCCEEDED, FAILED, CANCELED)
+    OPEN = nonmember((CREATED, REQUIRES_ACTION, PROCESSING))
+    FINAL = nonmember((SUCCEEDED, FAILED, CANCELED))
 
 
 class PaymentAttempt(db.Model):
@@ -346,7 +351,7 @@ class PaymentAttempt(db.Model):
     __table_args__ = (UniqueConstraint("booking_id", "number", name="uq_payment_attempts_booking_number"),)
 
 
-class RefundStatus:
+class RefundStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -448,10 +453,10 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StaffRole:
+class StaffRole(StrEnum):
     AGENT = "agent"  # views bookings, resends emails
     SUPERVISOR = "supervisor"  # also refunds and cancels
-    ALL = (AGENT, SUPERVISOR)
+    ALL = nonmember((AGENT, SUPERVISOR))
 
 
 class StaffUser(db.Model):
@@ -537,13 +542,13 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(String(500))
 
 
-class FunnelStage:
+class FunnelStage(StrEnum):
     SEARCH = "search"
     RESULTS_VIEWED = "results_viewed"
     BOOKING_STARTED = "booking_started"
     PAYMENT_REACHED = "payment_reached"
     PAYMENT_COMPLETED = "payment_completed"
-    ORDER = (SEARCH, RESULTS_VIEWED, BOOKING_STARTED, PAYMENT_REACHED, PAYMENT_COMPLETED)
+    ORDER = nonmember((SEARCH, RESULTS_VIEWED, BOOKING_STARTED, PAYMENT_REACHED, PAYMENT_COMPLETED))
 
 
 class FunnelEvent(db.Model):

@@ -127,7 +127,7 @@ def record_payment_completed(booking: Booking, now: datetime) -> None:
     Bookings that never went through the web funnel (the JSON API) are not counted.
     """
     earlier = (
-        select(literal(FunnelStage.PAYMENT_COMPLETED), FunnelEvent.visitor, literal(booking.id),
+        select(literal(FunnelStage.PAYMENT_COMPLETED, FunnelEvent.stage.type), FunnelEvent.visitor, literal(booking.id),
                literal(now, FunnelEvent.at.type))
         .where(FunnelEvent.booking_id == booking.id,
                FunnelEvent.stage.in_((FunnelStage.PAYMENT_REACHED, FunnelStage.BOOKING_STARTED)))

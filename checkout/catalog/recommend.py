@@ -6,9 +6,10 @@ we recommend what it chose most; without it, a stated rule.
 """
 from __future__ import annotations
 
-import time
+import threading
 from dataclasses import dataclass
 
+from cachetools import TTLCache, cached
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
@@ -79,19 +80,20 @@ def recommend(international: bool, passenger_types: list[str]) -> Recommendation
 
 
 RECOMMENDATION_SECONDS = 300
-_recent: dict[tuple, tuple[float, Recommendation]] = {}
 
 
+def _recommendation_key(international: bool, passenger_types: list[str]) -> tuple:
+    return (str(db.engine.url), international, party_kind(passenger_types))
+
+
+# 2 route types x 3 party kinds per database. A worker's threads share the cache and a
+# TTLCache is not thread-safe on its own: the lock guards it (not the query, so two threads
+# missing at once both count, which is harmless).
+@cached(TTLCache(maxsize=64, ttl=RECOMMENDATION_SECONDS), key=_recommendation_key, lock=threading.Lock())
 def recommendation(international: bool, passenger_types: list[str]) -> Recommendation:
     """recommend(), worked out at most every 5 minutes per process, route type and party kind.
 
     It counts every confirmed booking like this one: shown on every step-1 page and fragment,
     it would be the heaviest query there, for an answer that moves by a booking at a time.
     """
-    key = (str(db.engine.url), international, party_kind(passenger_types))
-    now = time.monotonic()
-    cached = _recent.get(key)
-    if cached is None or cached[0] < now:
-        cached = (now + RECOMMENDATION_SECONDS, recommend(international, passenger_types))
-        _recent[key] = cached
-    return cached[1]
+    return recommend(international, passenger_types)

@@ -8,6 +8,7 @@ hears once. Bodies are rendered at send time from the booking as it is then.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum, nonmember
 
 from flask import current_app
 
@@ -19,13 +20,14 @@ from ..formatting import money
 SUBJECT_LENGTH = OutboxEmail.__table__.c.subject.type.length
 
 
-class Kind:
+class Kind(StrEnum):
+    """An email's kind, the string kept in outbox_emails.kind (a StrEnum, as models' statuses)."""
     CONFIRMATION = "confirmation"
     PAYMENT_FAILED = "payment_failed"
     CANCELLATION = "cancellation"
     OPS_ALERT = "ops_alert"
     CONTACT_CHANGED = "contact_changed"
-    ALL = (CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED)
+    ALL = nonmember((CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED))
 
 
 

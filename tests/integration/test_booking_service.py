@@ -142,3 +142,24 @@ def test_bundle_recommendation_learns_from_confirmed_bookings(app_ctx):
     # Families and domestic travellers have no history of their own yet.
     assert recommend(True, ["adult", "child"]).bundle_code == "FAMILY"
     assert "%" not in recommend(False, ["adult"]).reason
+
+
+def test_the_shown_recommendation_is_counted_again_after_five_minutes_not_on_every_page(app_ctx):
+    import time
+
+    from checkout.catalog.recommend import RECOMMENDATION_SECONDS, recommendation
+    recommendation.cache_clear()  # what earlier tests left in this process
+    try:
+        assert recommendation(True, ["adult"]).bundle_code == "COMFORT"  # no history yet: the stated rule
+        for _ in range(5):
+            booking = _ready_draft()
+            service.choose_bundle(booking, "BUSINESS_TRAVELLER")
+            booking = service.submit(booking, ALL_ACKS)
+            states.transition(booking, BookingStatus.CONFIRMED, "test")
+            db.session.commit()
+        assert recommendation(True, ["adult"]).bundle_code == "COMFORT"  # remembered, not counted again
+        recommendation.cache.expire(time.monotonic() + RECOMMENDATION_SECONDS)  # five minutes on
+        assert recommendation(True, ["adult"]).bundle_code == "BUSINESS_TRAVELLER"
+        assert recommendation(True, ["adult", "child"]).bundle_code == "FAMILY"  # its own party kind
+    finally:
+        recommendation.cache_clear()  # the learned answer must not reach later tests
