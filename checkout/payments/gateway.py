@@ -248,7 +248,8 @@ def _view(pi: stripe.PaymentIntent) -> PaymentIntentView:
         card = data["payment_method"].get("card") or data["payment_method"]
         brand, last4 = card.get("brand"), card.get("last4")
     return PaymentIntentView(
-        id=data["id"], status=data["status"], amount=data["amount"], currency=data["currency"],
+        # int(): localstripe keeps an amount changed by modify as the form's string.
+        id=data["id"], status=data["status"], amount=int(data["amount"]), currency=data["currency"],
         client_secret=data.get("client_secret"), metadata=data.get("metadata") or {},
         failure_code=error.get("code"), failure_decline_code=error.get("decline_code"),
         failure_message=error.get("message"),
