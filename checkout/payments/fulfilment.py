@@ -297,11 +297,15 @@ def sync_refunds(booking: Booking, attempt: PaymentAttempt, stripe_refunds: list
     Fully refunded and confirmed -> CANCELLED, seats released, cancellation email.
     """
     known = {r.stripe_refund_id: r for r in booking.refunds if r.stripe_refund_id}
+    waiting = {r.idempotency_key: r for r in booking.refunds if unsent(r)}
     for stripe_refund in stripe_refunds:
         status = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
                   "canceled": RefundStatus.FAILED}.get(stripe_refund.status, RefundStatus.PENDING)
         row = known.get(stripe_refund.id)
-        if row is None:
+        mine = waiting.get(stripe_refund.metadata.get("refund_key"))
+        if row is None and mine is not None:  # ours, whose answer never reached us: now we know
+            mine.stripe_refund_id, mine.status, mine.updated_at = stripe_refund.id, status, now
+        elif row is None:
             row = Refund(booking_id=booking.id, payment_attempt_id=attempt.id, stripe_refund_id=stripe_refund.id,
                          amount=stripe_refund.amount, currency=stripe_refund.currency.upper(), status=status,
                          reason="Refunded in Stripe", idempotency_key=f"stripe-{stripe_refund.id}",

@@ -318,8 +318,9 @@ def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> Payme
 
 @_bulkhead
 def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reference: str) -> RefundView:
+    # Our key in its metadata too: a refund whose answer was lost is recognised when Stripe lists it.
     params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount,
-                                  "metadata": {"booking_reference": reference}}
+                                  "metadata": {"booking_reference": reference, "refund_key": idempotency_key}}
     try:
         refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as err:

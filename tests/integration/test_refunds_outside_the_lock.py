@@ -254,3 +254,28 @@ def test_a_cancellation_whose_refund_was_not_answered_is_cancelled_and_refunded_
     assert _stripe_refunds(pi) == [refunded]
     db.session.expire_all()
     assert [r.status for r in db.session.get(Booking, booking_id).refunds] == ["succeeded"]
+
+
+def test_a_refund_made_whose_answer_was_lost_is_recognised_from_stripes_list_and_not_sent_again(app_ctx, monkeypatch):
+    """Stripe made the refund but its answer never reached us; Stripe's charge.refunded then
+    lists it. It is our pending row (its key is in the refund's metadata), not a second refund
+    "made in Stripe", and the sweeper has nothing left to send."""
+    booking = paid_booking(seat=free_standard_seat())
+    booking_id, pi = booking.id, booking.paid_attempt.payment_intent_id
+    line = seat_line(booking)
+    real = gateway.create_refund
+
+    def answer_lost(**kwargs):
+        real(**kwargs)
+        raise gateway.GatewayUnavailable(gateway.UNREACHABLE_MESSAGE, "gateway_unavailable")
+
+    monkeypatch.setattr(gateway, "create_refund", answer_lost)
+    quote = refunds.quote_refund(booking, [line.id], full=False)
+    assert refunds.confirm_refund(booking_id, [line.id], False, quote.amount, quote.key, "sup@fly2any.test").waiting
+    monkeypatch.setattr(gateway, "create_refund", real)
+    payments.reconcile(pi, actor="webhook charge.refunded", refunds=True)
+    sweep(now=utcnow() + payments.claim_patience() + timedelta(seconds=1))
+    assert _stripe_refunds(pi) == [line.amount]
+    db.session.expire_all()
+    [refund] = db.session.get(Booking, booking_id).refunds
+    assert refund.status == "succeeded" and refund.stripe_refund_id and refund.idempotency_key == f"staff-{quote.key}"
