@@ -148,7 +148,7 @@ def test_stripe_is_asked_for_the_refund_with_no_row_lock_held(app, monkeypatch, 
 
 # -- (e) concurrent refunds never exceed what was paid ----------------------------------
 
-ROUNDS, THREADS = 4, 8
+ROUNDS, THREADS = 10, 8
 
 
 def test_concurrent_refunds_and_cancellations_never_give_back_more_than_was_paid(app, monkeypatch):
