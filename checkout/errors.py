@@ -7,6 +7,8 @@ through, so it never claims that nothing was charged.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf
 from redis.exceptions import RedisError
@@ -88,8 +90,20 @@ def unexpected_message() -> str:
             f"Questions? Write to {current_app.config['SUPPORT_EMAIL']}.")
 
 
+def _url_adapter_even_for_a_bad_host() -> None:
+    """A Host header werkzeug cannot bind URLs to (a label over 63 characters fails IDNA
+    encoding) leaves the request without a URL adapter, and the page's url_for() would fail
+    with it. Our pages link by path only, so the configured public host serves instead."""
+    from flask.globals import request_ctx
+    if request_ctx and request_ctx.url_adapter is None:
+        base = urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "http://localhost")
+        request_ctx.url_adapter = current_app.url_map.bind(base.netloc or "localhost", script_name=request.script_root or "/",
+                                                           url_scheme=base.scheme or "http")
+
+
 def error_page(title: str, message: str, status: int, unexpected: bool = False):
     """The error page; a bare but honest one if even the template cannot render."""
+    _url_adapter_even_for_a_bad_host()
     try:
         html = render_template("errors/error.html", title=title, message=message, unexpected=unexpected,
                                if_paying=IF_PAYING, csrf_token=_csrf_token_if_any,

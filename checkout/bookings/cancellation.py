@@ -57,7 +57,11 @@ def refunded_line_ids(booking: Booking) -> set[int]:
     from ..models import AuditEntry
     afters = db.session.execute(select(AuditEntry.after).where(
         AuditEntry.booking_id == booking.id, AuditEntry.action.in_(LINE_REFUND_ACTIONS))).scalars()
-    return {line_id for after in afters if after for line_id in json.loads(after).get("lineIds", [])}
+    # A refund's lines are taken when it is recorded, before Stripe is asked; one Stripe
+    # refused gives them back.
+    refused = {r.id for r in booking.refunds if r.status == RefundStatus.FAILED}
+    entries = [json.loads(after) for after in afters if after]
+    return {line_id for entry in entries if entry.get("refundId") not in refused for line_id in entry.get("lineIds", [])}
 
 
 def unrefunded_tax_lines(booking: Booking) -> list:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..clock import utcnow
 from ..extensions import db, upsert_insert
-from ..models import Booking, OutboxEmail, PaymentAttempt
+from ..models import Booking, OutboxEmail, PaymentAttempt, Refund
 from ..formatting import money
 
 SUBJECT_LENGTH = OutboxEmail.__table__.c.subject.type.length
@@ -27,7 +27,8 @@ class Kind(StrEnum):
     CANCELLATION = "cancellation"
     OPS_ALERT = "ops_alert"
     CONTACT_CHANGED = "contact_changed"
-    ALL = nonmember((CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED))
+    PAYMENT_REFUNDED = "payment_refunded"
+    ALL = nonmember((CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED, PAYMENT_REFUNDED))
 
 
 
@@ -84,6 +85,17 @@ def queue_cancellation(booking: Booking, refund_amount: int, now: datetime | Non
     if refund_amount:
         subject += f": {money(refund_amount, booking.currency)} refund on its way"
     return enqueue(Kind.CANCELLATION, to, subject, f"cancellation:{booking.id}", booking.id, now)
+
+
+def queue_payment_refunded(booking: Booking, refund: Refund, now: datetime | None = None) -> bool:
+    """"We refunded a payment we could not accept" (a PaymentIntent changed at Stripe, then
+    paid); once per refund (its id is in the key, read back at send time)."""
+    to = _to_traveller(booking, Kind.PAYMENT_REFUNDED)
+    if not to:
+        return False
+    db.session.flush()  # the refund needs its id for the key
+    return enqueue(Kind.PAYMENT_REFUNDED, to, f"Your payment for booking {booking.reference} has been refunded",
+                   f"payment_refunded:{refund.id}", booking.id, now)
 
 
 def queue_contact_changed(booking: Booking, old_email: str, dedupe_key: str, now: datetime | None = None) -> bool:

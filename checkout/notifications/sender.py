@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, RefundStatus
+from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, Refund, RefundStatus
 from .eticket import bag_terms, card_label, eticket_filename, render_eticket_pdf
 from .outbox import Kind, masked_email
 from ..parsing import is_digits
@@ -190,6 +190,13 @@ def _failed_attempt(email: OutboxEmail, booking: Booking) -> PaymentAttempt | No
     return attempt if attempt is not None and attempt.booking_id == booking.id else None
 
 
+def _refund(email: OutboxEmail, booking: Booking) -> Refund | None:
+    """The refund a payment_refunded email is about: its id is in the dedupe key."""
+    _, _, refund_id = email.dedupe_key.partition(":")
+    refund = db.session.get(Refund, int(refund_id)) if is_digits(refund_id) else None
+    return refund if refund is not None and refund.booking_id == booking.id else None
+
+
 def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]:
     """The plain-text body of `email`, from templates/emails/<kind>.txt and today's data."""
     booking = db.session.get(Booking, email.booking_id) if email.booking_id else None
@@ -214,6 +221,8 @@ def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]
         context["refund_failed"] = any(r.status == RefundStatus.FAILED for r in booking.refunds)
     elif email.kind == Kind.OPS_ALERT:
         context["body"] = email.body
+    elif email.kind == Kind.PAYMENT_REFUNDED:
+        context["refund"] = _refund(email, booking)
     elif email.kind == Kind.CONTACT_CHANGED:
         context["new_email"] = masked_email(booking.contact_email)
     return render_template(f"emails/{email.kind}.txt", **context), booking

@@ -13,8 +13,8 @@ from ..bookings import cancellation, seat_holds, states
 from ..bookings.service import BookingClosed, BookingError, copy_as_draft, lock_booking
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Booking, BookingStatus, RefundStatus
-from .fulfilment import create_refund
+from ..models import Booking, BookingStatus, Refund, RefundStatus
+from .fulfilment import reserve_refund, send_refunds
 from .gateway import PaymentError
 from .service import cancel_open_intents
 
@@ -49,23 +49,40 @@ def cancel_booking(booking_id: int, actor: str, now: datetime | None = None, exp
         seat_holds.release(booking.id)
         db.session.commit()
         return booking, 0
-    refunded = 0
-    if terms.refund_amount > 0:
-        refund = create_refund(booking, booking.paid_attempt, terms.refund_amount,
-                                        f"Cancellation: {terms.rule}", actor, now,
-                                        idempotency_key=f"{booking.reference}-cancel-refund")
-        if refund is None or refund.status == RefundStatus.FAILED:
-            db.session.commit()
-            raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
-                               "Nothing has changed; please try again.")
-        refunded = refund.amount
-        if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
-            audit.record(actor, "cancellation refund", booking, after={"lineIds": [l.id for l in cancellation.unrefunded_tax_lines(booking)]},
-                         detail=f"taxes refunded on cancellation: {refunded} {booking.currency}", now=now)
-    cancellation.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund {refunded} {booking.currency}.")
-    notifications.queue_cancellation(booking, refunded)
+    if terms.refund_amount <= 0:
+        cancellation.cancel_confirmed(booking, actor, now, note=f"{terms.explanation} Refund 0 {booking.currency}.")
+        notifications.queue_cancellation(booking, 0)
+        db.session.commit()
+        return booking, 0
+    # The refund is recorded under the lock (that reserves the amount, and for taxes_only
+    # the lines: a staff refund meanwhile sees both) and committed; Stripe is asked with
+    # no lock held; then the lock again to cancel, looking afresh.
+    refund = reserve_refund(booking, booking.paid_attempt, terms.refund_amount, f"Cancellation: {terms.rule}", actor, now,
+                            idempotency_key=f"{booking.reference}-cancel-refund")
+    if refund is None:
+        db.session.rollback()
+        raise BookingError("The refund amount has changed since it was quoted. Please review it again.")
+    if terms.rule == "taxes_only":  # these lines are now given back: staff cannot refund them again
+        audit.record(actor, "cancellation refund", booking,
+                     after={"lineIds": [l.id for l in cancellation.unrefunded_tax_lines(booking)], "refundId": refund.id},
+                     detail=f"taxes refunded on cancellation: {refund.amount} {booking.currency}", now=now)
+    refund_id = refund.id
     db.session.commit()
-    return booking, refunded
+    send_refunds(actor, cancel_when_full=False)  # the cancellation below is this function's to make
+    booking = lock_booking(booking_id)
+    refund = db.session.get(Refund, refund_id, populate_existing=True)
+    if refund.status == RefundStatus.FAILED:  # refused at Stripe: nothing was given back
+        db.session.commit()
+        raise BookingError("The refund could not be made just now, so the booking was not cancelled. "
+                           "Nothing has changed; please try again.")
+    if booking.status == BookingStatus.CONFIRMED:
+        # Made, pending at Stripe, or not answered yet (then the sweeper asks again with the
+        # same key): the money is on its way, so the booking is cancelled.
+        cancellation.cancel_confirmed(booking, actor, now,
+                                      note=f"{terms.explanation} Refund {refund.amount} {booking.currency}.")
+        notifications.queue_cancellation(booking, refund.amount)
+    db.session.commit()
+    return booking, refund.amount
 
 
 def reopen_as_draft(booking: Booking, now: datetime | None = None) -> Booking:

@@ -248,7 +248,8 @@ def _view(pi: stripe.PaymentIntent) -> PaymentIntentView:
         card = data["payment_method"].get("card") or data["payment_method"]
         brand, last4 = card.get("brand"), card.get("last4")
     return PaymentIntentView(
-        id=data["id"], status=data["status"], amount=data["amount"], currency=data["currency"],
+        # int(): localstripe keeps an amount changed by modify as the form's string.
+        id=data["id"], status=data["status"], amount=int(data["amount"]), currency=data["currency"],
         client_secret=data.get("client_secret"), metadata=data.get("metadata") or {},
         failure_code=error.get("code"), failure_decline_code=error.get("decline_code"),
         failure_message=error.get("message"),
@@ -317,8 +318,9 @@ def cancel_payment_intent(payment_intent_id: str, idempotency_key: str) -> Payme
 
 @_bulkhead
 def create_refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reference: str) -> RefundView:
+    # Our key in its metadata too: a refund whose answer was lost is recognised when Stripe lists it.
     params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount,
-                                  "metadata": {"booking_reference": reference}}
+                                  "metadata": {"booking_reference": reference, "refund_key": idempotency_key}}
     try:
         refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as err:

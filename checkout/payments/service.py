@@ -7,7 +7,8 @@ POST /api/payments/confirm and the sweeper all call it, as often and as concurre
 as they like.
 
 Stripe is never called while the booking row is locked: a slow answer would hold up the
-webhook and the return URL behind it. Each function reads what it needs, lets go, asks
+webhook and the return URL behind it. Refunds too: a transition that must give money back
+records the refund under the lock, and fulfilment.send_refunds asks Stripe after the commit. Each function reads what it needs, lets go, asks
 Stripe, then locks again to record the answer, and recording is idempotent.
 """
 from __future__ import annotations
@@ -179,9 +180,11 @@ def _create_intent(booking_id: int, attempt_id: int, now: datetime) -> PaymentSt
             if attempt is None or booking.status != BookingStatus.PENDING_PAYMENT:
                 _give_up_claim(attempt)  # an old intent had been paid: nothing new is needed
                 db.session.commit()
+                fulfilment.send_refunds("payment start")
                 return None
             attempt.updated_at = utcnow()  # still at work on this claim
             db.session.commit()
+            fulfilment.send_refunds("payment start")
         intent = gateway.create_payment_intent(amount=amount, currency=currency, reference=reference,
                                                attempt_number=number,
                                                idempotency_key=f"{reference}-attempt-{number}-create")
@@ -234,6 +237,7 @@ def _record(booking_id: int, attempt_id: int, intent: gateway.PaymentIntentView,
         fulfilment.sync_refunds(booking, attempt, stripe_refunds, actor=actor, now=now)
         outcome = Outcome(booking.status, attempt.status, outcome.message)
     db.session.commit()
+    fulfilment.send_refunds(actor)  # money this answer says must go back, asked for with the lock let go
     return outcome
 
 
@@ -267,6 +271,7 @@ def cancel_open_intents(booking_id: int, actor: str, now: datetime | None = None
             if attempt.id in answers:
                 _apply(booking, attempt, answers[attempt.id], actor=actor, now=now)
         db.session.commit()
+        fulfilment.send_refunds(actor)
         booking = lock_booking(booking_id)
     for attempt in booking.payment_attempts:
         _give_up_claim(attempt)
@@ -315,7 +320,10 @@ def _apply(booking: Booking, attempt: PaymentAttempt, intent: gateway.PaymentInt
     """The transition table. Caller holds the booking lock and commits."""
     if (intent.amount, intent.currency.upper(), intent.reference) != (attempt.amount, attempt.currency.upper(), booking.reference):
         current_app.logger.error("PaymentIntent %s does not match booking %s", intent.id, booking.reference)
-        fulfilment.flag(booking, f"PaymentIntent {intent.id} amount/currency/reference mismatch", now)
+        if intent.status == "succeeded":
+            fulfilment.mismatched_payment_succeeded(booking, attempt, intent, actor, now)
+        else:
+            fulfilment.flag(booking, f"PaymentIntent {intent.id} amount/currency/reference mismatch", now)
         return Outcome(booking.status, attempt.status, "mismatch")
     if attempt.status == AttemptStatus.SUCCEEDED:
         return Outcome(booking.status, attempt.status)  # a success is final; nothing overwrites it

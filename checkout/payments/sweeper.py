@@ -2,6 +2,8 @@
 
 - PENDING_PAYMENT bookings past their hold expire (intents cancelled, seats released);
 - attempts open for over 10 minutes are reconciled with Stripe (a lost webhook, a closed tab);
+- refunds recorded but never answered by Stripe (a timeout, a crash) are asked for again,
+  with the same idempotency key;
 - abandoned drafts give their seats back;
 - operators hear when webhooks keep failing;
 - expired browser sessions are deleted (one row per cookie-less visitor would pile up).
@@ -23,8 +25,8 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, WebhookEvent
 from ..web_session import purge_expired
-from .fulfilment import hold_lapsed_unpaid
-from .service import cancel_open_intents, reconcile
+from .fulfilment import hold_lapsed_unpaid, resend_stale_refunds
+from .service import cancel_open_intents, claim_patience, reconcile
 
 STALE_ATTEMPT = timedelta(minutes=10)
 ABANDONED_DRAFT = timedelta(hours=2)
@@ -35,6 +37,7 @@ WEBHOOK_FAILURE_ALERT = 5  # failed deliveries in the last hour
 class SweepReport:
     expired: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
+    refunds_resent: list[int] = field(default_factory=list)
     drafts_closed: int = 0
     sessions_purged: int = 0
     funnel_flushed: int = 0
@@ -45,6 +48,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
     now = now or utcnow()
     report = SweepReport()
     _reconcile_stale_attempts(now, report)
+    _resend_stale_refunds(now, report)
     _expire_pending(now, report)
     _close_abandoned_drafts(now, report)
     _alert_on_webhook_failures(now)
@@ -72,6 +76,15 @@ def _reconcile_stale_attempts(now: datetime, report: SweepReport) -> None:
             db.session.rollback()
             current_app.logger.exception("sweeper could not reconcile %s", payment_intent_id)
             report.errors.append(f"{payment_intent_id}: {err}")
+
+
+def _resend_stale_refunds(now: datetime, report: SweepReport) -> None:
+    try:
+        report.refunds_resent = resend_stale_refunds(now, claim_patience())
+    except Exception as err:  # noqa: BLE001 - still unsent: the next sweep asks again
+        db.session.rollback()
+        current_app.logger.exception("sweeper could not resend refunds")
+        report.errors.append(f"refunds: {err}")
 
 
 def _for_each_due(status: str, held_until: datetime, act, report: SweepReport, lock=None) -> None:

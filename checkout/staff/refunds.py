@@ -1,25 +1,27 @@
 """Refunds by whole price line (one seat fee...) or in full: quote, then confirm.
 
-The quote moves no money and carries a one-time key; confirming refunds at Stripe with
-that key, so a double-submitted form refunds once. Never more than was paid minus what
+The quote moves no money and carries a one-time key; confirming records the refund under
+the booking lock, then refunds at Stripe with that key and no lock held, so a
+double-submitted form refunds once. Never more than was paid minus what
 was already given back, and a line already refunded cannot be refunded twice (the lines
 each staff refund covered are kept in its audit entry).
 """
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import audit, notifications, payments
+from .. import audit, payments
 from ..bookings import cancellation
 from ..bookings.cancellation import refundable_left
 from ..bookings.service import lock_booking
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
+from ..models import AuditEntry, Booking, BookingPriceLine, BookingStatus, Refund, RefundStatus
 from ..formatting import money
 from .actions import ActionRefused
 
@@ -83,15 +85,20 @@ class RefundDone:
     refund: Refund
     repeated: bool  # this key had already refunded: nothing more was given back
     cancelled: bool
+    waiting: bool = False  # Stripe has not answered yet: recorded, and the sweeper asks again
 
 
 def confirm_refund(booking_id: int, line_ids: list[int], full: bool, amount: int, key: str, actor: str,
                    reason: str | None = None, now: datetime | None = None) -> RefundDone:
     """Refund exactly the quoted `amount` at Stripe, once per `key`.
 
-    Holds the booking's row lock throughout, so two submissions of one quote run one
-    after the other and the second finds the first's refund. Refunding everything left
-    on a confirmed booking also cancels it (seats released, cancellation email).
+    Three steps, so no row lock is held while Stripe answers: under the booking lock the
+    refund is recorded PENDING with its idempotency key (that reserves the amount and the
+    lines: a second submission, another refund or a cancellation meanwhile sees them) and
+    committed; Stripe is asked; under the lock again its answer is recorded. Refunding
+    everything left on a confirmed booking also cancels it (seats released, cancellation
+    email) once Stripe has made it. Unanswered, the refund stays recorded and the sweeper
+    asks again with the same key.
     """
     now = now or utcnow()
     try:
@@ -115,25 +122,33 @@ def _confirm(booking: Booking, line_ids: list[int], full: bool, amount: int, key
     if quote.amount != amount:
         raise ActionRefused(f"The refund was quoted at {money(amount, booking.currency)} but is now "
                             f"{money(quote.amount, booking.currency)}. Please review the new quote.")
-    cancelled = quote.cancels
+    cancels = quote.cancels  # read before the refund below counts as given back
     before = audit.snapshot(booking)
     covers = "full refund" if full else "; ".join(line.description for line in quote.lines)
-    refund = payments.create_refund(booking, booking.paid_attempt, amount,
-                                    f"Staff refund ({covers})" + (f": {reason}" if reason else ""),
-                                    actor, now, idempotency_key=idempotency_key)
+    refund = payments.reserve_refund(booking, booking.paid_attempt, amount,
+                                     f"Staff refund ({covers})" + (f": {reason}" if reason else ""),
+                                     actor, now, idempotency_key=idempotency_key)
     if refund is None:  # unreachable after the checks above, unless Stripe-side refunds raced us
         raise ActionRefused("That is more than is left to refund.")
     after = {"amount": amount, "currency": booking.currency, "lineIds": [line.id for line in quote.lines],
-             "full": full, "refundId": refund.id, "stripeRefundId": refund.stripe_refund_id, "reason": reason}
+             "full": full, "refundId": refund.id, "stripeRefundId": None, "reason": reason}
+    # Recorded with the refund: its lineIds are what stops a second refund of the same lines.
+    entry = audit.record(actor, ACTION, booking, before, {**audit.snapshot(booking), **after},
+                         detail=f"Refunded {amount} {booking.currency}: {covers}", now=now)
+    db.session.flush()
+    refund_id, entry_id = refund.id, entry.id
+    db.session.commit()
+    payments.send_refunds(actor)
+    booking = lock_booking(booking.id)
+    refund = db.session.get(Refund, refund_id, populate_existing=True)
+    entry = db.session.get(AuditEntry, entry_id)
     if refund.status == RefundStatus.FAILED:
         audit.record(actor, "refund_failed", booking, before, {**audit.snapshot(booking), **after, "lineIds": []},
                      detail=f"Refund of {amount} {booking.currency} failed at Stripe", now=now)
         db.session.commit()
         raise ActionRefused("The payment provider refused the refund. Nothing was refunded; the booking is flagged.")
-    if cancelled:
-        cancellation.cancel_confirmed(booking, actor, now, note=f"fully refunded by {actor}")
-        notifications.queue_cancellation(booking, amount)
-    audit.record(actor, ACTION, booking, before, {**audit.snapshot(booking), **after, "cancelled": cancelled},
-                 detail=f"Refunded {amount} {booking.currency}: {covers}", now=now)
+    cancelled = cancels and booking.status == BookingStatus.CANCELLED
+    entry.after = json.dumps({**json.loads(entry.after), "stripeRefundId": refund.stripe_refund_id,
+                              "cancelled": cancelled, "status": booking.status})
     db.session.commit()
-    return RefundDone(refund, False, cancelled)
+    return RefundDone(refund, False, cancelled, waiting=refund.stripe_refund_id is None)

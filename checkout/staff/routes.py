@@ -389,6 +389,9 @@ def refund_confirm(reference: str):
     amount = money(done.refund.amount, done.refund.currency)
     if done.repeated:
         flash(f"This refund of {amount} had already been made; nothing more was refunded.", "info")
+    elif done.waiting:
+        flash(f"The refund of {amount} is recorded, but the payment provider has not answered yet. "
+              "It is asked again automatically within minutes; nothing will be refunded twice.", "info")
     else:
         flash(f"Refunded {amount}." + (" The booking is cancelled." if done.cancelled else ""), "success")
     return go_to(url_for("staff.booking", reference=reference))

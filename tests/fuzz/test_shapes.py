@@ -103,6 +103,20 @@ def test_no_header_with_bytes_outside_ascii_gets_a_5xx(app, bookings, routes):
     assert len(tally.sent) >= 40, tally.sent
 
 
+@pytest.mark.parametrize("host", ["a" * 8000, "a" * 64 + ".example", "www." + "b" * 300 + ".example:8080"])
+def test_a_host_header_too_long_for_a_name_gets_the_normal_400_page_and_logs_nothing(app, caplog, host):
+    """werkzeug cannot bind URLs to such a host (a label over 63 characters fails IDNA): the
+    answer is a 400, and its page rendered whole (not the bare fallback, no exception logged)."""
+    for url in ("/", "/flights?origin=JFK", "/no-such-page"):
+        caplog.clear()
+        response = app.test_client().get(url, headers={"Host": host})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, url
+        assert "<title>Bad Request · Fly2Any</title>" in html and 'rel="stylesheet"' in html
+        assert "sent a request that this server could not understand" in html
+        assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
 def test_no_deep_or_odd_json_on_any_route_gets_a_5xx(app, bookings, routes):
     tally = Tally()
     bodies = [(depth > 32, opener * depth + closer * depth) for depth in DEPTHS

@@ -131,11 +131,12 @@ def test_refunds_partial_and_never_more_than_paid(app_ctx):
     payments.reconcile(started.attempt.payment_intent_id)
     db.session.refresh(booking)
     attempt, now = booking.paid_attempt, utcnow()
-    part = fulfilment.create_refund(booking, attempt, 1000, "seat fee", "test", now, idempotency_key="t-1")
+    fulfilment.reserve_refund(booking, attempt, 1000, "seat fee", "test", now, idempotency_key="t-1")
+    [part] = fulfilment.send_refunds("test")
     assert part.status == "succeeded" and part.stripe_refund_id.startswith("re_")
-    again = fulfilment.create_refund(booking, attempt, 1000, "seat fee", "test", now, idempotency_key="t-1")
-    assert again.id == part.id  # same key, same refund: no double refund
-    assert fulfilment.create_refund(booking, attempt, booking.total_amount, "too much", "test", now, "t-2") is None
+    again = fulfilment.reserve_refund(booking, attempt, 1000, "seat fee", "test", now, idempotency_key="t-1")
+    assert again.id == part.id and fulfilment.send_refunds("test") == []  # same key, same refund: no double refund
+    assert fulfilment.reserve_refund(booking, attempt, booking.total_amount, "too much", "test", now, "t-2") is None
     db.session.commit()
     refunds = gateway.list_refunds(attempt.payment_intent_id)
     assert [r.amount for r in refunds] == [1000]

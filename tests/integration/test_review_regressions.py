@@ -70,9 +70,11 @@ def test_taxes_refunded_on_cancelling_cannot_be_refunded_again_by_staff(app_ctx)
 
 
 def test_a_cancellation_whose_refund_failed_can_be_tried_again(app_ctx, monkeypatch):
-    """Stripe is down when the traveller cancels: nothing changes and they are told to try
-    again; when they do, with Stripe back, the refund is made and the booking cancelled
-    (a retry must not be answered with the first try's failed refund)."""
+    """Stripe refuses the refund when the traveller cancels: nothing changes and they are told
+    to try again; when they do, with Stripe back, the refund is made and the booking cancelled
+    (a retry must not be answered with the first try's failed refund). Stripe not answering
+    is another case: the refund stays recorded, the booking is cancelled and the sweeper asks
+    again (tests/integration/test_refunds_outside_the_lock.py)."""
     from checkout.payments import gateway
     from checkout.bookings.service import BookingError
     booking = paid_booking()
@@ -80,7 +82,7 @@ def test_a_cancellation_whose_refund_failed_can_be_tried_again(app_ctx, monkeypa
     real = gateway.create_refund
 
     def down(**kwargs):
-        raise gateway.GatewayUnavailable("Stripe unreachable")
+        raise gateway.GatewayRejected("Stripe refused")
 
     monkeypatch.setattr(gateway, "create_refund", down)
     with pytest.raises(BookingError, match="try again"):

@@ -143,9 +143,9 @@ def test_full_refund_cancels_the_booking(seated, supervisor):
 
 def test_never_more_than_paid_minus_refunded(seated, supervisor):
     # Most of the money went back another way (a refund made in Stripe's dashboard, say).
-    fulfilment.create_refund(seated, seated.paid_attempt, seated.total_amount - 500, "dashboard", "stripe",
-                             seated.paid_attempt.created_at, idempotency_key=f"dash-{seated.id}")
-    db.session.commit()
+    fulfilment.reserve_refund(seated, seated.paid_attempt, seated.total_amount - 500, "dashboard", "stripe",
+                              seated.paid_attempt.created_at, idempotency_key=f"dash-{seated.id}")
+    fulfilment.send_refunds("stripe")
     line = seat_line(seated)  # $18.00, but only $5.00 is left
     refused = supervisor.get(f"/staff/bookings/{seated.reference}/refund?line={line.id}")
     html = refused.get_data(as_text=True)
@@ -295,8 +295,8 @@ def test_a_refund_stripe_refuses_is_recorded_flagged_and_can_be_tried_again(seat
     url = f"/staff/bookings/{seated.reference}/refund"
     fields = confirm_fields(supervisor.get(f"{url}?line={line.id}").get_data(as_text=True))
 
-    def refuse(**kwargs):
-        raise gateway.GatewayUnavailable("The payment provider could not be reached.")
+    def refuse(**kwargs):  # a refusal (not a timeout, which stays pending: test_refunds_outside_the_lock.py)
+        raise gateway.GatewayRejected("Payment could not be set up.")
 
     with monkeypatch.context() as patch:
         patch.setattr(gateway, "create_refund", refuse)
