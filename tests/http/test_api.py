@@ -251,6 +251,7 @@ def test_an_amount_that_is_not_whole_minor_units_is_a_422(client, app):
     booking = client.post("/api/bookings", json=_booking_body(client, _accepted(client))).get_json()
     for amount in (float(booking["amount"]), True, str(booking["amount"])):
         response = client.post("/api/payments/create-intent", json={
-            "bookingReference": booking["bookingReference"], "email": "ada@example.com", "amount": amount})
+            "bookingReference": booking["bookingReference"], "email": "ada@example.com", "amount": amount},
+            environ_base={"REMOTE_ADDR": "10.78.0.1"})  # its own 5 a minute, whatever ran before
         error = response.get_json()["error"]
         assert response.status_code == 422 and list(error["fields"]) == ["amount"], (amount, error)
