@@ -10,7 +10,7 @@ Files are read and compressed (brotli quality 11, gzip 9) once per process and a
 their modification time changes, so serving one is a dictionary look-up and a stat: neither
 the request's interpreter nor Flask-Compress compresses them again on every request.
 
-Not Flask-Static-Digest: it sets no headers and needs a build whose output goes stale (ADR 0173).
+Not Flask-Static-Digest: it sets no headers and needs a build whose output goes stale (ADR 0123).
 """
 from __future__ import annotations
 
