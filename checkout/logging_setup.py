@@ -5,9 +5,9 @@ well formed (a UUID or hex, at most 64 characters) or made here; it is sent back
 `X-Request-ID` header and stamped on every log line written while the request runs, so one
 id finds the load balancer's line, ours and Sentry's event.
 
-Log lines: LOG_FORMAT=json (production's default) writes one JSON object per line (time,
-level, logger, message, request_id, method, path, and status and duration on the line that
-closes each request); LOG_FORMAT=text (dev and tests) the same as readable text. Set on the
+Log lines: LOG_FORMAT=json (production's default) writes one JSON object per line through
+python-json-logger (time, level, logger, message, request_id, method, path, and status and
+duration on the line that closes each request); LOG_FORMAT=text (dev and tests) the same as readable text. Set on the
 root logger, so the libraries' lines come out the same way.
 
 Sentry: only when SENTRY_DSN is set. No default personal data (no IP, cookies, user), no
@@ -17,7 +17,6 @@ in the event (messages, exception values, breadcrumbs, URLs).
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -26,6 +25,7 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
+from pythonjsonlogger import json as jsonlogger
 
 from .operations import PROBES
 
@@ -55,20 +55,20 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """python-json-logger's formatter under our names: time, level, logger, message, then the
+    record's extras (request_id, method, path; status and duration_ms on the closing line)."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        line.update({name: getattr(record, name) for name in self.FIELDS if getattr(record, name, None) is not None})
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", json_default=str,
+                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger",
+                                        "exc_info": "exception"})
+
+    def formatTime(self, record, datefmt=None):  # ISO 8601 in UTC, not logging's local "%Y-%m-%d %H:%M:%S,mmm"
+        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+
+    def process_log_record(self, log_data):  # a field that doesn't apply is left out, not null
+        return {name: value for name, value in log_data.items() if value is not None}
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"

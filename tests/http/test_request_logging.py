@@ -39,6 +39,10 @@ def test_production_writes_one_json_object_per_line_with_the_request_id(app):
         page = client.get("/", headers={"X-Request-ID": "ab" * 16})
         assert page.status_code == 200 and page.headers["X-Request-ID"] == "ab" * 16
         logging.getLogger("checkout.test").warning("outside any request")
+        try:
+            {}["missing"]
+        except KeyError:
+            logging.getLogger("checkout.test").exception("failed outside any request")
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]  # each line is one JSON object
     warning = next(line for line in lines if line["message"].startswith("not ready"))
     assert warning["level"] == "WARNING" and warning["request_id"] == PROXY_ID and warning["path"] == "/readyz"
@@ -47,6 +51,12 @@ def test_production_writes_one_json_object_per_line_with_the_request_id(app):
     assert (closing["message"], closing["status"], closing["path"], closing["request_id"]) == ("GET / 200", 200, "/", "ab" * 16)
     outside = next(line for line in lines if line["message"] == "outside any request")
     assert "request_id" not in outside and outside["level"] == "WARNING"
+    # The formatter is python-json-logger's under our names: UTC time to the millisecond, the
+    # traceback as "exception", and fields that don't apply left out rather than null.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", closing["time"])
+    failed = next(line for line in lines if line["message"] == "failed outside any request")
+    assert set(failed) == {"time", "level", "logger", "message", "exception"} and failed["level"] == "ERROR"
+    assert failed["exception"].startswith("Traceback") and "KeyError: 'missing'" in failed["exception"]
 
 
 def test_tests_and_the_demo_write_text_lines_with_the_request_id(app):
