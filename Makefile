@@ -31,7 +31,7 @@ system-libs:
 	fi
 
 demo: install system-libs
-	PORT=$(PORT) $(PY) -m checkout.demo
+	PORT=$(PORT) $(PY) -m demo
 
 # Two pytest-xdist workers (this machine has two cores); tests/conftest.py groups what must
 # share a worker. TEST_WORKERS=0 runs in one process.

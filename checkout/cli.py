@@ -20,7 +20,7 @@ def register_cli(app: Flask) -> None:
         created = seed_all(first, days)
         click.echo(f"Seeded {created} new flights from {first.isoformat()} for {days} days.")
         if history:
-            from .demo_history import seed_history
+            from demo.history import seed_history  # tooling outside the app: loaded only when asked for
             report = seed_history()
             click.echo("Past bookings are already there; nothing added." if report.skipped else
                        f"Added {report.bookings} past bookings ({', '.join(f'{n} {s}' for s, n in sorted(report.by_status.items()))}).")
@@ -119,5 +119,23 @@ def register_cli(app: Flask) -> None:
 
     from .notifications.cli import register_cli as register_notifications_cli
     register_notifications_cli(app)
-    from .payment_page_check import register_cli as register_payment_page_check
-    register_payment_page_check(app)
+    @app.cli.command("check-payment-page", add_help_option=False,
+                     context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.pass_context
+    def check_payment_page(ctx: click.Context):
+        """Check the payment page against its baseline.
+
+        Runs tools/payment_page_check.py: `flask check-payment-page --help` lists its options.
+        """
+        # The tool is tooling, not the app (ADR 0173): loaded when the command runs, not by every
+        # process that builds the app. Its own command, with its arguments and options, gets the rest.
+        from types import SimpleNamespace
+
+        from flask.cli import AppGroup
+
+        from tools.payment_page_check import register_cli as register_tool
+        tool = AppGroup()
+        register_tool(SimpleNamespace(cli=tool))
+        command = tool.commands["check-payment-page"]
+        with command.make_context(ctx.info_name, list(ctx.args), parent=ctx.parent) as inner:
+            return command.invoke(inner)

@@ -58,7 +58,7 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
     # Read before the demo starts: if midnight passes meanwhile, the demo seeds from the
     # next day and still covers every day asked about below.
     today = date.today()
-    proc = subprocess.Popen([sys.executable, "-m", "checkout.demo"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "demo"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)

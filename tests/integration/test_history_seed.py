@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from checkout import create_app
-from checkout.demo_history import CHANNEL, seed_history
+from demo.history import CHANNEL, seed_history
 from checkout.clock import utcnow
 from checkout.extensions import db
 from checkout.models import (

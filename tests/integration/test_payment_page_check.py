@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from checkout.extensions import db
 from checkout.models import Booking, BookingStatus, WebSession
-from checkout.payment_page_check import BASELINE
+from tools.payment_page_check import BASELINE
 from config import read_env_file
 from tests.conftest import PUBLISHABLE_KEY, WEBHOOK_SECRET
 from tests.process_support import ROOT

@@ -4,8 +4,9 @@
 
 import-linter (on grimp) reads every import in checkout/, also those inside functions, and
 fails on an import pointing up the layers or against the domain's one-way order of areas,
-on `stripe` outside payments/gateway.py, on WTForms below the screens, and on the app
-factory imported by anything but an entry point. These tests run it, check that every
+on `stripe` outside payments/gateway.py, on WTForms below the screens, on the app
+factory imported by anything but an entry point, and on the app importing the demo or the
+tools (demo/, tools/) but through the commands that run them. These tests run it, check that every
 module has a place in it, and check that it sees what it is meant to see.
 """
 from __future__ import annotations
@@ -91,7 +92,7 @@ def lint(root: Path = ROOT) -> subprocess.CompletedProcess:
 def test_the_import_contracts_are_kept():
     run = lint()
     assert run.returncode == 0, "import-linter: a contract is broken\n" + run.stdout + run.stderr
-    assert "Contracts: 4 kept, 0 broken." in run.stdout
+    assert "Contracts: 5 kept, 0 broken." in run.stdout
 
 
 def test_every_module_is_in_a_layer():
@@ -113,11 +114,13 @@ UPWARD_IMPORTS = {
     "checkout/catalog/search.py": "from wtforms import Form\n",
     "checkout/api/flights.py": "def _late():\n    from checkout import create_app\n    return create_app\n",
     "checkout/staff/dashboard_days.py": "def _late():\n    from . import metrics\n    return metrics\n",
+    "checkout/payments/service.py": "def _late():\n    from demo import history\n    return history\n",
 }
 
 
 def _copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "checkout", tmp_path / "checkout", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("checkout", "demo", "tools"):  # the root packages of .importlinter
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / CONFIG, tmp_path / CONFIG)
     return tmp_path
 
@@ -130,7 +133,7 @@ def test_the_contracts_see_imports_against_each_rule(tmp_path):
     run = lint(root)
     report = run.stdout
     assert run.returncode == 1, report + run.stderr
-    assert "Contracts: 0 kept, 4 broken." in report
+    assert "Contracts: 0 kept, 5 broken." in report
     # A lazy import (inside a function) counts, as does one against the order of the domain's areas.
     assert ("checkout.bookings.states is not allowed to import checkout.steps:\n\n"
             "- checkout.bookings.states -> checkout.steps.forms (l.") in report
@@ -143,6 +146,9 @@ def test_the_contracts_see_imports_against_each_rule(tmp_path):
     # (a forbidden contract, which import-linter prints with a wider indent).
     assert ("checkout.staff.dashboard_days is not allowed to import checkout.staff.metrics:\n\n"
             "-   checkout.staff.dashboard_days -> checkout.staff.metrics (l.") in report
+    # The app never reaches for the demo or the tools (only the commands of checkout/cli.py run them).
+    assert ("checkout is not allowed to import demo:\n\n"
+            "-   checkout.payments.service -> demo.history (l.") in report
 
 
 def test_a_split_package_initialising_a_screen_is_seen():
@@ -157,3 +163,14 @@ def test_a_new_module_must_be_placed(tmp_path):
     (root / "checkout" / "bookings" / "example.py").write_text('"""Somewhere new."""\n')
     (root / "checkout" / "newcomer.py").write_text('"""Somewhere new."""\n')
     assert unplaced(root) == ["checkout.bookings.example", "checkout.newcomer"]
+
+
+def test_building_the_app_loads_no_demo_or_tool():
+    """A web process never loads the demo or the tools: the commands that run them load them when run."""
+    code = ("import sys\nfrom checkout import create_app\n"
+            "app = create_app('test', {'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('demo', 'tools')))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"

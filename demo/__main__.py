@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     secret_key = os.environ.get("SECRET_KEY") or _secret(INSTANCE_DIR, "demo-secret-key")
     webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or _secret(INSTANCE_DIR, "demo-webhook-secret", "whsec_")
-    from .encryption import new_key
+    from checkout.encryption import new_key
     pii_keys = os.environ.get("PII_ENCRYPTION_KEYS") or _secret(INSTANCE_DIR, "demo-pii-key", make=new_key)
     stripe_base, stripe_process = start_localstripe(log_path=str(INSTANCE_DIR / "localstripe.log"))
     app_url = f"http://127.0.0.1:{args.port}"
@@ -81,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
         from flask_migrate import upgrade
 
-        from . import create_app
-        from .demo_history import seed_history
-        from .catalog.seed import seed_all
-        from .notifications.sender import send_due
-        from .payments import sweep
+        from checkout import create_app
+        from demo.history import seed_history
+        from checkout.catalog.seed import seed_all
+        from checkout.notifications.sender import send_due
+        from checkout.payments import sweep
 
         app = create_app("development", {
             "SECRET_KEY": secret_key,
@@ -105,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             created = seed_all(date.today(), args.days)
             history = seed_history()  # a month of past bookings for the dashboard; once only
             # The demo-only support account (DESIGN.md); production creates staff with `flask create-staff`.
-            from .staff.auth import create_staff
+            from checkout.staff.auth import create_staff
             create_staff(DEMO_STAFF_EMAIL, "demo-support", "supervisor")
-        from .clock import utcnow
-        from .staff import dashboard_days
+        from checkout.clock import utcnow
+        from checkout.staff import dashboard_days
 
         def sweep_then_roll_up():
             sweep()
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Staff console: {app_url}/staff/login  ({DEMO_STAFF_EMAIL} / demo-support; this demo-only "
               "account skips two-factor sign-in, other supervisors set it up at their first sign-in)", flush=True)
         print(f"Fly2Any demo: {app_url}  (Ctrl-C stops it)", flush=True)
-        from .security import UndisclosedServerHandler
+        from checkout.security import UndisclosedServerHandler
         app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False, debug=False,
                 request_handler=UndisclosedServerHandler)
     except KeyboardInterrupt:

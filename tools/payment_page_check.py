@@ -41,13 +41,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import payments, web_session
-from .bookings import service
-from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .catalog.search import Party
-from .clock import utcnow
-from .extensions import db
-from .models import Flight
+from checkout import payments, web_session
+from checkout.bookings import service
+from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+from checkout.catalog.search import Party
+from checkout.clock import utcnow
+from checkout.extensions import db
+from checkout.models import Flight
 
 BASELINE = Path(__file__).resolve().parent.parent / "docs" / "payment-page-baseline.json"
 HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",

@@ -29,18 +29,18 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import exists, insert, select
 
-from . import pricing
-from .bookings.acknowledgements import ACKNOWLEDGEMENTS
-from .bookings.reference import ALPHABET, LENGTH, PREFIX
-from .catalog import search
-from .clock import utcnow
-from .extensions import db, upsert_insert
-from .models import (
+from checkout import pricing
+from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
+from checkout.bookings.reference import ALPHABET, LENGTH, PREFIX
+from checkout.catalog import search
+from checkout.clock import utcnow
+from checkout.extensions import db, upsert_insert
+from checkout.models import (
     AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus as S, BookingTransition, Bundle,
     Dispute, ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
 )
-from .payments import decline_message
+from checkout.payments import decline_message
 
 CHANNEL = "seed"
 STATES = ((S.CONFIRMED, 62), (S.CANCELLED, 10), (S.EXPIRED, 20), (S.PENDING_PAYMENT, 3), (S.DRAFT, 5))
