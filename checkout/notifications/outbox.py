@@ -56,46 +56,45 @@ def _to_traveller(booking: Booking, kind: str) -> str | None:
     return booking.contact_email
 
 
-def queue_confirmation(booking: Booking, now: datetime | None = None) -> bool:
-    """The booking confirmation with the e-ticket attached; once per booking."""
-    to = _to_traveller(booking, Kind.CONFIRMATION)
+def _queue_for_traveller(kind: str, booking: Booking, subject: str, dedupe_key: str,
+                         now: datetime | None) -> bool:
+    """One email of `kind` to the booking's contact, once per `dedupe_key`; False when the
+    booking has no contact email (logged)."""
+    to = _to_traveller(booking, kind)
     if not to:
         return False
-    return enqueue(Kind.CONFIRMATION, to, f"Your flight is booked: {booking.reference}",
-                   f"confirmation:{booking.id}", booking.id, now)
+    return enqueue(kind, to, subject, dedupe_key, booking.id, now)
+
+
+def queue_confirmation(booking: Booking, now: datetime | None = None) -> bool:
+    """The booking confirmation with the e-ticket attached; once per booking."""
+    return _queue_for_traveller(Kind.CONFIRMATION, booking, f"Your flight is booked: {booking.reference}",
+                                f"confirmation:{booking.id}", now)
 
 
 def queue_payment_failed(booking: Booking, attempt: PaymentAttempt, now: datetime | None = None) -> bool:
     """"Your card was not charged"; once per failed attempt (the attempt id is in the key)."""
-    to = _to_traveller(booking, Kind.PAYMENT_FAILED)
-    if not to:
-        return False
     db.session.flush()  # the attempt needs its id for the key
-    return enqueue(Kind.PAYMENT_FAILED, to, f"Payment not completed for booking {booking.reference}",
-                   f"payment_failed:{attempt.id}", booking.id, now)
+    return _queue_for_traveller(Kind.PAYMENT_FAILED, booking, f"Payment not completed for booking {booking.reference}",
+                                f"payment_failed:{attempt.id}", now)
 
 
 def queue_cancellation(booking: Booking, refund_amount: int, now: datetime | None = None) -> bool:
     """The cancellation notice; once per booking. The body states the refunds on record at
     send time; `refund_amount` (what this cancellation gives back) goes in the subject."""
-    to = _to_traveller(booking, Kind.CANCELLATION)
-    if not to:
-        return False
     subject = f"Booking {booking.reference} cancelled"
     if refund_amount:
         subject += f": {money(refund_amount, booking.currency)} refund on its way"
-    return enqueue(Kind.CANCELLATION, to, subject, f"cancellation:{booking.id}", booking.id, now)
+    return _queue_for_traveller(Kind.CANCELLATION, booking, subject, f"cancellation:{booking.id}", now)
 
 
 def queue_payment_refunded(booking: Booking, refund: Refund, now: datetime | None = None) -> bool:
     """"We refunded a payment we could not accept" (a PaymentIntent changed at Stripe, then
     paid); once per refund (its id is in the key, read back at send time)."""
-    to = _to_traveller(booking, Kind.PAYMENT_REFUNDED)
-    if not to:
-        return False
     db.session.flush()  # the refund needs its id for the key
-    return enqueue(Kind.PAYMENT_REFUNDED, to, f"Your payment for booking {booking.reference} has been refunded",
-                   f"payment_refunded:{refund.id}", booking.id, now)
+    return _queue_for_traveller(Kind.PAYMENT_REFUNDED, booking,
+                                f"Your payment for booking {booking.reference} has been refunded",
+                                f"payment_refunded:{refund.id}", now)
 
 
 def queue_contact_changed(booking: Booking, old_email: str, dedupe_key: str, now: datetime | None = None) -> bool:

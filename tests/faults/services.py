@@ -173,14 +173,12 @@ class PrivateRedis(Freezable):
         return [self.process.pid]
 
 
-class PrivateStripe:
+class PrivateStripe(Freezable):
     """A localstripe process. stop() ends it (a restart gets a new port: read base_url);
     freeze() suspends it with SIGSTOP, so connections are accepted and never answered."""
 
     def __init__(self):
         self.base_url, self.process = start_localstripe()
-        self._frozen = False
-        self._watchdog: threading.Timer | None = None
 
     def stop(self) -> None:
         self.thaw()
@@ -191,21 +189,8 @@ class PrivateStripe:
         self.base_url, self.process = start_localstripe()
         return self.base_url
 
-    def freeze(self, thaw_after: float) -> None:
-        """Suspend it; a watchdog thaws it after `thaw_after` seconds whatever happens."""
-        os.kill(self.process.pid, signal.SIGSTOP)
-        self._frozen = True
-        self._watchdog = threading.Timer(thaw_after, self.thaw)
-        self._watchdog.daemon = True
-        self._watchdog.start()
-
-    def thaw(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()  # an old watchdog must not thaw a later freeze
-            self._watchdog = None
-        if self._frozen and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-        self._frozen = False
+    def pids(self) -> list[int]:
+        return [self.process.pid] if self.process.poll() is None else []
 
     def running(self) -> bool:
-        return self.process.poll() is None and not self._frozen
+        return self.process.poll() is None and not self.frozen
