@@ -57,7 +57,11 @@ class SeatView:
 
 
 def _seat_macros():
-    """steps/_seat.html's macros, which read nothing but their arguments and the seat type names."""
+    """steps/_seat.html's macros, which read nothing but their arguments and the seat type names.
+
+    Not the price: the caches below pass 0. tests/unit/test_remembered_seats.py draws every
+    seat state both ways, remembered and afresh with real prices, and compares the bytes.
+    """
     return current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
 
 
