@@ -57,11 +57,17 @@ class SeatView:
 
 
 def _seat_macros():
-    """steps/_seat.html's macros, which read nothing but their arguments and the seat type names."""
+    """steps/_seat.html's macros, which read nothing but their arguments and the seat type names.
+
+    Not the price: the caches below pass 0. tests/unit/test_remembered_seats.py draws every
+    seat state both ways, remembered and afresh with real prices, and compares the bytes.
+    """
     return current_app.jinja_env.get_template("steps/_seat.html").make_module({"seat_type_names": SEAT_TYPE_NAMES})
 
 
-@lru_cache(maxsize=20000)
+# typed: Markup("a'b") equals and hashes as "a'b" but is drawn unescaped, so each type of a
+# value is remembered apart (in a row's key, each reason's type goes with it for the same reason).
+@lru_cache(maxsize=20000, typed=True)
 def _drawn_seat(seat: Seat, state: str, reason: str | None, fare_cabin: str, oob: bool) -> Markup:
     macros = _seat_macros()
     return Markup(macros.seat_cell(SeatView(seat, state, reason, 0), fare_cabin, oob))
@@ -80,12 +86,12 @@ def seat_cell(view: SeatView, fare_cabin: str, oob: bool = False) -> Markup:
     return _drawn_seat(view.seat, view.state, view.reason, fare_cabin, oob)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)
 def _drawn_row(aircraft: str, cabin_starts: bool, cabin: str, row: int,
-               blocks: tuple[tuple[tuple[str, str, str | None], ...], ...], fare_cabin: str) -> Markup:
+               blocks: tuple[tuple[tuple[str, str, str | None, type], ...], ...], fare_cabin: str) -> Markup:
     macros = _seat_macros()
     seats = seats_by_code(aircraft)
-    views = [[SeatView(seats[code], state, reason, 0) for code, state, reason in block] for block in blocks]
+    views = [[SeatView(seats[code], state, reason, 0) for code, state, reason, _ in block] for block in blocks]
     return Markup(macros.seat_row(cabin_starts, cabin, row, views, fare_cabin))
 
 
@@ -101,7 +107,7 @@ def seat_map_rows(aircraft: str, rows: list[tuple[str, int, list[list[SeatView]]
         _drawn_row.cache_clear()
     drawn, cabin_now = [], None
     for cabin, row, blocks in rows:
-        states = tuple(tuple((view.seat.code, view.state, view.reason) for view in block) for block in blocks)
+        states = tuple(tuple((view.seat.code, view.state, view.reason, type(view.reason)) for view in block) for block in blocks)
         drawn.append(_drawn_row(aircraft, cabin != cabin_now, cabin, row, states, fare_cabin))
         cabin_now = cabin
     return Markup("".join(drawn))
