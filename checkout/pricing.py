@@ -74,8 +74,26 @@ class BundleTerms:
 @dataclass(frozen=True)
 class PassengerChoice:
     passenger_type: str
-    checked_bags: int = 0
-    seat: SeatTerms | None = None
+    checked_bags: int = 0  # taken on every slice of the trip
+    seat: SeatTerms | None = None  # on a one-flight trip; `seats` names one per segment
+    seats: tuple[SeatTerms | None, ...] = ()
+
+    def seat_on(self, segment: int) -> SeatTerms | None:
+        if self.seats:
+            return self.seats[segment] if segment < len(self.seats) else None
+        return self.seat if segment == 0 else None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What a price needs of one flight of a trip. `slice` groups the flights of one
+    direction or leg: checked bags are paid once per slice (they are checked through a
+    connection), fares, taxes and seats once per flight."""
+    base_fare: int
+    international: bool
+    label: str = ""  # "FA100 JFK→LHR": named in the lines when the trip has several flights
+    slice: int = 0
+    fare: FareTerms | None = None  # the slice's fare family, when it differs from the trip's
 
 
 @dataclass(frozen=True)
@@ -166,44 +184,66 @@ def bag_price(bags: int, allowance: int) -> int:
 
 def quote(
     *,
-    base_fare: int,
     currency: str,
-    international: bool,
     fare: FareTerms,
     passengers: list[PassengerChoice],
+    base_fare: int | None = None,
+    international: bool | None = None,
+    segments: list[Segment] | None = None,
     bundle: BundleTerms | None = None,
     insurance: bool = False,
     priority_boarding: bool = False,
 ) -> Quote:
-    """Every line the party pays for this flight with these choices.
+    """Every line the party pays for this trip with these choices.
 
-    Pure: same inputs, same quote. Infants travel on a lap: no seat, bag, bundle or
-    priority boarding of their own.
+    A trip is `segments` (one per flight); `base_fare` and `international` alone price a
+    one-flight trip. Pure: same inputs, same quote. Infants travel on a lap: no seat, bag,
+    bundle or priority boarding of their own. The bundle, priority boarding and insurance
+    are bought once per passenger for the whole trip (docs/adr: trips are priced per flight).
     """
+    if segments is None:
+        if base_fare is None or international is None:
+            raise TypeError("quote() needs segments, or base_fare and international")
+        segments = [Segment(base_fare, international)]
+    several = len(segments) > 1
     result = Quote(currency=currency)
     add = result.lines.append
-    allowance = included_bags(fare, bundle)
     for position, pax in enumerate(passengers):
         label = f"Passenger {position + 1} ({pax.passenger_type})"
-        fare_value = fare_amount(base_fare, fare, pax.passenger_type)
-        add(PriceLine("fare", f"{fare.name} fare, {label}", fare_value, position))
-        for name, amount in taxes_for(fare_value, pax.passenger_type, international):
-            add(PriceLine("tax", f"{name}, {label}", amount, position))
+        fares_paid = 0
+        for segment in segments:
+            terms = segment.fare or fare
+            where = f" {segment.label}" if several and segment.label else ""
+            fare_value = fare_amount(segment.base_fare, terms, pax.passenger_type)
+            fares_paid += fare_value
+            add(PriceLine("fare", f"{terms.name} fare{where}, {label}", fare_value, position))
+            for name, amount in taxes_for(fare_value, pax.passenger_type, segment.international):
+                add(PriceLine("tax", f"{name}{where}, {label}", amount, position))
         if pax.passenger_type == "infant":
             continue
         if bundle is not None:
             add(PriceLine("bundle", f"{bundle.name} bundle, {label}", bundle.price, position))
-        bags = bag_price(pax.checked_bags, allowance)
-        if bags:
-            extra = min(pax.checked_bags, MAX_CHECKED_BAGS) - allowance
-            add(PriceLine("bag", f"{extra} extra checked bag{'s' if extra > 1 else ''}, {label}", bags, position))
-        if pax.seat is not None:
-            price = seat_price(pax.seat, fare, bundle)
-            if price:
-                add(PriceLine("seat", f"Seat {pax.seat.code}, {label}", price, position))
+        first_of_slice: dict[int, Segment] = {}
+        for segment in segments:
+            first_of_slice.setdefault(segment.slice, segment)
+        for slice_number, segment in first_of_slice.items():
+            allowance = included_bags(segment.fare or fare, bundle)
+            bags = bag_price(pax.checked_bags, allowance)
+            if bags:
+                extra = min(pax.checked_bags, MAX_CHECKED_BAGS) - allowance
+                where = f" on slice {slice_number + 1}" if len(first_of_slice) > 1 else ""
+                add(PriceLine("bag", f"{extra} extra checked bag{'s' if extra > 1 else ''}{where}, {label}",
+                              bags, position))
+        for number, segment in enumerate(segments):
+            seat = pax.seat_on(number)
+            if seat is not None:
+                price = seat_price(seat, segment.fare or fare, bundle)
+                if price:
+                    where = f" on {segment.label}" if several and segment.label else ""
+                    add(PriceLine("seat", f"Seat {seat.code}{where}, {label}", price, position))
         if priority_boarding and not fare.priority_boarding and not (bundle and bundle.priority_boarding):
             add(PriceLine("priority", f"Priority boarding, {label}", PRIORITY_BOARDING_PRICE, position))
         if insurance and not (bundle and bundle.insurance):
-            premium = max(INSURANCE_MINIMUM, (fare_value * INSURANCE_PERCENT + 50) // 100)
+            premium = max(INSURANCE_MINIMUM, (fares_paid * INSURANCE_PERCENT + 50) // 100)
             add(PriceLine("insurance", f"Travel insurance, {label}", premium, position))
     return result

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import pricing
 from .availability import places_taken
+from .itineraries import Itinerary
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
@@ -214,6 +215,32 @@ def price_flight(flight: Flight, fare: FareFamily, party: Party) -> pricing.Quot
         base_fare=flight.base_fare, currency=flight.currency, international=flight.international,
         fare=fare_terms(fare), passengers=[pricing.PassengerChoice(t) for t in party.passenger_types()],
     )
+
+
+def segment_label(flight: Flight) -> str:
+    return f"{flight.flight_number} {flight.origin_code}→{flight.destination_code}"
+
+
+def segments_of(itinerary: Itinerary) -> list[pricing.Segment]:
+    """What pricing needs of each flight of a trip, at today's fares."""
+    return [pricing.Segment(f.base_fare, f.international, segment_label(f), number)
+            for number, s in enumerate(itinerary.slices) for f in s.flights]
+
+
+def price_itinerary(itinerary: Itinerary, fare: FareFamily, party: Party) -> pricing.Quote:
+    """The whole trip's full-fare-advertising price: every flight, passenger and tax, no extras."""
+    return pricing.quote(
+        segments=segments_of(itinerary), currency=itinerary.slices[0].first.currency,
+        fare=fare_terms(fare), passengers=[pricing.PassengerChoice(t) for t in party.passenger_types()],
+    )
+
+
+def fare_families_for_trip(itinerary: Itinerary, fares: list[FareFamily] | None = None) -> list[FareFamily]:
+    """Fare families sold on every flight of the trip (Business only where each aircraft has it)."""
+    sold = fares if fares is not None else all_fare_families()
+    for flight in itinerary.flights:
+        sold = fare_families_for(flight, sold)
+    return sold
 
 
 def route_is_flown(origin: str, destination: str) -> bool:

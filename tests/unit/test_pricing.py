@@ -92,3 +92,37 @@ def test_per_passenger_amounts_add_up_to_the_total():
                           pricing.PassengerChoice("child", 2), pricing.PassengerChoice("infant")],
               bundle=COMFORT, insurance=True)
     assert sum(q.for_passenger(i) for i in range(3)) == q.total
+
+
+# --- trips: a quote over several flights -------------------------------------------------
+
+class SimpleSeat:
+    def __init__(self, code, seat_type, price):
+        self.code, self.seat_type, self.price = code, seat_type, price
+
+def _trip_segments():
+    return [
+        pricing.Segment(40000, True, "FA100 JFK→LHR", slice=0),
+        pricing.Segment(10000, True, "FA150 LHR→CDG", slice=0),
+        pricing.Segment(39000, True, "FA151 CDG→LHR", slice=1),
+    ]
+
+
+def test_a_trip_pays_each_flights_fare_and_taxes_and_names_the_flight():
+    q = pricing.quote(segments=_trip_segments(), currency="USD", fare=STANDARD,
+                      passengers=[pricing.PassengerChoice("adult")])
+    fares = [l for l in q.lines if l.kind == "fare"]
+    assert [l.amount for l in fares] == [50000, 12500, 48750]
+    assert "FA150 LHR→CDG" in fares[1].description
+    single = [pricing.quote(base_fare=s.base_fare, international=True, currency="USD", fare=STANDARD,
+                            passengers=[pricing.PassengerChoice("adult")]).total for s in _trip_segments()]
+    assert q.total == sum(single)  # a trip costs what its flights cost, taxes included
+
+
+def test_bags_are_paid_once_per_slice_and_seats_once_per_flight():
+    seat = SimpleSeat("14A", "preferred", 2500)
+    pax = pricing.PassengerChoice("adult", checked_bags=2, seats=(seat, None, seat))
+    q = pricing.quote(segments=_trip_segments(), currency="USD", fare=STANDARD, passengers=[pax])
+    assert [l.amount for l in q.lines if l.kind == "bag"] == [4500, 4500]  # 2nd bag, two slices
+    assert [l.amount for l in q.lines if l.kind == "seat"] == [2500, 2500]
+    assert "on FA151 CDG→LHR" in [l for l in q.lines if l.kind == "seat"][1].description
