@@ -27,6 +27,12 @@ TIMETABLE = (
     ScheduledFlight("FA104", "JFK", "LHR", time(19, 30), 420, "B789", 38900),
     ScheduledFlight("FA101", "LHR", "JFK", time(11, 0), 485, "B789", 40900),
     ScheduledFlight("FA105", "LHR", "JFK", time(16, 40), 490, "B789", 37900),
+    # London-Paris shuttles, timed so JFK->CDG (no nonstop) connects at LHR both ways:
+    # FA100 lands 20:10 and FA104 07:30 London time; FA151 and FA153 meet FA101 and FA105.
+    ScheduledFlight("FA150", "LHR", "CDG", time(21, 45), 75, "A321", 8900),
+    ScheduledFlight("FA152", "LHR", "CDG", time(9, 30), 75, "A321", 9900),
+    ScheduledFlight("FA151", "CDG", "LHR", time(7, 0), 75, "A321", 8900),
+    ScheduledFlight("FA153", "CDG", "LHR", time(13, 30), 75, "A321", 9900),
     ScheduledFlight("FA200", "JFK", "LAX", time(7, 0), 380, "A321", 15900),
     ScheduledFlight("FA204", "JFK", "LAX", time(17, 30), 385, "B789", 17900),
     ScheduledFlight("FA201", "LAX", "JFK", time(9, 30), 325, "A321", 15400),
