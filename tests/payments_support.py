@@ -42,7 +42,7 @@ def pending_booking(number: str = "FA100", seat: str | None = None, days_ahead: 
     if seat:
         service.choose_seat(booking, 0, seat)
     service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",
-                                                       date(2035, 1, 1))], Contact("ada@example.com", "+12125550100"))
+                                                       date(2035, 1, 1), gender="F")], Contact("ada@example.com", "+12125550100"))
     return service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS])
 
 

@@ -27,7 +27,7 @@ def _flight(number="FA100"):
 
 def _ready_draft(number="FA100"):
     booking = service.create_draft(_flight(number), Party(1))
-    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1))],
+    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1), gender="F")],
                             Contact("ada@example.com", "+12125550100"))
     return booking
 
