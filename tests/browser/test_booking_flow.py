@@ -125,6 +125,7 @@ def test_passenger_inline_validation_and_kept_values(page: Page):
     for label, value in TRAVELLER.items():
         if label not in ("First name", "Last name"):
             expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    expect(page.get_by_label("Gender", exact=True)).to_have_value("F")
     expect(page.get_by_label("Nationality")).to_have_value("GB")
 
 
