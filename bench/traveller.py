@@ -122,7 +122,8 @@ def passengers_form(adults: int, international: bool) -> dict:
     form = {"email": "bench@example.com", "phone": "+1 212 555 0100"}
     for i, (first, last, born) in enumerate(PEOPLE[:adults]):
         form.update({f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
-                     f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB"})
+                     f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB",
+                     f"passengers-{i}-gender": "F"})
         if international:
             form.update({f"passengers-{i}-passport_number": f"X{1234567 + i}",
                          f"passengers-{i}-passport_expiry": (date.today() + timedelta(days=3000)).isoformat()})

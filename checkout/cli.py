@@ -100,17 +100,17 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("rotate-pii-key")
     def rotate_pii_key():
-        """Re-encrypt stored passport numbers with the first key of PII_ENCRYPTION_KEYS."""
+        """Re-encrypt stored passport, redress and Known Traveler numbers with the first key of PII_ENCRYPTION_KEYS."""
         from .bookings.personal_data import rotate_passport_key
         count = rotate_passport_key()
-        click.echo(f"Re-encrypted {count} passport number{'' if count == 1 else 's'} with the newest key. "
+        click.echo(f"Re-encrypted the numbers of {count} passenger{'' if count == 1 else 's'} with the newest key. "
                    "Keys after the first can be removed from PII_ENCRYPTION_KEYS now.")
 
     @app.cli.command("purge-pii")
     @click.option("--after-travel-days", "days", type=click.IntRange(min=1), required=True,
                   help="Remove travel documents from bookings whose flight departed more than this many days ago.")
     def purge_pii(days: int):
-        """Remove passport numbers and expiry, dates of birth, nationality and phone after travel (audited)."""
+        """Remove travel documents, dates of birth, nationality, Secure Flight details and phone after travel (audited)."""
         from .bookings.personal_data import purge_after_travel
         from .formatting import date_time
         report = purge_after_travel(days)

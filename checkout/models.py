@@ -48,6 +48,10 @@ class BookingStatus(StrEnum):
     ALL = nonmember((DRAFT, PENDING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED))
 
 
+# Secure Flight's gender values (TSA), each with the words the traveller chooses from.
+GENDERS = {"M": "Male", "F": "Female", "X": "Unspecified", "U": "Undisclosed"}
+
+
 class PassengerType(StrEnum):
     ADULT = "adult"
     CHILD = "child"
@@ -212,6 +216,12 @@ class Booking(db.Model):
     def seated_passengers(self) -> list[Passenger]:
         return [p for p in self.passengers if p.passenger_type != PassengerType.INFANT]
 
+    @property
+    def international(self) -> bool:
+        """Whether the trip crosses a border, so passports are asked for. The one question
+        every check asks (it will become "any segment international" for trips)."""
+        return self.flight.international
+
 
 class Passenger(db.Model):
     __tablename__ = "passengers"
@@ -225,6 +235,11 @@ class Passenger(db.Model):
     nationality: Mapped[str | None] = mapped_column(String(2))
     passport_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     passport_expiry: Mapped[date | None] = mapped_column(Date)
+    # Secure Flight: gender as TSA accepts it (M, F, X, U; see GENDERS). NULL only on
+    # passengers booked before it was asked (migration 0014) and on API bookings for now.
+    gender: Mapped[str | None] = mapped_column(String(1))
+    redress_number: Mapped[str | None] = mapped_column(EncryptedText)  # DHS TRIP; ciphertext in the database
+    known_traveler_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     checked_bags: Mapped[int] = mapped_column(Integer, default=0)
     # The seat the traveller chose; the claim on it is the matching SeatHold row.
     seat_code: Mapped[str | None] = mapped_column(String(4))
@@ -247,6 +262,23 @@ class Passenger(db.Model):
         """Enough to tell passports apart ("••••••567"), not enough to use one (short numbers show 2)."""
         number = self.passport_number
         return None if not number else "••••••" + number[-3 if len(number) >= 8 else -2:]
+
+    @property
+    def gender_label(self) -> str | None:
+        return GENDERS.get(self.gender or "")
+
+    @property
+    def masked_redress_number(self) -> str | None:
+        """Staff and the review step see that a number was given, and its last two characters."""
+        return _masked_tail(self.redress_number)
+
+    @property
+    def masked_known_traveler_number(self) -> str | None:
+        return _masked_tail(self.known_traveler_number)
+
+
+def _masked_tail(number: str | None) -> str | None:
+    return None if not number else "••••" + number[-2:]
 
 
 class SeatHold(db.Model):

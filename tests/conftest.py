@@ -196,6 +196,7 @@ class Checkout:
             data.update({
                 f"passengers-{i}-first_name": first, f"passengers-{i}-last_name": last,
                 f"passengers-{i}-date_of_birth": born, f"passengers-{i}-nationality": "GB",
+                f"passengers-{i}-gender": "F",
             })
             if international:
                 data.update({f"passengers-{i}-passport_number": f"X{1234567 + i}",

@@ -36,13 +36,18 @@ def bookable_flight(number: str = "FA100", days_ahead: int = 2) -> Flight:
     ).scalars().first()
 
 
+REDRESS, KTN = "1234567", "TT7654321"  # pending_booking's traveller has both (Secure Flight)
+
+
 def pending_booking(number: str = "FA100", seat: str | None = None, days_ahead: int = 2):
     """A PENDING_PAYMENT booking for one adult, through the real services."""
     booking = service.create_draft(bookable_flight(number, days_ahead), Party(1))
     if seat:
         service.choose_seat(booking, 0, seat)
     service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",
-                                                       date(2035, 1, 1))], Contact("ada@example.com", "+12125550100"))
+                                                       date(2035, 1, 1), gender="F", redress_number=REDRESS,
+                                                       known_traveler_number=KTN)],
+                            Contact("ada@example.com", "+12125550100"))
     return service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS])
 
 

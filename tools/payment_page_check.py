@@ -190,7 +190,7 @@ def make_specimen_booking():
         booking = service.create_draft(flight, Party(1), channel="check")
         service.save_passengers(
             booking, [service.PassengerDetails("Payment", "Pagecheck", date(1980, 1, 1), "GB", "X0000000",
-                                               date.today() + timedelta(days=3650))],
+                                               date.today() + timedelta(days=3650), gender="U")],
             service.Contact(current_app.config.get("OPS_EMAIL") or "ops@fly2any.test", "+12125550100"))
         return service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS], actor=ACTOR)
     except service.BookingError as err:

@@ -17,9 +17,11 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from ..models import GENDERS
 from .service import Contact, PassengerDetails
 
-PASSENGER_FIELDS = ("first_name", "last_name", "date_of_birth", "nationality", "passport_number", "passport_expiry")
+PASSENGER_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "nationality", "passport_number",
+                    "passport_expiry", "redress_number", "known_traveler_number")
 CONTACT_FIELDS = ("email", "phone")
 
 NAME_PATTERN = r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$"
@@ -27,6 +29,14 @@ NAME_MESSAGE = "Use letters only, with spaces, hyphens or apostrophes between th
 NAME_MAX = 60
 PASSPORT_PATTERN = r"^[A-Za-z0-9]+$"
 PASSPORT_MIN, PASSPORT_MAX = 5, 20
+# Redress numbers: DHS TRIP issues 7 digits today; Secure Flight's field takes up to 13
+# letters and digits (older and future numbers). Known Traveler Numbers: 9 characters
+# (PreCheck "TT1234567", a Global Entry/NEXUS/SENTRI PASSID of 9 digits) or a 10-digit
+# DoD ID. Spaces and hyphens people copy from a card are dropped. See docs/adr 0240.
+REDRESS_PATTERN = r"^[A-Z0-9]{7,13}$"
+REDRESS_MAX = 13
+KTN_PATTERN = r"^[A-Z0-9]{9,10}$"
+KTN_MAX = 10
 DATE_FORMAT = "%Y-%m-%d"  # what <input type="date"> sends, and the API's dates
 
 
@@ -99,6 +109,39 @@ def date_of_birth_problem(value, passenger_type: str, travel_date: date, today: 
     return age_problem(born, passenger_type, travel_date, today)
 
 
+def gender_problem(value, required: bool = True) -> str | None:
+    """One of Secure Flight's values. `required` is False only for the API until it asks."""
+    value = _text(value)
+    if not value.strip():
+        return "Choose the gender as on the government ID (or Unspecified or Undisclosed)." if required else None
+    if value not in GENDERS:
+        return "Choose a gender from the list: Male, Female, Unspecified or Undisclosed."
+    return None
+
+
+def traveller_number(value) -> str:
+    """A redress number or KTN as stored: capitals and digits, without spaces or hyphens."""
+    return re.sub(r"[\s\-]", "", _text(value)).upper()
+
+
+def redress_number_problem(value) -> str | None:
+    """Optional: most travellers have none."""
+    number = traveller_number(value)
+    if number and not re.match(REDRESS_PATTERN, number):
+        return ("A redress number has 7 to 13 letters and digits, as on your DHS TRIP letter. "
+                "Leave it empty if you don't have one.")
+    return None
+
+
+def known_traveler_number_problem(value) -> str | None:
+    """Optional: for TSA PreCheck, Global Entry, NEXUS or SENTRI members."""
+    number = traveller_number(value)
+    if number and not re.match(KTN_PATTERN, number):
+        return ("A Known Traveler Number has 9 or 10 letters and digits, like TT1234567 or the PASSID on a "
+                "Global Entry card. Leave it empty if you don't have one.")
+    return None
+
+
 def nationality_problem(value) -> str | None:
     value = _text(value)
     if not value.strip():
@@ -162,15 +205,20 @@ def phone_problem(value) -> str | None:
 # -- a whole passenger, a whole contact ----------------------------------------------
 
 def passenger_problems(values: dict, passenger_type: str, travel_date: date, international: bool,
-                       today: date | None = None) -> dict[str, str]:
-    """{field: message} for one passenger's values (keys as in PASSENGER_FIELDS)."""
+                       today: date | None = None, gender_required: bool = False) -> dict[str, str]:
+    """{field: message} for one passenger's values (keys as in PASSENGER_FIELDS).
+
+    `gender_required` is False by default for the JSON API, which does not ask for it yet."""
     problems = {
         "first_name": name_problem(values.get("first_name"), "first"),
         "last_name": name_problem(values.get("last_name"), "last"),
         "date_of_birth": date_of_birth_problem(values.get("date_of_birth"), passenger_type, travel_date, today),
+        "gender": gender_problem(values.get("gender"), gender_required),
         "nationality": nationality_problem(values.get("nationality")),
         "passport_number": passport_number_problem(values.get("passport_number"), international),
         "passport_expiry": passport_expiry_problem(values.get("passport_expiry"), international, travel_date),
+        "redress_number": redress_number_problem(values.get("redress_number")),
+        "known_traveler_number": known_traveler_number_problem(values.get("known_traveler_number")),
     }
     return {name: message for name, message in problems.items() if message}
 
@@ -182,6 +230,9 @@ def passenger_details(values: dict) -> PassengerDetails:
         date_of_birth=parse_date(values.get("date_of_birth")), nationality=_text(values.get("nationality")),
         passport_number=_text(values.get("passport_number")).strip().upper() or None,
         passport_expiry=parse_date(values.get("passport_expiry")),
+        gender=_text(values.get("gender")) or None,
+        redress_number=traveller_number(values.get("redress_number")) or None,
+        known_traveler_number=traveller_number(values.get("known_traveler_number")) or None,
     )
 
 

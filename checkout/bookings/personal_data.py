@@ -1,11 +1,12 @@
-"""What we keep about travellers, and for how long: re-encrypting passport numbers with the
-newest key, and removing travel documents once the flight is long gone.
+"""What we keep about travellers, and for how long: re-encrypting passport, redress and Known
+Traveler numbers with the newest key, and removing travel documents once the flight is long gone.
 
 After travel we keep what accounting, refunds and card disputes need: the reference, the
 passengers' names and types, the itinerary and seats, prices, payments, refunds, the
 accepted notices and the contact email (the address disputes and refunds are settled
 with). We remove what only the journey needed: passport number and expiry, date of
-birth, nationality, and the contact phone (also from the audit trail's snapshots).
+birth, nationality, the Secure Flight details (gender, redress number, Known Traveler
+Number), and the contact phone (also from the audit trail's snapshots).
 """
 from __future__ import annotations
 
@@ -24,22 +25,30 @@ from ..models import AuditEntry, Booking, Flight, Passenger
 BATCH = 500  # rows per transaction: short locks, and a crash loses at most one batch of work
 
 
+# Every EncryptedText column of Passenger.
+ENCRYPTED = ("passport_number", "redress_number", "known_traveler_number")
+
+
 def rotate_passport_key() -> int:
-    """Re-encrypt every stored passport number with the newest key of PII_ENCRYPTION_KEYS.
+    """Re-encrypt every stored passport, redress and Known Traveler number with the newest
+    key of PII_ENCRYPTION_KEYS.
 
     Each row is read (decrypting with whichever key it was made with) and written back
     (encrypting with the first key), a batch per transaction, so it can be stopped and run
-    again. Returns how many numbers were re-encrypted.
+    again. Returns how many passengers' numbers were re-encrypted.
     """
     done, after = 0, 0
     while True:
         batch = db.session.execute(
-            select(Passenger).where(Passenger.passport_number.isnot(None), Passenger.id > after)
+            select(Passenger).where(or_(*(getattr(Passenger, name).isnot(None) for name in ENCRYPTED)),
+                                    Passenger.id > after)
             .order_by(Passenger.id).limit(BATCH)).scalars().all()
         if not batch:
             return done
         for passenger in batch:
-            flag_modified(passenger, "passport_number")  # same value, written again: a new token
+            for name in ENCRYPTED:
+                if getattr(passenger, name) is not None:
+                    flag_modified(passenger, name)  # same value, written again: a new token
         after = batch[-1].id
         done += len(batch)
         db.session.commit()
@@ -52,8 +61,9 @@ class PurgeReport:
 
 
 def purge_after_travel(days: int, actor: str = "flask purge-pii", now: datetime | None = None) -> PurgeReport:
-    """Remove travel documents, dates of birth, nationality and phone from every booking whose
-    flight departed more than `days` days ago; audited once per run with the count.
+    """Remove travel documents, dates of birth, nationality, the Secure Flight details and
+    phone from every booking whose flight departed more than `days` days ago; audited once
+    per run with the count.
 
     Idempotent: a purged booking is stamped `pii_purged_at` and never counted again. A batch
     per transaction; a booking locked by someone else right now (a refund under way) is
@@ -70,7 +80,8 @@ def purge_after_travel(days: int, actor: str = "flask purge-pii", now: datetime 
         if not ids:
             break
         db.session.execute(update(Passenger).where(Passenger.booking_id.in_(ids)).values(
-            passport_number=None, passport_expiry=None, date_of_birth=None, nationality=None),
+            passport_number=None, passport_expiry=None, date_of_birth=None, nationality=None,
+            gender=None, redress_number=None, known_traveler_number=None),
             execution_options={"synchronize_session": False})
         db.session.execute(update(Booking).where(Booking.id.in_(ids)).values(contact_phone=None, pii_purged_at=now),
                            execution_options={"synchronize_session": False})
@@ -78,7 +89,8 @@ def purge_after_travel(days: int, actor: str = "flask purge-pii", now: datetime 
         purged += len(ids)
         db.session.commit()
     audit.record(actor, "purge_pii", detail=(
-        f"Removed passport numbers and expiry, dates of birth, nationality and phone from {purged} "
+        f"Removed passport numbers and expiry, dates of birth, nationality, gender, redress and Known "
+        f"Traveler numbers and phone from {purged} "
         f"booking{'' if purged == 1 else 's'} whose flights departed before {cutoff:%Y-%m-%d %H:%M} UTC "
         f"(more than {days} days ago)"), now=now)
     db.session.commit()

@@ -68,6 +68,11 @@ class PassengerDetails:
     nationality: str
     passport_number: str | None = None
     passport_expiry: date | None = None
+    # Secure Flight. Gender is None only from the API until it asks for it (web drafts
+    # cannot be paid without it: passengers_complete).
+    gender: str | None = None
+    redress_number: str | None = None
+    known_traveler_number: str | None = None
 
 
 @dataclass
@@ -178,7 +183,7 @@ def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricin
     return pricing.quote(
         base_fare=booking.held_base_fare,
         currency=booking.currency,
-        international=booking.flight.international,
+        international=booking.international,
         fare=search.fare_terms(fare_family or booking.fare_family),
         bundle=search.bundle_terms(booking.bundle),
         passengers=[
@@ -394,7 +399,7 @@ def save_passengers(booking: Booking, details: list[PassengerDetails], contact: 
     with draft_change(booking.id) as booking:
         if len(details) != len(booking.passengers):
             raise BookingError("Please fill in every passenger.")
-        international = booking.flight.international
+        international = booking.international
         for passenger, given in zip(booking.passengers, details):
             passenger.first_name = given.first_name
             passenger.last_name = given.last_name
@@ -402,15 +407,22 @@ def save_passengers(booking: Booking, details: list[PassengerDetails], contact: 
             passenger.nationality = given.nationality
             passenger.passport_number = given.passport_number if international else None
             passenger.passport_expiry = given.passport_expiry if international else None
+            passenger.gender = given.gender
+            passenger.redress_number = given.redress_number
+            passenger.known_traveler_number = given.known_traveler_number
         booking.contact_email = contact.email
         booking.contact_phone = contact.phone
         booking.updated_at = utcnow()
 
 
 def passengers_complete(booking: Booking) -> bool:
-    needs_passport = booking.flight.international
+    """Everything the booking needs before payment. Secure Flight needs every passenger's
+    gender; API bookings are let through without it until the API asks for it."""
+    needs_passport = booking.international
+    needs_gender = booking.channel != "api"
     return bool(booking.contact_email) and all(
         p.first_name and p.last_name and p.date_of_birth and p.nationality
+        and (not needs_gender or p.gender)
         and (not needs_passport or (p.passport_number and p.passport_expiry))
         for p in booking.passengers
     )
@@ -598,6 +610,8 @@ def copy_as_draft(booking: Booking, now: datetime) -> Booking:
         passengers=[Passenger(position=p.position, passenger_type=p.passenger_type, first_name=p.first_name,
                               last_name=p.last_name, date_of_birth=p.date_of_birth, nationality=p.nationality,
                               passport_number=p.passport_number, passport_expiry=p.passport_expiry,
+                              gender=p.gender, redress_number=p.redress_number,
+                              known_traveler_number=p.known_traveler_number,
                               checked_bags=p.checked_bags, seat_code=p.seat_code)
                     for p in booking.passengers],
     )

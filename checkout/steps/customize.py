@@ -196,7 +196,7 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         booking=booking, steps=STEPS, current_step="customize.show", quote=quote,
         fares=fares, fare_totals={f.code: service.quote_for(booking, f).total for f in fares},
         bundles=bundles, bundle_party_size=len(seated),
-        recommendation=recommendation(booking.flight.international, types),
+        recommendation=recommendation(booking.international, types),
         seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
         seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
         seat_type_names=SEAT_TYPE_NAMES, seat_cell=seat_cell, seat_map_rows=seat_map_rows, bag_prices=pricing.BAG_PRICES,

@@ -14,12 +14,15 @@ from wtforms.widgets import DateInput
 
 from ..bookings import passengers
 from ..form_fields import SelectField
+from ..models import GENDERS
 
 
 @cache  # one tuple per process: each passenger's select built 249 choices on every request
 def country_choices() -> tuple[SelectChoice, ...]:
     return (SelectChoice("", "Choose a country"), *(SelectChoice(code, name) for code, name in passengers.countries()))
 
+
+GENDER_CHOICES = (SelectChoice("", "Choose"), *(SelectChoice(code, words) for code, words in GENDERS.items()))
 
 # The checks live in the domain; the attribute still tells browsers and screen readers.
 REQUIRED = {"required": True}
@@ -48,10 +51,14 @@ class PassengerForm(Form):
     last_name = StringField("Last name", render_kw=REQUIRED | {"maxlength": passengers.NAME_MAX})
     # Text fields shown as date inputs: a date that doesn't parse gets the domain's message.
     date_of_birth = StringField("Date of birth", widget=DateInput(), render_kw=REQUIRED)
+    gender = SelectField("Gender", choices=GENDER_CHOICES, validate_choice=False, render_kw=REQUIRED)
     nationality = SelectField("Nationality", validate_choice=False, render_kw=REQUIRED)
     passport_number = StringField("Passport number", render_kw={"minlength": passengers.PASSPORT_MIN,
                                                                 "maxlength": passengers.PASSPORT_MAX})
     passport_expiry = StringField("Passport expiry", widget=DateInput())
+    # maxlength leaves room for the spaces and hyphens people copy from a card.
+    redress_number = StringField("Redress number", render_kw={"maxlength": 20, "autocomplete": "off"})
+    known_traveler_number = StringField("Known Traveler Number", render_kw={"maxlength": 20, "autocomplete": "off"})
 
     passenger_type = "adult"
     travel_date: date
@@ -69,6 +76,15 @@ class PassengerForm(Form):
 
     def validate_date_of_birth(self, field):
         _check(passengers.date_of_birth_problem(field.data, self.passenger_type, self.travel_date))
+
+    def validate_gender(self, field):
+        _check(passengers.gender_problem(field.data))
+
+    def validate_redress_number(self, field):
+        _check(passengers.redress_number_problem(field.data))
+
+    def validate_known_traveler_number(self, field):
+        _check(passengers.known_traveler_number_problem(field.data))
 
     def validate_nationality(self, field):
         _check(passengers.nationality_problem(field.data))

@@ -18,14 +18,15 @@ TEMPLATE = "steps/passengers.html"
 def build_form(booking: Booking, formdata=None) -> PassengersForm:
     """The form, filled from the post if there is one, else from what is saved."""
     kwargs = dict(passenger_types=[p.passenger_type for p in booking.passengers],
-                  travel_date=booking.flight.departure_date, international=booking.flight.international)
+                  travel_date=booking.flight.departure_date, international=booking.international)
     if formdata is not None:
         return PassengersForm(formdata=formdata, **kwargs)
     data = {
         "passengers": [
             {"first_name": p.first_name, "last_name": p.last_name, "date_of_birth": p.date_of_birth,
-             "nationality": p.nationality or "", "passport_number": p.passport_number,
-             "passport_expiry": p.passport_expiry}
+             "gender": p.gender or "", "nationality": p.nationality or "", "passport_number": p.passport_number,
+             "passport_expiry": p.passport_expiry, "redress_number": p.redress_number,
+             "known_traveler_number": p.known_traveler_number}
             for p in booking.passengers
         ],
         "email": booking.contact_email, "phone": booking.contact_phone,

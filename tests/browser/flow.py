@@ -120,6 +120,7 @@ def fill_passenger(page: Page, skip: tuple[str, ...] = (), international: bool =
     for label, value in TRAVELLER.items():
         if label not in skip:
             page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Gender", exact=True).select_option("F")
     page.get_by_label("Nationality").select_option("GB")
 
 

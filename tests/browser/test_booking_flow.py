@@ -102,9 +102,15 @@ def test_passenger_inline_validation_and_kept_values(page: Page):
     page.get_by_role("button", name="Continue", exact=True).click()
     expect(page.get_by_role("heading", name="Who is travelling?")).to_be_visible()
 
+    # The privacy notice is read before any field (US rules: told before collected).
+    notice = page.get_by_role("region", name="Why we ask for these details")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Secure Flight")
+    first_name = page.get_by_label("First name", exact=True)
+    assert notice.bounding_box()["y"] + notice.bounding_box()["height"] <= first_name.bounding_box()["y"]
+
     url = page.url
     page.evaluate("window.__sameDocument = true")
-    first_name = page.get_by_label("First name", exact=True)
     first_name.fill("R2D2")
     first_name.press("Tab")
     # The error is tied to the field (aria-describedby), so it is its description.
@@ -125,6 +131,7 @@ def test_passenger_inline_validation_and_kept_values(page: Page):
     for label, value in TRAVELLER.items():
         if label not in ("First name", "Last name"):
             expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    expect(page.get_by_label("Gender", exact=True)).to_have_value("F")
     expect(page.get_by_label("Nationality")).to_have_value("GB")
 
 

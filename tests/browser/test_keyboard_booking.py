@@ -198,6 +198,8 @@ def test_a_booking_made_with_the_keyboard_alone(keyboard_page: Page):
     born = date.fromisoformat(TRAVELLER["Date of birth"])
     type_into(page, page.get_by_label("Date of birth"), born.strftime("%m%d%Y"))
     expect(page.get_by_label("Date of birth")).to_have_value(born.isoformat())
+    type_into(page, page.get_by_label("Gender", exact=True), "Female")
+    expect(page.get_by_label("Gender", exact=True)).to_have_value("F")
     type_into(page, page.get_by_label("Nationality"), "United Kingdom")
     expect(page.get_by_label("Nationality")).to_have_value("GB")
     type_into(page, page.get_by_label("Passport number"), TRAVELLER["Passport number"])

@@ -91,7 +91,7 @@ def _draft():
     """A draft ready to submit, through the real services (as pending_booking, without the submit)."""
     draft = service.create_draft(bookable_flight(), Party(1))
     service.save_passengers(draft, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",
-                                                     date(2035, 1, 1))], Contact("ada@example.com", "+12125550100"))
+                                                     date(2035, 1, 1), gender="F")], Contact("ada@example.com", "+12125550100"))
     return draft
 
 

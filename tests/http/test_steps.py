@@ -197,3 +197,69 @@ def test_passenger_errors_are_listed_at_the_top_with_links_to_each_field(checkou
     summary = re.search(r'data-error-summary>(.*?)</div>', html, re.S).group(1)
     for field in ("passengers-0-first_name", "passengers-0-last_name", "passengers-0-date_of_birth", "email"):
         assert f'href="#{field}"' in summary and f'id="{field}"' in html, field
+
+
+# -- Secure Flight: gender, redress and Known Traveler numbers, the privacy notice --------
+
+def _without_gender(form: dict) -> dict:
+    return {k: v for k, v in form.items() if not k.endswith("-gender")}
+
+
+def test_the_privacy_notice_comes_before_the_first_passenger_field(checkout):
+    checkout.select_first(origin="JFK", destination="LAX")
+    html = checkout.get("/passengers").get_data(as_text=True)
+    notice = html.index("Why we ask for these details")
+    assert notice < html.index('name="passengers-0-first_name"')
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[notice:html.index("</section>", notice)]))
+    for told in ("date of birth", "gender", "Secure Flight", "Transportation Security Administration",
+                 "redress number", "Known Traveler Number", "encrypted", "delete"):
+        assert told in text, told
+    # Gender, redress and Known Traveler questions on a domestic flight too, with their labels.
+    for label in ("Gender", "Redress number", "Known Traveler Number", "Date of birth"):
+        assert re.search(rf"<label for=\"passengers-0-\w+\">{label}</label>", html), label
+    assert "As on your government ID" in html
+
+
+def test_a_missing_gender_is_named_and_nothing_typed_is_lost(checkout, app):
+    checkout.select_first(origin="JFK", destination="LAX")
+    checkout.get("/passengers")
+    form = _without_gender(checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")], international=False))
+    response = checkout.post("/passengers", form | {"passengers-0-redress_number": "1234567"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#passengers-0-gender"' in html and "Choose the gender as on the government ID" in html
+    assert 'value="Ada"' in html and 'value="1985-12-10"' in html and 'value="1234567"' in html
+    assert _booking(app).passengers[0].first_name is None  # nothing half-saved
+
+    assert checkout.post("/passengers", form | {"passengers-0-gender": "X"}).status_code == 303
+    assert _booking(app).passengers[0].gender == "X"
+
+
+def test_redress_and_known_traveler_numbers_of_the_wrong_shape_are_422_and_keep_the_form(checkout):
+    checkout.select_first(origin="JFK", destination="LAX")
+    checkout.get("/passengers")
+    form = checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")], international=False)
+    response = checkout.post("/passengers", form | {"passengers-0-redress_number": "12-34",
+                                                    "passengers-0-known_traveler_number": "TT12<b>"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "A redress number has 7 to 13 letters and digits" in html
+    assert "A Known Traveler Number has 9 or 10 letters and digits" in html
+    assert 'value="12-34"' in html and 'value="TT12&lt;b&gt;"' in html and 'value="Lovelace"' in html
+    assert re.search(r'<option selected value="F">Female</option>', html)
+
+
+def test_the_numbers_are_stored_clean_and_shown_masked_on_review(checkout, app):
+    checkout.select_first(origin="JFK", destination="LAX")
+    checkout.get("/passengers")
+    form = checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")], international=False)
+    assert checkout.post("/passengers", form | {"passengers-0-redress_number": " 765-4321",
+                                                "passengers-0-known_traveler_number": "tt 123 4567"}).status_code == 303
+    passenger = _booking(app).passengers[0]
+    assert (passenger.redress_number, passenger.known_traveler_number) == ("7654321", "TT1234567")
+
+    review = checkout.get("/review").get_data(as_text=True)
+    assert "Female" in review and "••••21" in review and "••••67" in review
+    assert "7654321" not in review and "TT1234567" not in review
+    # Back on the step the traveller sees what they typed, to correct it.
+    assert 'value="TT1234567"' in checkout.get("/passengers").get_data(as_text=True)

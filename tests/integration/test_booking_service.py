@@ -27,7 +27,7 @@ def _flight(number="FA100"):
 
 def _ready_draft(number="FA100"):
     booking = service.create_draft(_flight(number), Party(1))
-    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1))],
+    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1), gender="F")],
                             Contact("ada@example.com", "+12125550100"))
     return booking
 
@@ -47,6 +47,20 @@ def test_submit_freezes_the_price_and_records_the_transition(app_ctx):
     booking.flight.base_fare += 10000
     db.session.commit()
     assert service.booking_by_reference(booking.reference).total_amount == expected
+
+
+@pytest.mark.parametrize("channel,payable", [("web", False), ("api", True)])
+def test_a_passenger_without_gender_cannot_pay_on_the_web_yet_can_through_the_api_for_now(app_ctx, channel, payable):
+    booking = service.create_draft(_flight("FA200"), Party(1), channel=channel)  # domestic: no passport needed
+    service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB")],
+                            Contact("ada@example.com", "+12125550100"))
+    assert service.passengers_complete(booking) is payable
+    if not payable:
+        with pytest.raises(BookingError, match="Some passenger details are missing"):
+            service.submit(booking, ALL_ACKS)
+        service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", gender="U")],
+                                Contact("ada@example.com", "+12125550100"))
+    assert service.submit(booking, ALL_ACKS).status == BookingStatus.PENDING_PAYMENT
 
 
 def test_submit_is_idempotent_and_a_submitted_booking_cannot_be_changed(app_ctx):

@@ -141,7 +141,7 @@ def test_choosing_a_seat_moves_the_place_and_giving_it_back_keeps_one(app_ctx):
 
 def _ready(booking):
     service.save_passengers(booking, [service.PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB",
-                                                               "X1234567", date(2035, 1, 1))],
+                                                               "X1234567", date(2035, 1, 1), gender="F")],
                             service.Contact("ada@example.com", "+12125550100"))
     return booking
 

@@ -36,8 +36,8 @@ from tests.conftest import ACKS, Checkout
 WORKERS = 8
 WIDE = "FA310"  # LAX-HND, 787-9: business and economy, used by no other test
 ALL_ACKS = [a.key for a in ACKNOWLEDGEMENTS]
-PEOPLE = [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date.today() + timedelta(days=3000)),
-          PassengerDetails("Charles", "Babbage", date(1981, 12, 26), "GB", "X7654321", date.today() + timedelta(days=3000))]
+PEOPLE = [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date.today() + timedelta(days=3000), gender="F"),
+          PassengerDetails("Charles", "Babbage", date(1981, 12, 26), "GB", "X7654321", date.today() + timedelta(days=3000), gender="F")]
 CONTACT = Contact("ada@example.com", "+12125550100")
 WRITES = ("fare", "bundle", "extras", "seat", "passengers", "submit", "extend", "renew", "acknowledge")
 ROUNDS_PER_PAIR = 4  # 45 pairs (each kind with itself too): 180 rounds, plus the mixed ones

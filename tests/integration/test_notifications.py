@@ -53,7 +53,7 @@ def _pending_booking(bags=2) -> Booking:
     ).scalars().first()
     booking = service.create_draft(flight, Party(1))
     service.save_passengers(
-        booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1))],
+        booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2035, 1, 1), gender="F")],
         Contact("ada@example.com", "+12125550100"),
     )
     service.choose_extras(booking, bags={0: bags}, insurance=False, priority_boarding=False)

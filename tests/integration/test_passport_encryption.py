@@ -1,5 +1,5 @@
-"""Passport numbers at rest, on PostgreSQL: ciphertext to anyone reading the table, plain text
-to the checkout; keys rotate without losing a row; the migration encrypts what was stored
+"""Passport, redress and Known Traveler numbers at rest, on PostgreSQL: ciphertext to anyone
+reading the table, plain text to the checkout; keys rotate without losing a row; the migration encrypts what was stored
 in plain text, and refuses to run without a key rather than leave it readable."""
 import secrets
 from datetime import date
@@ -15,14 +15,14 @@ from checkout.encryption import new_key
 from checkout.extensions import db
 from checkout.models import Passenger
 from tests.conftest import BASE_URL, RATE_LIMITS, _admin, _with_database
-from tests.payments_support import pending_booking
+from tests.payments_support import KTN, REDRESS, pending_booking
 
 PASSPORT = "X1234567"  # what payments_support.pending_booking's traveller types
 
 
-def stored_passports(booking_id: int) -> list[str]:
+def stored_passports(booking_id: int, column: str = "passport_number") -> list[str]:
     """What someone with SQL access to the table sees (no model, no type: the raw column)."""
-    return list(db.session.execute(text("SELECT passport_number FROM passengers WHERE booking_id = :id"),
+    return list(db.session.execute(text(f"SELECT {column} FROM passengers WHERE booking_id = :id"),
                                    {"id": booking_id}).scalars())
 
 
@@ -35,6 +35,15 @@ def test_the_table_holds_ciphertext_and_the_checkout_reads_the_number(app_ctx):
     assert all(value.startswith("gAAAAA") for value in stored)  # Fernet tokens
     assert stored[0] != stored[1], "the same number must not give the same ciphertext (a fresh IV each time)"
     assert db.session.get(Passenger, first.passengers[0].id).passport_number == PASSPORT
+
+
+def test_redress_and_known_traveler_numbers_are_stored_as_ciphertext_too(app_ctx):
+    booking = pending_booking()
+    db.session.expire_all()
+    for column, number in (("redress_number", REDRESS), ("known_traveler_number", KTN)):
+        stored = stored_passports(booking.id, column)[0]
+        assert number not in stored and stored.startswith("gAAAAA"), column
+        assert getattr(db.session.get(Passenger, booking.passengers[0].id), column) == number
 
 
 def test_rotating_the_key_re_encrypts_every_passport_with_the_newest(app, app_ctx, monkeypatch):
@@ -51,10 +60,11 @@ def test_rotating_the_key_re_encrypts_every_passport_with_the_newest(app, app_ct
 
     result = app.test_cli_runner().invoke(args=["rotate-pii-key"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 1 passport number with the newest key" in result.output
+    assert "Re-encrypted the numbers of 1 passenger with the newest key" in result.output
 
     after = stored_passports(booking.id)[0]
     assert Fernet(new).decrypt(after.encode()).decode() == PASSPORT
+    assert Fernet(new).decrypt(stored_passports(booking.id, "known_traveler_number")[0].encode()).decode() == KTN
     with pytest.raises(InvalidToken):
         Fernet(old).decrypt(after.encode())  # the old key can now be dropped
     monkeypatch.setitem(app.config, "PII_ENCRYPTION_KEYS", new)

@@ -1,6 +1,7 @@
 """Where a passport number shows, on PostgreSQL: masked on the staff console and in the API;
 in full only on the answer to "Reveal passport number", once, uncached, and audited; never in
-the e-ticket or the emails."""
+the e-ticket or the emails. Redress and Known Traveler numbers: masked for staff, never on
+the e-ticket or in emails, like the gender."""
 import pytest
 from sqlalchemy import select
 
@@ -9,6 +10,7 @@ from checkout.models import AuditEntry, OutboxEmail
 from checkout.notifications.eticket import render_eticket_html
 from checkout.notifications.sender import render_body
 from tests.manage_support import api_token
+from tests.payments_support import KTN, REDRESS
 from tests.staff_support import StaffClient, make_staff, paid_booking
 
 PASSPORT, MASKED = "X1234567", "••••••567"  # payments_support.pending_booking's traveller
@@ -36,6 +38,9 @@ def test_the_console_masks_the_number_and_reveals_it_once_to_an_agent_with_an_au
     page = agent.get(f"/staff/bookings/{booking.reference}").get_data(as_text=True)
     assert MASKED in page and PASSPORT not in page
     assert "Reveal passport number" in page
+    # Secure Flight's details: the gender, and only that a redress or Known Traveler number was given.
+    assert "Female" in page and "Redress number ••••67" in page and "Known Traveler Number ••••21" in page
+    assert REDRESS not in page and KTN not in page
 
     revealed = agent.post(f"/staff/bookings/{booking.reference}/passengers/0/passport")
     html = revealed.get_data(as_text=True)
@@ -85,3 +90,5 @@ def test_the_e_ticket_and_the_confirmation_email_leave_the_number_out(app, booki
     email = db.session.execute(select(OutboxEmail).where(OutboxEmail.booking_id == booking.id)).scalars().first()
     body, _ = render_body(email, booking.confirmed_at)
     assert booking.reference in body and PASSPORT not in body and MASKED not in body
+    for number in (REDRESS, KTN):
+        assert number not in render_eticket_html(booking) and number not in body

@@ -1,5 +1,6 @@
 """`flask purge-pii --after-travel-days N` on PostgreSQL: bookings whose flight left more than
-N days ago lose their travel documents, dates of birth, nationality and phone (the audit
+N days ago lose their travel documents, dates of birth, nationality, Secure Flight details
+(gender, redress and Known Traveler numbers) and phone (the audit
 trail's copies too), keep what accounting and disputes need, and a second run changes
 nothing. Bookings are moved into the past by moving their flight's departure."""
 from datetime import timedelta
@@ -42,7 +43,8 @@ def row(booking_id: int) -> dict:
     """The booking and its passenger as raw SQL sees them."""
     return dict(db.session.execute(text(
         "SELECT b.reference, b.contact_email, b.contact_phone, b.total_amount, b.pii_purged_at, p.first_name,"
-        " p.last_name, p.passenger_type, p.date_of_birth, p.nationality, p.passport_number, p.passport_expiry"
+        " p.last_name, p.passenger_type, p.date_of_birth, p.nationality, p.passport_number, p.passport_expiry,"
+        " p.gender, p.redress_number, p.known_traveler_number"
         " FROM bookings b JOIN passengers p ON p.booking_id = b.id WHERE b.id = :id"), {"id": booking_id}).mappings().one())
 
 
@@ -66,6 +68,7 @@ def test_purge_removes_travel_documents_after_travel_keeps_the_rest_and_runs_onc
     gone = row(long_ago.id)
     assert (gone["passport_number"], gone["passport_expiry"], gone["date_of_birth"], gone["nationality"],
             gone["contact_phone"]) == (None, None, None, None, None)
+    assert (gone["gender"], gone["redress_number"], gone["known_traveler_number"]) == (None, None, None)
     assert (gone["reference"], gone["contact_email"], gone["first_name"], gone["last_name"], gone["passenger_type"]) \
         == (long_ago.reference, "ada@example.com", "Ada", "Lovelace", "adult")
     assert gone["total_amount"] == long_ago.total_amount and gone["pii_purged_at"] is not None
@@ -75,7 +78,9 @@ def test_purge_removes_travel_documents_after_travel_keeps_the_rest_and_runs_onc
 
     assert row(recently.id) == kept_recently and row(upcoming.id) == kept_upcoming  # 10 days ago; not yet flown
     db.session.expire_all()
-    assert db.session.get(Booking, recently.id).passengers[0].passport_number == PASSPORT
+    kept = db.session.get(Booking, recently.id).passengers[0]
+    assert (kept.passport_number, kept.gender, kept.redress_number, kept.known_traveler_number) == (
+        PASSPORT, "F", "1234567", "TT7654321")
 
     again = purge(app, "--after-travel-days", "30")
     assert "Removed personal data from 0 bookings" in again.output

@@ -27,7 +27,7 @@ def _draft():
                                 .order_by(Flight.departs_at)).scalars().first()
     booking = service.create_draft(flight, Party(1))
     service.save_passengers(booking, [PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567",
-                                                       date(2035, 1, 1))], Contact("ada@example.com", "+12125550100"))
+                                                       date(2035, 1, 1), gender="F")], Contact("ada@example.com", "+12125550100"))
     return booking.id
 
 

@@ -28,7 +28,7 @@ from tests.seats_support import free_seat
 # Days ahead: every 12th day for a year, clear of conftest's seeded week and of
 # manage_support's far flight (FAR_DAYS = 20), whose rows the test must not touch.
 DAYS_AHEAD = [7 + 12 * k for k in range(30)]
-ADA = PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2099, 1, 1))
+ADA = PassengerDetails("Ada", "Lovelace", date(1985, 12, 10), "GB", "X1234567", date(2099, 1, 1), gender="F")
 CONTACT = Contact("ada@example.com", "+12125550100")
 
 

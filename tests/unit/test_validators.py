@@ -1,13 +1,15 @@
 """Passenger validation rules (bookings/passengers.py): names, ages on the day of travel,
-nationality, passports, phone and email, and the step-2 form that calls them."""
+gender, nationality, passports, redress and Known Traveler numbers, phone and email, and
+the step-2 form that calls them."""
 import re
 from datetime import date
 
 import pytest
 
 from checkout.bookings.passengers import (
-    NAME_PATTERN, age_problem, contact_details, contact_problems, date_of_birth_problem, nationality_problem,
-    passenger_details, passenger_problems, passport_expiry_problem, passport_number_problem,
+    NAME_PATTERN, age_problem, contact_details, contact_problems, date_of_birth_problem, gender_problem,
+    known_traveler_number_problem, nationality_problem, passenger_details, passenger_problems, passport_expiry_problem,
+    passport_number_problem, redress_number_problem,
 )
 
 
@@ -72,13 +74,40 @@ def test_nationality_must_be_a_real_country():
     assert nationality_problem("JP") is None
 
 
+def test_gender_takes_secure_flights_values_and_is_required_unless_told():
+    assert [gender_problem(g) for g in ("M", "F", "X", "U")] == [None] * 4
+    assert "Choose the gender" in gender_problem("")
+    assert gender_problem("", required=False) is None  # the API, until it asks for gender
+    assert "from the list" in gender_problem("m") and "from the list" in gender_problem("Q", required=False)
+
+
+@pytest.mark.parametrize("number,ok", [
+    ("", True), ("1234567", True), ("123 4567", True), ("ab-1234567890", True), ("1234567890123", True),
+    ("123456", False), ("12345678901234", False), ("1234567!", False),
+])
+def test_redress_numbers_are_7_to_13_letters_and_digits(number, ok):
+    assert (redress_number_problem(number) is None) is ok
+
+
+@pytest.mark.parametrize("number,ok", [
+    ("", True), ("TT1234567", True), ("tt 123 4567", True), ("987654321", True), ("1234567890", True),
+    ("TT12345", False), ("12345678901", False), ("TT12345_7", False),
+])
+def test_known_traveler_numbers_are_9_or_10_letters_and_digits(number, ok):
+    assert (known_traveler_number_problem(number) is None) is ok
+
+
 def test_a_passenger_that_passes_is_stored_as_the_rules_clean_it():
     person = {"first_name": " Ada", "last_name": "Lovelace ", "date_of_birth": "1985-12-10", "nationality": "GB",
-              "passport_number": "x1234567 ", "passport_expiry": "2031-01-01"}
+              "passport_number": "x1234567 ", "passport_expiry": "2031-01-01", "gender": "F",
+              "redress_number": " 123-4567", "known_traveler_number": "tt 123 4567"}
     details = passenger_details(person)
     assert (details.first_name, details.last_name) == ("Ada", "Lovelace")
     assert (details.passport_number, details.date_of_birth, details.passport_expiry) == (
         "X1234567", date(1985, 12, 10), date(2031, 1, 1))
+    assert (details.gender, details.redress_number, details.known_traveler_number) == ("F", "1234567", "TT1234567")
+    empty = passenger_details(person | {"redress_number": " ", "known_traveler_number": ""})
+    assert (empty.redress_number, empty.known_traveler_number) == (None, None)
 
 
 def test_the_step_2_form_reports_exactly_the_rules_problems(app):
@@ -87,10 +116,11 @@ def test_the_step_2_form_reports_exactly_the_rules_problems(app):
 
     from checkout.steps.forms import PassengersForm
     good = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "nationality": "GB",
-            "passport_number": "X1234567", "passport_expiry": "2031-01-01"}
+            "passport_number": "X1234567", "passport_expiry": "2031-01-01", "gender": "F"}
     variants = [{}, {"first_name": "R2D2"}, {"last_name": " Ada"}, {"date_of_birth": "2099-01-01"},
                 {"date_of_birth": "1985-13-01"}, {"nationality": "XX"}, {"passport_number": "AB1"},
-                {"passport_expiry": "2027-03-15"}, {"passport_expiry": ""}]
+                {"passport_expiry": "2027-03-15"}, {"passport_expiry": ""}, {"gender": ""}, {"gender": "Q"},
+                {"redress_number": "12"}, {"known_traveler_number": "TT12345"}, {"date_of_birth": ""}]
     with app.test_request_context():
         for international in (True, False):
             for variant in variants:
@@ -101,5 +131,5 @@ def test_the_step_2_form_reports_exactly_the_rules_problems(app):
                 assert not form.validate()
                 shown = {sub.short_name: " ".join(sub.errors) for sub in form.passengers[0].form if sub.errors}
                 shown |= {name: " ".join(getattr(form, name).errors) for name in ("email", "phone")}
-                assert shown == (passenger_problems(person, "adult", TRAVEL, international)
+                assert shown == (passenger_problems(person, "adult", TRAVEL, international, gender_required=True)
                                  | contact_problems("a@b", "1")), variant
