@@ -16,7 +16,13 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit=False, set here and nowhere else: an object this session loaded keeps
+# its values after a commit, so a page renders from the objects its service just saved
+# instead of reading each back (a SELECT per object and relationship). Whatever must see a
+# change another transaction made reads it afresh itself: the units of work lock the row
+# and read it with populate_existing (bookings.service.lock_booking), the payment services
+# refresh the attempt they lock (ADR 0210).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 compress = Compress()

@@ -64,15 +64,12 @@ def end_read_only(exception: BaseException | None = None) -> None:
     connection = session.info.get(CONNECTION)
     if connection is None or connection.closed or connection.invalidated or connection.info.get(WROTE):
         return
-    # Nothing was written, so nothing loaded is stale: objects a caller still holds after the
-    # context ends (a CLI command's, a test's) keep their loaded values, as after a ROLLBACK.
-    expire, session.expire_on_commit = session.expire_on_commit, False
+    # The session never expires on commit (extensions.db): objects a caller still holds after
+    # the context ends (a CLI command's, a test's) keep their loaded values, as after a ROLLBACK.
     try:
         session.commit()
     except Exception:  # noqa: BLE001 - a dead connection: the usual rollback and pool reset follow
         session.rollback()
-    finally:
-        session.expire_on_commit = expire
 
 
 def init_app(app: Flask) -> None:

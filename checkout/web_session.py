@@ -112,27 +112,34 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseStore:
-    """Sessions as rows of `web_sessions` (one SELECT to read, one upsert to write)."""
+    """Sessions as rows of `web_sessions` (one SELECT to read, one upsert to write).
+
+    Each read and write is its own short transaction on a connection of its own, never the
+    request's SQLAlchemy session: saving the session must not commit (or flush) whatever the
+    request's unit of work holds, and a request that rolls back must not take the session
+    write with it (ADR 0211). Each ends with COMMIT, which keeps psycopg's prepared
+    statements on that connection (transactions.py).
+    """
 
     def load(self, digest: str, now: datetime) -> str | None:
-        row = db.session.execute(
-            select(WebSession.data).where(WebSession.id == digest, WebSession.expires_at > now)
-        ).scalar_one_or_none()
-        return row
+        with db.engine.begin() as conn:
+            return conn.execute(
+                select(WebSession.data).where(WebSession.id == digest, WebSession.expires_at > now)
+            ).scalar_one_or_none()
 
     def save(self, digest: str, text: str, lifetime: timedelta, now: datetime, previous: str | None) -> None:
-        if previous:
-            db.session.execute(delete(WebSession).where(WebSession.id == previous))
         expires_at = now + lifetime
-        db.session.execute(
-            upsert_insert(WebSession).values(id=digest, data=text, expires_at=expires_at)
-            .on_conflict_do_update(index_elements=["id"], set_={"data": text, "expires_at": expires_at})
-        )
-        db.session.commit()
+        with db.engine.begin() as conn:
+            if previous:
+                conn.execute(delete(WebSession).where(WebSession.id == previous))
+            conn.execute(
+                upsert_insert(WebSession).values(id=digest, data=text, expires_at=expires_at)
+                .on_conflict_do_update(index_elements=["id"], set_={"data": text, "expires_at": expires_at})
+            )
 
     def delete(self, digest: str) -> None:
-        db.session.execute(delete(WebSession).where(WebSession.id == digest))
-        db.session.commit()
+        with db.engine.begin() as conn:
+            conn.execute(delete(WebSession).where(WebSession.id == digest))
 
 
 class RedisStore:
@@ -194,7 +201,6 @@ class ServerSessionInterface(SessionInterface):
                 # so a page that needs nothing kept (home, search) still answers, one that does
                 # answers 503 (SessionUnavailable), and no cookie is overwritten: the draft waits.
                 app.logger.warning("session store unavailable; answering without the session", exc_info=True)
-                db.session.rollback()
                 session.unavailable = session.skip = True
                 if isinstance(err, RedisError):
                     g.redis_unavailable = True  # the funnel's counts go to the database at once
@@ -254,8 +260,8 @@ def purge_expired(now: datetime, batch: int | None = None, max_batches: int | No
     for _ in range(max_batches):
         expired = (select(WebSession.id).where(WebSession.expires_at < now).limit(batch)
                    .with_for_update(skip_locked=True).scalar_subquery())
-        deleted = db.session.execute(delete(WebSession).where(WebSession.id.in_(expired))).rowcount
-        db.session.commit()
+        with db.engine.begin() as conn:  # like the store: a short transaction of its own per batch
+            deleted = conn.execute(delete(WebSession).where(WebSession.id.in_(expired))).rowcount
         purged += deleted
         if deleted < batch:
             break

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
@@ -121,6 +121,11 @@ def lock_booking(booking_id: int, *, with_passengers: bool = False) -> Booking:
     query = select(Booking).where(Booking.id == booking_id)
     if with_passengers:
         query = query.options(joinedload(Booking.passengers))
+    else:
+        # A booking past its draft: what its services decide on is its payment attempts, which
+        # another transaction (a second tab, a webhook) may have changed since this session
+        # read them; populate_existing refreshes them too (a commit does not expire them).
+        query = query.options(selectinload(Booking.payment_attempts))
     return db.session.execute(query.execution_options(populate_existing=True)).unique().scalar_one()
 
 

@@ -24,18 +24,31 @@ def with_draft(view):
     renewed here, and what changed is flashed so the traveller sees it before going on.
     A change that finds the booking closed under its lock (BookingClosed: a submit from
     another tab or click won the race) ends the same way, never in a 500.
-
-    The step then answers from the objects its service just saved: a commit does not expire
-    them here, so the page or fragment is not read back from the database it was written to.
     """
     @wraps(view)
     def wrapper(*args, **kwargs):
-        orm_session = db.session()
-        expire_on_commit, orm_session.expire_on_commit = orm_session.expire_on_commit, False
+        booking = service.get_booking(session.get("draft_id"))
+        if booking is None:
+            flash("Your session has ended. Please search again; nothing was booked.", "info")
+            return go_to(url_for("catalog.home"))
+        if booking.status != BookingStatus.DRAFT:
+            return _draft_closed(booking)
+        renewal = service.renew_hold_if_expired(booking)
+        if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
+            flash(renewal.sold_out, "warning")
+            session.pop("draft_id", None)
+            return go_to(_search_again(booking))
+        if booking.status != BookingStatus.DRAFT:  # submitted by another request while its hold was renewed
+            return _draft_closed(booking)
+        for seat in renewal.lost_seats:
+            flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
+        g.booking = booking
         try:
-            return _with_draft(view, *args, **kwargs)
-        finally:
-            orm_session.expire_on_commit = expire_on_commit
+            return view(*args, **kwargs)
+        except BookingClosed as err:
+            db.session.rollback()  # the booking as it now is (already so: the service rolled back)
+            flash(f"{err.message} Nothing was changed.", "warning")
+            return _draft_closed(booking)
 
     return wrapper
 
@@ -47,31 +60,6 @@ def _search_again(booking) -> str:
     return url_for("catalog.flights", origin=flight.origin_code, destination=flight.destination_code,
                    date=flight.departure_date.isoformat(), adults=types.count("adult"),
                    children=types.count("child"), infants=types.count("infant"))
-
-
-def _with_draft(view, *args, **kwargs):
-    booking = service.get_booking(session.get("draft_id"))
-    if booking is None:
-        flash("Your session has ended. Please search again; nothing was booked.", "info")
-        return go_to(url_for("catalog.home"))
-    if booking.status != BookingStatus.DRAFT:
-        return _draft_closed(booking)
-    renewal = service.renew_hold_if_expired(booking)
-    if renewal.sold_out:  # the draft is closed: back to this day's flights to choose another
-        flash(renewal.sold_out, "warning")
-        session.pop("draft_id", None)
-        return go_to(_search_again(booking))
-    if booking.status != BookingStatus.DRAFT:  # submitted by another request while its hold was renewed
-        return _draft_closed(booking)
-    for seat in renewal.lost_seats:
-        flash(f"Your hold expired and seat {seat} has since been taken. Please choose another seat.", "warning")
-    g.booking = booking
-    try:
-        return view(*args, **kwargs)
-    except BookingClosed as err:
-        db.session.rollback()  # the booking as it now is (already so: the service rolled back)
-        flash(f"{err.message} Nothing was changed.", "warning")
-        return _draft_closed(booking)
 
 
 def _draft_closed(booking):

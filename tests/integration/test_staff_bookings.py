@@ -39,7 +39,7 @@ def _add_attempt(booking, status="failed", last4="0002", number=None):
                              payment_intent_id=f"pi_seed_{booking.id}_{status}_{now.timestamp()}", status=status,
                              amount=booking.total_amount, currency=booking.currency, card_brand="visa", card_last4=last4,
                              created_at=now, updated_at=now)
-    db.session.add(attempt)
+    booking.payment_attempts.append(attempt)  # through the relationship: a collection already read lists it
     db.session.commit()
     return attempt
 

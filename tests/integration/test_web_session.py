@@ -248,3 +248,15 @@ def test_a_new_draft_gets_a_new_session_id(app, checkout):
     planted.set_cookie(COOKIE, before)
     response = planted.get("/passengers")
     assert response.status_code == 303 and response.location == "/"
+
+
+def test_the_table_store_never_commits_the_requests_own_work_and_outlives_its_rollback(app_ctx):
+    """Saving the session is its own transaction: what the request flushed but did not commit
+    is not kept by it, and the request rolling back afterwards keeps the session."""
+    now = utcnow()
+    db.session.add(WebSession(id=_digest("flushed"), data="{}", expires_at=now + timedelta(minutes=5)))
+    db.session.flush()  # the request's unit of work, still open
+    DatabaseStore().save(_digest("saved"), '{"draft_id": 1}', timedelta(minutes=5), now, None)
+    db.session.rollback()
+    assert DatabaseStore().load(_digest("saved"), now) == '{"draft_id": 1}'
+    assert DatabaseStore().load(_digest("flushed"), now) is None
