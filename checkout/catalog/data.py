@@ -46,8 +46,9 @@ TIMETABLE = (
     ScheduledFlight("FA111", "LGW", "JFK", time(12, 0), 480, "B789", 35900),
     ScheduledFlight("FA160", "LGW", "ORY", time(8, 15), 70, "A321", 7900),
     ScheduledFlight("FA161", "ORY", "LGW", time(8, 30), 70, "A321", 7900),
-    # JFK->FRA via LHR: FA104 lands 07:30; FA170 at 08:30 is too soon (60 min < 90), FA172 fits.
-    ScheduledFlight("FA170", "LHR", "FRA", time(8, 30), 95, "A321", 9400),
+    # JFK->FRA via LHR: FA104 lands 07:30 (06:30 in the weeks the US and UK change clocks apart);
+    # FA170 at 07:55 is always too soon (under 90 min), FA172 at 12:00 always fits.
+    ScheduledFlight("FA170", "LHR", "FRA", time(7, 55), 95, "A321", 9400),
     ScheduledFlight("FA172", "LHR", "FRA", time(12, 0), 95, "A321", 10400),
     ScheduledFlight("FA171", "FRA", "LHR", time(7, 10), 105, "A321", 9400),
     ScheduledFlight("FA180", "STN", "AMS", time(7, 0), 65, "A321", 6900),

@@ -53,9 +53,10 @@ def flights():
     except ChoiceNotOffered:
         page = trip_page([leg for leg, _ in form.trip_legs()], [], form.party(), utcnow())
         notice, status = "The flight you chose is no longer offered. Please choose again.", 422
-    monitoring.record_stage(FunnelStage.SEARCH)
-    if page.offers:
-        monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
+    if page.step == 0:  # choosing the return is the same search, not another one
+        monitoring.record_stage(FunnelStage.SEARCH)
+        if page.offers:
+            monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
     return _results(form, filters, page, notice), status
 
 

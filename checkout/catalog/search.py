@@ -65,15 +65,6 @@ def resolve_airports(text: str) -> tuple[list[Airport], list[Airport]]:
     return [], candidates
 
 
-def resolve_airport(text: str) -> tuple[Airport | None, list[Airport]]:
-    """The one airport meant by `text`, or None and the candidates (a city of several airports
-    is several candidates)."""
-    found, candidates = resolve_airports(text)
-    if len(found) == 1:
-        return found[0], []
-    return None, found or candidates
-
-
 def suggested_cities(airports: list[Airport]) -> list[str]:
     """Cities among suggested airports where we serve more than one airport: worth an
     "all airports" choice of their own."""
@@ -274,23 +265,6 @@ def fare_families_for_trip(itinerary: Itinerary, fares: list[FareFamily] | None 
     for flight in itinerary.flights:
         sold = fare_families_for(flight, sold)
     return sold
-
-
-def route_is_flown(origin: str, destination: str) -> bool:
-    """Whether our timetable has this route at all (on any day), for an honest empty result."""
-    return db.session.execute(select(Flight.id).where(
-        Flight.origin_code == origin, Flight.destination_code == destination).limit(1)).first() is not None
-
-
-# How results can be ordered: the traveller's words, and the key.
-SORTS = {"departure": "Departure time", "price": "Lowest price"}
-
-
-def sort_offers(offers: list[Offer], by: str) -> list[Offer]:
-    """By departure (the timetable's order) or by the lowest price the party can buy, sold-out last."""
-    if by == "price":
-        return sorted(offers, key=lambda o: (o.lowest_total is None, o.lowest_total or 0, o.flight.departs_at))
-    return sorted(offers, key=lambda o: o.flight.departs_at)
 
 
 def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:
