@@ -91,8 +91,11 @@ class SearchForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         self.extra_legs = []
-        if not self.multi_city:
-            return valid
+        if not self.multi_city:  # the rows of flights 2 to 4 are not drawn, nor read
+            for entry in self.legs:
+                for f in entry.form:
+                    f.errors = []
+            return not any(f.errors for name, f in self._fields.items() if name != "legs")
         previous_day = self.date.data
         for entry in self.legs:
             leg = entry.form

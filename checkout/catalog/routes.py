@@ -14,7 +14,7 @@ from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
 from .forms import FilterForm, SearchForm
-from .search import Party, flight_for_offer, suggest_airports, suggested_cities
+from .search import Party, city_airports, flight_for_offer, suggest_airports, suggested_cities
 from .trips import SORTS, ChoiceNotOffered, TripPage, parse_chosen, sort_offers, trip_page
 
 bp = Blueprint("catalog", __name__)
@@ -94,8 +94,16 @@ def _results(form: SearchForm, filters: FilterForm, page: TripPage, notice: str 
                    and (latest is None or day_price.day <= latest))
         pairs = [(n, day_price.day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
         strip.append((day_price, _search_url(pairs + filtered + [("sort", sort)]) if allowed else None))
+    # Nothing found from or to one airport of a city we serve at several: offer the whole city.
+    wider = []
+    if not page.offers and page.step == 0:
+        for name, airports in (("origin", leg.origins), ("destination", leg.destinations)):
+            city = city_airports(airports[0])
+            if len(airports) == 1 and len(city) > 1:
+                pairs = [(n, airports[0].city if n == name else v) for n, v in state]
+                wider.append((airports[0].city, _search_url(pairs)))
     return render_step(
-        "catalog/search.html", ["results"], form=form, filters=filters, page=page, offers=offers, searched=True,
+        "catalog/search.html", ["results"], wider=wider, form=form, filters=filters, page=page, offers=offers, searched=True,
         party=form.party(), leg=leg, legs=[leg for leg, _ in legs], sort=sort, sorts=SORTS, notice=notice,
         strip=strip, state=with_chosen(chosen_keys), next_state=with_chosen,
         change_urls=[_search_url(with_chosen(chosen_keys[:n]) + [("sort", sort)]) for n in range(len(chosen_keys))],

@@ -173,24 +173,42 @@ def read_timetable(legs: list[tuple[Leg, date, date]], chosen_ids: set[int]) -> 
 
 
 class _Pricer:
-    """Prices slices and trips for one party, counting places from one places_taken answer."""
+    """Prices slices and trips for one party, counting places from one places_taken answer;
+    a price is computed once per itinerary and fare family for the page."""
 
     def __init__(self, party: Party, taken: dict, families: list[FareFamily]):
         self.party, self.taken, self.families = party, taken, families
+        self.quotes: dict[tuple[str, str], object] = {}
 
     def seats_left(self, itinerary: Itinerary, fare: FareFamily) -> int:
         return min(max(cabin_capacity(f.aircraft)[fare.cabin] - self.taken.get((f.id, fare.cabin), 0), 0)
                    for f in itinerary.flights)
 
+    def quote(self, itinerary: Itinerary, fare: FareFamily):
+        key = (itinerary.offer_id, fare.code)
+        if key not in self.quotes:
+            self.quotes[key] = price_itinerary(itinerary, fare, self.party)
+        return self.quotes[key]
+
     def fares(self, itinerary: Itinerary) -> list[FareOffer]:
         offers = []
         for fare in fare_families_for_trip(itinerary, self.families):
             left = self.seats_left(itinerary, fare)
-            offers.append(FareOffer(fare, price_itinerary(itinerary, fare, self.party), left, left < self.party.seated))
+            offers.append(FareOffer(fare, self.quote(itinerary, fare), left, left < self.party.seated))
         return offers
 
     def slice_offer(self, s: Slice) -> SliceOffer:
         return SliceOffer(s, self.fares(Itinerary((s,))))
+
+    def lowest(self, s: Slice) -> int | None:
+        """The slice's lowest price with places for the party, for the strip. A price rises
+        with the fare family's markup (pricing.fare_amount; taxes are a share of the fare), so
+        the first family by markup with places left is the cheapest: one quote, not four."""
+        itinerary = Itinerary((s,))
+        for fare in sorted(fare_families_for_trip(itinerary, self.families), key=lambda f: f.markup_percent):
+            if self.seats_left(itinerary, fare) >= self.party.seated:
+                return self.quote(itinerary, fare).total
+        return None
 
 
 def _cheapest_after(options: list[SliceOffer], after: datetime) -> SliceOffer | None:
@@ -230,17 +248,24 @@ def trip_page(legs: list[Leg], chosen: list[list[int]], party: Party, now: datet
     used = {f.id for s in [*chosen_slices, *week, *(s for found in later for s in found)] for f in s.flights}
     pricer = _Pricer(party, places_taken(sorted(used), now), all_fare_families())  # one query for the page
 
-    options_by_day: dict[date, list[SliceOffer]] = {}
+    lowest_by_day: dict[date, list[int]] = {}
+    today_options = []
     for s in week:
-        options_by_day.setdefault(s.first.departure_date, []).append(pricer.slice_offer(s))
-    strip = [DayPrice(day, min((o.lowest_total for o in options_by_day.get(day, ()) if o.lowest_total is not None),
-                               default=None))
+        day = s.first.departure_date
+        if day == current.day:
+            today_options.append(pricer.slice_offer(s))
+            price = today_options[-1].lowest_total
+        else:
+            price = pricer.lowest(s)
+        if price is not None:
+            lowest_by_day.setdefault(day, []).append(price)
+    strip = [DayPrice(day, min(lowest_by_day.get(day, ()), default=None))
              for day in (strip_first + timedelta(days=n) for n in range(2 * STRIP_DAYS + 1))]
     later_offers = [[pricer.slice_offer(s) for s in found] for found in later]
     chosen_offers = [pricer.slice_offer(s) for s in chosen_slices]
 
     offers = []
-    for option in options_by_day.get(current.day, []):
+    for option in today_options:
         if chosen_slices and option.slice.first.departs_at <= chosen_slices[-1].last.arrives_at:
             continue  # leaves before the chosen flight lands
         trip = [*chosen_slices, option.slice]

@@ -110,9 +110,13 @@ def test_city_names_search_every_airport_of_the_city(client):
     assert '<option value="London">All airports in London</option>' in options
 
 
-def test_nothing_found_names_the_airports_searched(client):
+def test_nothing_found_names_the_airports_searched_and_offers_the_whole_city(client):
     html = _text(_get(client, origin="BOS", destination="Tokyo"))
     assert "not in our timetable" in html and "We searched from BOS to HND, NRT, nonstop and with one stop" in html
+    html = _text(_get(client, origin="LGA", destination="SIN"))
+    link = re.search(r'<a href="([^"]+)">Search every airport in New York</a>', html)
+    assert "We searched from LGA to SIN" in html and link
+    assert "origin=New+York" in html_lib.unescape(link.group(1))
 
 
 def test_filters_and_sorts_change_the_results(client):
@@ -183,6 +187,11 @@ def test_a_multi_city_trip_of_three_flights_is_chosen_one_by_one(client, app):
     assert "Choose flight 3 of 3" in html and "FA401 + FA621" in _offers(html)  # via Chicago
     offer_ids = re.findall(r'name="offer_id" value="(off_[\d-]+_[\d-]+_[\d-]+)"', html)
     assert offer_ids  # the final Select posts the whole trip
+
+
+def test_rows_of_a_multi_city_trip_are_not_read_for_a_return_trip(client):
+    response = _get(client, origin="JFK", destination="LHR", **{"legs-0-date": "not a date"})
+    assert response.status_code == 200
 
 
 def test_a_chosen_flight_not_in_the_search_is_422_and_starts_again(client):
