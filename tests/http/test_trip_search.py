@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import Flight
+from tests.capacity_support import cabins, flight_on  # noqa: F401 (a fixture)
 from tests.conftest import travel_day
 
 
@@ -87,6 +88,18 @@ def test_jfk_to_paris_connects_in_london_with_the_layover(client, app):
     paris = _text(_get(client, origin="JFK", destination="Paris"))
     assert {"FA100 + FA150", "FA110 + FA160"} <= set(_offers(paris))
     assert "Paris (CDG, ORY)" in paris
+
+
+def test_a_connection_is_sold_out_when_one_of_its_flights_is(client, app, cabins):
+    with app.app_context():
+        shuttle = flight_on("FA150")  # an A321: economy only
+        cabins.fill(shuttle, "economy", leave=1)
+        first, second = flight_on("FA100").id, shuttle.id
+    html = _text(_get(client, origin="JFK", destination="CDG", adults=2))
+    listed = re.search(r'FA100 \+ FA150 · .*?</li>\s*</ol>|FA100 \+ FA150 · .*?<li class="offer">', html, re.S).group(0)
+    assert "<strong>Sold out</strong> for 2 seated passengers" in listed
+    assert f'value="off_{first}-{second}"' not in html
+    assert "1 seat left" in _text(_get(client, origin="JFK", destination="CDG", adults=1))
 
 
 def test_only_connections_within_the_connection_rules_are_offered(client):
