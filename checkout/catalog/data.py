@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import time
 
 AIRPORT_CODES = (
-    "JFK", "LAX", "SFO", "ORD", "MIA", "BOS", "YYZ",  # North America
-    "LHR", "CDG", "FRA", "AMS",  # Europe
+    "JFK", "LGA", "LAX", "SFO", "ORD", "MIA", "BOS", "YYZ",  # North America
+    "LHR", "LGW", "LCY", "STN", "LTN", "CDG", "ORY", "FRA", "AMS",  # Europe
     "NRT", "HND", "SIN",  # Asia
 )
+# A city name searches every airport of that city (airportsdata's city field): "London" is
+# LHR, LGW, LCY, STN and LTN; "Paris" CDG and ORY; "Tokyo" NRT and HND; "New York" JFK and LGA.
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,28 @@ TIMETABLE = (
     ScheduledFlight("FA204", "JFK", "LAX", time(17, 30), 385, "B789", 17900),
     ScheduledFlight("FA201", "LAX", "JFK", time(9, 30), 325, "A321", 15400),
     ScheduledFlight("FA205", "LAX", "JFK", time(22, 15), 320, "A321", 12900),
+    # More routes, timed so connections are plentiful (each pair below is within the
+    # connection rules of catalog/itineraries.py, unless it says otherwise):
+    # JFK->Paris also via LGW (FA110 lands 05:50, FA160 leaves 08:15) and ORD (FA620, FA400).
+    ScheduledFlight("FA110", "JFK", "LGW", time(18, 0), 410, "B789", 36900),
+    ScheduledFlight("FA111", "LGW", "JFK", time(12, 0), 480, "B789", 35900),
+    ScheduledFlight("FA160", "LGW", "ORY", time(8, 15), 70, "A321", 7900),
+    ScheduledFlight("FA161", "ORY", "LGW", time(8, 30), 70, "A321", 7900),
+    # JFK->FRA via LHR: FA104 lands 07:30 (06:30 in the weeks the US and UK change clocks apart);
+    # FA170 at 07:55 is always too soon (under 90 min), FA172 at 12:00 always fits.
+    ScheduledFlight("FA170", "LHR", "FRA", time(7, 55), 95, "A321", 9400),
+    ScheduledFlight("FA172", "LHR", "FRA", time(12, 0), 95, "A321", 10400),
+    ScheduledFlight("FA171", "FRA", "LHR", time(7, 10), 105, "A321", 9400),
+    ScheduledFlight("FA180", "STN", "AMS", time(7, 0), 65, "A321", 6900),
+    ScheduledFlight("FA181", "AMS", "STN", time(19, 0), 70, "A321", 6900),
+    # New York->Tokyo via SFO (FA210 lands 11:00, FA300 leaves 13:00); back via SFO overnight.
+    ScheduledFlight("FA210", "JFK", "SFO", time(7, 30), 390, "B789", 16900),
+    ScheduledFlight("FA211", "SFO", "JFK", time(15, 30), 330, "B789", 16400),
+    # Chicago as a domestic hub: FA801 lands 13:45, FA621 leaves 15:00 (75 min >= 60).
+    ScheduledFlight("FA620", "JFK", "ORD", time(13, 0), 165, "A321", 10900),
+    ScheduledFlight("FA621", "ORD", "JFK", time(15, 0), 140, "A321", 10900),
+    ScheduledFlight("FA630", "LGA", "ORD", time(7, 0), 160, "A321", 9900),
+    ScheduledFlight("FA631", "ORD", "LGA", time(18, 30), 135, "A321", 9900),
     ScheduledFlight("FA300", "SFO", "NRT", time(13, 0), 690, "B789", 62900),
     ScheduledFlight("FA301", "NRT", "SFO", time(17, 0), 585, "B789", 61900),
     ScheduledFlight("FA310", "LAX", "HND", time(11, 20), 700, "B789", 64900),

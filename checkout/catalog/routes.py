@@ -1,6 +1,9 @@
 """Search pages: the form, results, airport look-up and selecting a flight."""
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -10,8 +13,9 @@ from ..bookings.service import BookingError, CabinFull
 from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
-from .forms import SearchForm
-from .search import SORTS, Party, flight_for_offer, route_is_flown, search_flights, sort_offers, suggest_airports
+from .forms import FilterForm, SearchForm
+from .search import Party, city_airports, flight_for_offer, suggest_airports, suggested_cities
+from .trips import SORTS, ChoiceNotOffered, TripPage, parse_chosen, sort_offers, trip_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -19,7 +23,7 @@ bp = Blueprint("catalog", __name__)
 @bp.get("/")
 def home():
     form = SearchForm(request.args if request.args else None)
-    return render_template("catalog/search.html", form=form, offers=None, searched=False)
+    return render_template("catalog/search.html", form=form, page=None, searched=False)
 
 
 @bp.get("/favicon.ico")
@@ -30,36 +34,89 @@ def favicon():
 
 @bp.get("/flights")
 def flights():
-    """Results for a search. With htmx, only the results block; otherwise the full page."""
+    """Results for a search, one slice at a time: the outbound, then the return (or each
+    multi-city flight), the slices already chosen in the URL's `chosen`. With htmx, only the
+    results block; otherwise the full page."""
     form = SearchForm(request.args)
     if not form.validate():
         # 422, and the form keeps what was typed.
-        return render_step("catalog/search.html", ["results", "search_form"], form=form, offers=None,
+        return render_step("catalog/search.html", ["results", "search_form"], form=form, page=None,
                            searched=False), 422
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "departure"
-    offers = sort_offers(search_flights(form.origin_airport.code, form.destination_airport.code, form.date.data,
-                                        form.party(), now=utcnow()), sort)
-    monitoring.record_stage(FunnelStage.SEARCH)
-    if offers:
-        monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
-    return _results(form, offers, sort)
+    filters = FilterForm(request.args)
+    status = 200 if filters.validate() else 422  # a bad filter: its message, the results unfiltered
+    notice = None
+    chosen = parse_chosen(request.args.get("chosen"))
+    try:
+        if chosen is None:
+            raise ChoiceNotOffered()
+        page = trip_page([leg for leg, _ in form.trip_legs()], chosen, form.party(), utcnow())
+    except ChoiceNotOffered:
+        page = trip_page([leg for leg, _ in form.trip_legs()], [], form.party(), utcnow())
+        notice, status = "The flight you chose is no longer offered. Please choose again.", 422
+    if page.step == 0:  # choosing the return is the same search, not another one
+        monitoring.record_stage(FunnelStage.SEARCH)
+        if page.offers:
+            monitoring.record_stage(FunnelStage.RESULTS_VIEWED)
+    return _results(form, filters, page, notice), status
 
 
-def _results(form: SearchForm, offers: list, sort: str, notice: str | None = None) -> str:
+FILTER_NAMES = ("stops", "departs_after", "departs_before", "max_price")
+
+
+def _search_url(pairs: list[tuple[str, str]]) -> str:
+    return url_for("catalog.flights") + "?" + urlencode(pairs)
+
+
+def _results(form: SearchForm, filters: FilterForm, page: TripPage, notice: str | None = None) -> str:
     """The results page (or its block for htmx) for a validated search: the one renderer, so
     the search and the sold-out answer cannot drift apart in what the template needs."""
-    flown = bool(offers) or route_is_flown(form.origin_airport.code, form.destination_airport.code)
-    return render_step("catalog/search.html", ["results"], form=form, offers=offers, searched=True,
-                       party=form.party(), origin=form.origin_airport, destination=form.destination_airport,
-                       sort=sort, sorts=SORTS, route_flown=flown, notice=notice)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "departure"
+    offers = page.offers
+    if not filters.errors:
+        offers = filters.filters().apply(offers)
+    offers = sort_offers(offers, sort)
+    legs = form.trip_legs()
+    leg, date_name = legs[page.step]
+    state = form.state()
+    chosen_keys = [o.key for o in page.chosen]
+    filtered = [(name, request.args[name]) for name in FILTER_NAMES if request.args.get(name)]
+
+    def with_chosen(keys: list[str]) -> list[tuple[str, str]]:
+        return state + ([("chosen", "off_" + "_".join(keys))] if keys else [])
+
+    # Each day of the strip searches that day for this slice; a day that would put this
+    # flight before the one chosen before it (or after the next one's date) is not a link.
+    earliest = legs[page.step - 1][0].day if page.step else None
+    latest = legs[page.step + 1][0].day if page.step + 1 < len(legs) else None
+    strip = []
+    for day_price in page.strip:
+        allowed = (day_price.day >= date.today() and (earliest is None or day_price.day >= earliest)
+                   and (latest is None or day_price.day <= latest))
+        pairs = [(n, day_price.day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
+        strip.append((day_price, _search_url(pairs + filtered + [("sort", sort)]) if allowed else None))
+    # Nothing found from or to one airport of a city we serve at several: offer the whole city.
+    wider = []
+    if not page.offers and page.step == 0:
+        for name, airports in (("origin", leg.origins), ("destination", leg.destinations)):
+            city = city_airports(airports[0])
+            if len(airports) == 1 and len(city) > 1:
+                pairs = [(n, airports[0].city if n == name else v) for n, v in state]
+                wider.append((airports[0].city, _search_url(pairs)))
+    return render_step(
+        "catalog/search.html", ["results"], wider=wider, form=form, filters=filters, page=page, offers=offers, searched=True,
+        party=form.party(), leg=leg, legs=[leg for leg, _ in legs], sort=sort, sorts=SORTS, notice=notice,
+        strip=strip, state=with_chosen(chosen_keys), next_state=with_chosen,
+        change_urls=[_search_url(with_chosen(chosen_keys[:n]) + [("sort", sort)]) for n in range(len(chosen_keys))],
+        last_step=page.step == len(legs) - 1, chosen_keys=chosen_keys)
 
 
 @bp.get("/airports/suggest")
 def airport_suggestions():
     """<option>s for the From/To datalist as the traveller types."""
-    text = request.args.get("origin") or request.args.get("destination") or request.args.get("q", "")
+    # The field's own name and value: origin, destination, or a multi-city flight's legs-N-origin.
+    text = next((value for value in request.args.values() if value), "")
     airports = suggest_airports(text) if len(text.strip()) >= 2 else []
-    return render_template("catalog/_airport_options.html", airports=airports)
+    return render_template("catalog/_airport_options.html", airports=airports, cities=suggested_cities(airports))
 
 
 @bp.post("/select")
@@ -93,5 +150,5 @@ def _sold_out(flight, party: Party, message: str) -> str:
         "infants": str(party.infants),
     }))
     form.validate()
-    offers = search_flights(flight.origin_code, flight.destination_code, flight.departure_date, party, now=utcnow())
-    return _results(form, offers, "departure", notice=message)
+    page = trip_page([leg for leg, _ in form.trip_legs()], [], party, utcnow())
+    return _results(form, FilterForm(MultiDict()), page, notice=message)

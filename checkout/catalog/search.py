@@ -37,18 +37,42 @@ def suggest_airports(text: str, limit: int = 8) -> list[Airport]:
     return [db.session.merge(row, load=False) for row in found[:limit]]
 
 
-def resolve_airport(text: str) -> tuple[Airport | None, list[Airport]]:
-    """The one airport meant by `text` ("JFK", "jfk", "London", "JFK – New York"), or candidates."""
+def city_airports(airport: Airport) -> list[Airport]:
+    """Every airport we serve in this airport's city (itself included), by code."""
+    return [db.session.merge(row, load=False) for row in _detached(Airport, Airport.code)
+            if (row.city, row.country) == (airport.city, airport.country)]
+
+
+def resolve_airports(text: str) -> tuple[list[Airport], list[Airport]]:
+    """The airports meant by `text`, or ([], candidates) when it is unclear.
+
+    A code ("JFK", "jfk", "JFK – New York") is that airport alone; a city ("London",
+    "tokyo") is every airport of that city; a fragment that only one city's airports match
+    ("Lond", "Heathrow") is those airports. Cities with the same name in two countries stay
+    apart (airportsdata has a London in Canada)."""
     text = (text or "").strip()
     if len(text) >= 3 and text[:3].isalpha() and (len(text) == 3 or not text[3].isalpha()):
         found = airport(text[:3].upper())
         if found:
-            return found, []
+            return [found], []
+    typed = text.lower()
+    city = [row for row in _detached(Airport, Airport.code) if row.city.lower() == typed]
+    if city and len({row.country for row in city}) == 1:
+        return [db.session.merge(row, load=False) for row in city], []
     candidates = suggest_airports(text)
-    if len(candidates) == 1:
-        return candidates[0], []
-    cities = {a.city for a in candidates}
-    return None, candidates if len(cities) >= 1 else []
+    if candidates and len({(a.city, a.country) for a in candidates}) == 1:
+        return candidates, []
+    return [], candidates
+
+
+def suggested_cities(airports: list[Airport]) -> list[str]:
+    """Cities among suggested airports where we serve more than one airport: worth an
+    "all airports" choice of their own."""
+    cities = []
+    for a in airports:
+        if a.city not in cities and len(city_airports(a)) > 1:
+            cities.append(a.city)
+    return cities
 
 
 def fare_terms(fare: FareFamily) -> pricing.FareTerms:
@@ -241,23 +265,6 @@ def fare_families_for_trip(itinerary: Itinerary, fares: list[FareFamily] | None 
     for flight in itinerary.flights:
         sold = fare_families_for(flight, sold)
     return sold
-
-
-def route_is_flown(origin: str, destination: str) -> bool:
-    """Whether our timetable has this route at all (on any day), for an honest empty result."""
-    return db.session.execute(select(Flight.id).where(
-        Flight.origin_code == origin, Flight.destination_code == destination).limit(1)).first() is not None
-
-
-# How results can be ordered: the traveller's words, and the key.
-SORTS = {"departure": "Departure time", "price": "Lowest price"}
-
-
-def sort_offers(offers: list[Offer], by: str) -> list[Offer]:
-    """By departure (the timetable's order) or by the lowest price the party can buy, sold-out last."""
-    if by == "price":
-        return sorted(offers, key=lambda o: (o.lowest_total is None, o.lowest_total or 0, o.flight.departs_at))
-    return sorted(offers, key=lambda o: o.flight.departs_at)
 
 
 def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:

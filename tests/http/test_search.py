@@ -32,7 +32,8 @@ def test_htmx_search_returns_only_the_results_fragment(client):
 
 def test_city_names_resolve_to_airports(client):
     html = client.get(f"/flights?origin=New+York&destination=London&date={travel_day()}").get_data(as_text=True)
-    assert "New York (JFK) to London (LHR)" in html
+    # A city is every airport we serve there (airportsdata's city), a code is that airport alone.
+    assert "New York (JFK, LGA) to London (LCY, LGW, LHR, LTN, STN)" in html
 
 
 def test_bad_search_is_422_with_messages_and_keeps_what_was_typed(client):
