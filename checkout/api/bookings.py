@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import jsonify, request, session
+from flask import request, session
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -131,7 +131,7 @@ def _list_item(booking: Booking) -> schemas.BookingListItem:
                                    submitted_at=booking.submitted_at)
 
 
-def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
+def booking_detail(booking: Booking, now: datetime | None = None) -> schemas.BookingDetail:
     """Everything about one booking a traveller may see. Card data: brand and last4 only."""
     terms = cancellation.cancellation_terms(booking, now)
     return schemas.BookingDetail(
@@ -149,7 +149,7 @@ def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
                  for r in booking.refunds],
         cancellation=schemas.CancellationQuote(allowed=terms.allowed, refund_amount=terms.refund_amount,
                                                rule=terms.rule, explanation=terms.explanation),
-    ).to_json()
+    )
 
 
 # -- list and search -----------------------------------------------------------------
@@ -183,10 +183,10 @@ def list_bookings():
 
     rows = db.session.execute(stmt.order_by(Booking.id.desc()).limit(query.limit + 1)).unique().scalars().all()
     page = rows[:query.limit]
-    return jsonify(schemas.BookingList(
+    return schemas.BookingList(
         bookings=[_list_item(b) for b in page],
         next_cursor=encode_cursor(page[-1].id) if len(rows) > query.limit else None,
-    ).to_json())
+    ).answer()
 
 
 # -- one booking ---------------------------------------------------------------------
@@ -196,7 +196,7 @@ def list_bookings():
 @traveller_proof_limit
 def get_booking(id: int):  # noqa: A002
     access = _access(id)
-    return jsonify(booking_detail_json(access.booking))
+    return booking_detail(access.booking).answer()
 
 
 @bp.put("/bookings/<int:id>")
@@ -225,7 +225,7 @@ def amend_booking(id: int):  # noqa: A002
         raise ApiError(403, "forbidden", err.message)
     except amendments.AmendmentRefused as err:
         raise ApiError(409, "not_amendable", err.message)
-    return jsonify(booking_detail_json(booking))
+    return booking_detail(booking).answer()
 
 
 def _contact_from(given: schemas.ContactChange, booking: Booking, fields: dict) -> Contact | None:
@@ -285,5 +285,5 @@ def cancel_booking(id: int):  # noqa: A002
     audit.record(access.actor[:254], "cancel_booking", booking, before, audit.snapshot(booking),
                  detail=f"{terms.rule}: refunded {refunded} {booking.currency}")
     db.session.commit()
-    return jsonify(schemas.CancelResult(booking_id=booking.id, status=booking.status, refund_amount=refunded,
-                                        currency=booking.currency).to_json())
+    return schemas.CancelResult(booking_id=booking.id, status=booking.status, refund_amount=refunded,
+                                currency=booking.currency).answer()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from . import bp
 from . import schemas
@@ -41,10 +41,6 @@ def booking_summary(booking: Booking) -> dict:
         fare_family=booking.fare_family_code, bundle=booking.bundle_code)
 
 
-def booking_json(booking: Booking) -> dict:
-    return schemas.BookingSummary(**booking_summary(booking)).to_json()
-
-
 @bp.get("/flights")
 def flights():
     query = schemas.parse(schemas.SearchQuery, request.args.to_dict(), "Invalid search.")
@@ -52,7 +48,7 @@ def flights():
     if party.problems():
         raise ApiError(422, "validation_error", "Invalid search.", party.problems())
     offers = search_flights(query.origin, query.destination, query.day, party, now=utcnow())
-    return jsonify(schemas.Offers(offers=[
+    return schemas.Offers(offers=[
         schemas.Offer(
             offer_id=offer.offer_id, flight_number=offer.flight.flight_number, origin=offer.flight.origin_code,
             destination=offer.flight.destination_code,
@@ -62,15 +58,15 @@ def flights():
             fares=[schemas.Fare(fare_family=f.fare_family.code, amount=f.total, currency=offer.flight.currency,
                                 sold_out=f.sold_out, seats_left=f.seats_left) for f in offer.fares])
         for offer in offers
-    ]).to_json())
+    ]).answer()
 
 
 @bp.get("/acknowledgements")
 def list_acknowledgements():
     """The notices a traveller must accept before paying: show them, then send back {key, version}."""
-    return jsonify(schemas.Acknowledgements(acknowledgements=[
+    return schemas.Acknowledgements(acknowledgements=[
         schemas.Acknowledgement(key=a.key, version=a.version, title=a.title, text=a.text)
-        for a in ACKNOWLEDGEMENTS]).to_json())
+        for a in ACKNOWLEDGEMENTS]).answer()
 
 
 def _acknowledgement_problems(given: list[schemas.AcceptedAcknowledgement] | None) -> dict:
@@ -134,7 +130,7 @@ def create_booking():
     except NoTurn:
         raise ApiError(503, "busy", "Another booking for this email or network is still being made. Try again in a few seconds.",
                        retry_after=5)
-    return jsonify(booking_json(booking)), 201
+    return schemas.BookingSummary(**booking_summary(booking)).answer(201)
 
 
 def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict, accepted: list[str],

@@ -18,6 +18,7 @@ import binascii
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
+from flask import current_app
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictInt,
                       StrictStr, ValidationError, WithJsonSchema, WrapValidator, model_validator)
 from pydantic.alias_generators import to_camel
@@ -60,8 +61,7 @@ def field_errors(err: ValidationError) -> dict[str, str]:
     for error in err.errors(include_url=False, include_input=False):
         ctx = error.get("ctx") or {}
         path = ctx.get("field") or ".".join(str(part) for part in error["loc"]) or "body"
-        message = error["msg"] if error["type"] == "api" else MESSAGES.get(error["type"], error["msg"])
-        fields.setdefault(path, message)
+        fields.setdefault(path, _message(error))
     return fields
 
 
@@ -77,9 +77,13 @@ def parse(model: type[M], data: Any, message: str = "Some details are missing or
 
 
 class Shape(BaseModel):
-    """camelCase on the wire, snake_case in Python. `messages` words the errors of a field
-    (missing, wrong type) where the API has always said something more helpful than pydantic."""
+    """camelCase on the wire, snake_case in Python."""
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Request(Shape):
+    """What /api takes. `messages` words the errors of a field (missing, wrong type) where the
+    API has always said something more helpful than pydantic."""
     messages: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="wrap")
@@ -97,7 +101,7 @@ class Shape(BaseModel):
             raise ValidationError.from_exception_data(err.title, details) from None
 
 
-def _reworded(model: type[Shape], error: dict) -> bool:
+def _reworded(model: type[Request], error: dict) -> bool:
     return error["type"] != "api" and len(error["loc"]) == 1 and error["loc"][0] in model.messages
 
 
@@ -106,11 +110,14 @@ def _message(error: dict) -> str:
 
 
 class Answer(Shape):
-    """What /api answers: exactly these fields (so a field added to an answer is documented)."""
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    """What /api answers: exactly these fields (so a field added to an answer is documented).
+    No wrap validator: the search builds dozens of these per request."""
+    model_config = ConfigDict(extra="forbid")
 
-    def to_json(self) -> dict:
-        return self.model_dump(mode="json", by_alias=True)
+    def answer(self, status: int = 200):
+        """The JSON response (serialized by pydantic straight to bytes, not through a dict)."""
+        return current_app.response_class(self.model_dump_json(by_alias=True), status=status,
+                                          mimetype="application/json")
 
 
 # -- values --------------------------------------------------------------------------
@@ -184,7 +191,7 @@ Day = Annotated[date | None, _parsed(parse_date), WithJsonSchema({"type": "strin
 Words = Annotated[str | None, BeforeValidator(_blank_is_none), WithJsonSchema({"type": "string"})]
 
 
-class SearchQuery(Shape):
+class SearchQuery(Request):
     """GET /api/flights. The party's rules (1-9 seated, an adult per infant) are catalog.search.Party's."""
     origin: Annotated[Airport, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v)] = Field(
         description="IATA airport code (any case).", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
@@ -239,7 +246,7 @@ def _limit(value):
         raise _refuse(f"Give a whole number from 1 to {MAX_LIMIT}.") from None
 
 
-class BookingQuery(Shape):
+class BookingQuery(Request):
     """GET /api/bookings (staff)."""
     status: Annotated[list[str] | None, BeforeValidator(_statuses), WithJsonSchema({"type": "string"})] = Field(
         None, description="One status or several, comma-separated.")
@@ -272,14 +279,14 @@ def _expected_refund(value):
     return expected
 
 
-class CancelQuery(Shape):
+class CancelQuery(Request):
     """DELETE /api/bookings/{id}."""
     expected_refund: Annotated[int | None, BeforeValidator(_expected_refund), WithJsonSchema({"type": "integer"})] = Field(
         None, ge=0, description="The quoted refund in minor units; if the rules now give a different amount "
                                 "nothing happens (409).")
 
 
-class AcceptedAcknowledgement(Shape):
+class AcceptedAcknowledgement(Request):
     key: StrictStr
     version: StrictStr = Field(description="The version the traveller was shown.")
 
@@ -288,7 +295,7 @@ ACKNOWLEDGEMENTS_SHAPE = ("Give a list of {key, version}: every notice from GET 
                           "accepted by the traveller.")
 
 
-class PassengerInput(Shape):
+class PassengerInput(Request):
     model_config = ConfigDict(json_schema_extra={"required": ["firstName", "lastName", "dateOfBirth", "nationality"]})
     type: Annotated[PassengerType, _one_message("Each type is adult, child or infant.", "passengers")] = "adult"
     # Required ones are "" when absent: step 2's rules say what is missing, in the pages' words.
@@ -309,13 +316,13 @@ class PassengerInput(Shape):
                 ("first_name", "last_name", "date_of_birth", "nationality", "passport_number", "passport_expiry")}
 
 
-class ContactInput(Shape):
+class ContactInput(Request):
     model_config = ConfigDict(json_schema_extra={"required": ["email", "phone"]})
     email: Text = Field(None, json_schema_extra={"format": "email"})
     phone: Text = Field(None, description="With its country code; stored as E.164.")
 
 
-class CreateBooking(Shape):
+class CreateBooking(Request):
     offer_id: StrictStr = Field(examples=["off_123"])
     fare_family: Code = Field(None, description="Default: the cheapest sold on the flight.")
     bundle: Code = None
@@ -333,19 +340,19 @@ class CreateBooking(Shape):
     messages: ClassVar = {"passengers": "Give at least one passenger.", "offerId": "No such offer. Search again."}
 
 
-class ContactChange(Shape):
+class ContactChange(Request):
     """Any time before departure while PENDING_PAYMENT or CONFIRMED. A missing key keeps its current value."""
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
     email: Text = Field(None, json_schema_extra={"format": "email"})
     phone: Text = Field(None, description="With country code; stored as E.164.")
 
 
-class NameChange(Shape):
+class NameChange(Request):
     first_name: Text = Field(None, json_schema_extra={"maxLength": 60})
     last_name: Text = Field(None, json_schema_extra={"maxLength": 60})
 
 
-class AmendBooking(Shape):
+class AmendBooking(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
     contact: ContactChange | None = None
     passengers: list[NameChange] | None = Field(
@@ -354,7 +361,7 @@ class AmendBooking(Shape):
                           "passengers": "Give all passengers in the booking's order, each as {firstName, lastName}."}
 
 
-class CreateIntent(Shape):
+class CreateIntent(Request):
     booking_reference: Annotated[Text, Field(json_schema_extra={"pattern": REFERENCE_PATTERN})] = None
     email: Text = None
     amount: Annotated[StrictInt | None, _one_message("Give the total in minor units, e.g. 59999.")] = Field(
@@ -363,7 +370,7 @@ class CreateIntent(Shape):
     model_config = ConfigDict(json_schema_extra={"required": ["bookingReference", "email"]})
 
 
-class ConfirmPayment(Shape):
+class ConfirmPayment(Request):
     """Prove the booking with the PaymentIntent's `clientSecret` or the booking's `email`."""
     booking_reference: Annotated[Text, Field(json_schema_extra={"pattern": REFERENCE_PATTERN})] = None
     payment_intent_id: Text = None

@@ -55,8 +55,8 @@ def create_intent():
         raise ApiError(err.status, err.code, err.message)
     except gateway.PaymentError as err:
         raise ApiError(503, err.code, err.message)
-    return jsonify(IntentCreated(client_secret=started.client_secret, payment_intent_id=started.attempt.payment_intent_id,
-                                 amount=started.attempt.amount, currency=started.attempt.currency).to_json())
+    return IntentCreated(client_secret=started.client_secret, payment_intent_id=started.attempt.payment_intent_id,
+                         amount=started.attempt.amount, currency=started.attempt.currency).answer()
 
 
 @bp.post("/api/payments/confirm")
@@ -83,8 +83,8 @@ def confirm():
     except gateway.PaymentError as err:
         raise ApiError(503, err.code, err.message)
     db.session.refresh(attempt)
-    return jsonify(PaymentConfirmed(status=outcome.booking_status, payment_status=outcome.attempt_status,
-                                    message=attempt.failure_message).to_json())
+    return PaymentConfirmed(status=outcome.booking_status, payment_status=outcome.attempt_status,
+                            message=attempt.failure_message).answer()
 
 
 @bp.post("/api/payments/webhook")
@@ -98,7 +98,7 @@ def webhook():
     except (SQLAlchemyError, gateway.PaymentError) as err:
         current_app.logger.warning("webhook will be retried by Stripe: %s", err)
         return jsonify({"error": {"code": "retry_later", "message": "Temporarily unavailable; please retry."}}), 503
-    return jsonify(WebhookReceipt(received=True, status=receipt.status).to_json()), 200
+    return WebhookReceipt(received=True, status=receipt.status).answer()
 
 
 NO_SUCH_PAYMENT = "We couldn't find that payment. If you were charged, your confirmation email will follow."
