@@ -25,13 +25,14 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from ..errors import ApiError
+from ..models import BookingStatus
 from ..parsing import Unreadable, as_id, is_digits, parse_date, parse_int
 from ..pricing import MAX_CHECKED_BAGS
 
 TEXT_MESSAGE = "Give this as text (a JSON string)."
 MONEY = "Integer minor units of `currency` (59999 = $599.99). Never a float, never a formatted string."
 REFERENCE_PATTERN = "^FLY2A-[A-HJ-NP-Z2-9]{6}$"
-STATUSES = ("DRAFT", "PENDING_PAYMENT", "CONFIRMED", "CANCELLED", "EXPIRED")
+STATUSES = tuple(str(status) for status in BookingStatus.ALL)
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 
@@ -167,7 +168,7 @@ Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", description="ISO 4217 code
 Money = Annotated[int, Field(description=MONEY)]
 Airport = Annotated[str, Field(pattern="^[A-Z]{3}$")]
 Reference = Annotated[str, Field(pattern=REFERENCE_PATTERN, examples=["FLY2A-K7M3QX"])]
-Status = Literal["DRAFT", "PENDING_PAYMENT", "CONFIRMED", "CANCELLED", "EXPIRED"]
+Status = Literal[STATUSES]
 PassengerType = Literal["adult", "child", "infant"]
 
 
