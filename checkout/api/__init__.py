@@ -3,8 +3,9 @@ in here (payments/routes.py takes support.json_body) runs no route module.
 
     flights.py   GET /flights, GET /acknowledgements, POST /bookings (offers, and booking one)
     bookings.py  GET /bookings, GET/PUT/DELETE /bookings/<id> (a booking after creation)
-    openapi.py   GET /openapi.json, the document describing all of them
-    support.py   what they share: the JSON body reader, text fields, the cookie-call check
+    openapi.py   GET /openapi.json, the document describing all of them (generated from schemas.py)
+    schemas.py   the pydantic models of what they take and answer, and the 422 they give for bad input
+    support.py   what they share: the JSON body reader, the cookie-call check
 
 The route modules add their routes to `bp`; create_app imports them before registering it.
 """

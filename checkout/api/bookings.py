@@ -10,18 +10,18 @@ all answer the same 404, so nobody learns whether someone else's booking exists.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import jsonify, request, session
+from flask import request, session
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from . import bp
-from .flights import booking_json
-from .support import json_body, require_cookie_call_from_us, text_field
+from . import schemas
+from .flights import booking_summary
+from .schemas import encode_cursor
+from .support import json_body, require_cookie_call_from_us
 from .. import audit, payments
 from ..bookings import amendments, cancellation, passengers
 from ..bookings.proof import guesser_wait, normalize_reference, record_failure, wait_message
@@ -31,10 +31,7 @@ from ..errors import ApiError
 from ..extensions import db, limiter
 from ..models import Booking, BookingStatus, Passenger
 from ..staff.auth import StaffActor, staff_actor
-from ..parsing import Unreadable, as_id, parse_date, parse_int
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
 NOT_FOUND = "We couldn't find a booking with that id, reference and email."
 ACTOR_LENGTH = 80  # transitions and refunds keep the actor in 80 characters
 
@@ -127,119 +124,69 @@ def _access(booking_id: int) -> Access:
 
 # -- answers -------------------------------------------------------------------------
 
-def _list_item(booking: Booking) -> dict:
+def _list_item(booking: Booking) -> schemas.BookingListItem:
     lead = booking.passengers[0] if booking.passengers else None
-    return booking_json(booking) | {
-        "contactEmail": booking.contact_email,
-        "leadPassenger": lead.full_name if lead and lead.full_name else None,
-        "submittedAt": booking.submitted_at.isoformat() if booking.submitted_at else None,
-    }
+    return schemas.BookingListItem(**booking_summary(booking), contact_email=booking.contact_email,
+                                   lead_passenger=lead.full_name if lead and lead.full_name else None,
+                                   submitted_at=booking.submitted_at)
 
 
-def booking_detail_json(booking: Booking, now: datetime | None = None) -> dict:
+def booking_detail(booking: Booking, now: datetime | None = None) -> schemas.BookingDetail:
     """Everything about one booking a traveller may see. Card data: brand and last4 only."""
     terms = cancellation.cancellation_terms(booking, now)
-    return booking_json(booking) | {
-        "submittedAt": booking.submitted_at.isoformat() if booking.submitted_at else None,
-        "confirmedAt": booking.confirmed_at.isoformat() if booking.confirmed_at else None,
-        "passengers": [
-            {"position": p.position, "type": p.passenger_type, "firstName": p.first_name, "lastName": p.last_name,
-             "passportNumber": p.masked_passport_number,  # never the full number, to staff or traveller
-             "seat": p.seat_code, "checkedBags": p.checked_bags}
-            for p in booking.passengers
-        ],
-        "contact": {"email": booking.contact_email, "phone": booking.contact_phone},
-        "priceLines": [
-            {"kind": line.kind, "description": line.description, "amount": line.amount,
-             "passengerPosition": line.passenger_position}
-            for line in booking.price_lines
-        ],
-        "payments": [{"status": a.status, "brand": a.card_brand, "last4": a.card_last4}
-                     for a in booking.payment_attempts],
-        "refunds": [{"amount": r.amount, "currency": r.currency, "status": r.status,
-                     "createdAt": r.created_at.isoformat()} for r in booking.refunds],
-        "cancellation": {"allowed": terms.allowed, "refundAmount": terms.refund_amount, "rule": terms.rule,
-                         "explanation": terms.explanation},
-    }
+    return schemas.BookingDetail(
+        **booking_summary(booking), submitted_at=booking.submitted_at, confirmed_at=booking.confirmed_at,
+        passengers=[schemas.Passenger(
+            position=p.position, type=p.passenger_type, first_name=p.first_name, last_name=p.last_name,
+            passport_number=p.masked_passport_number,  # never the full number, to staff or traveller
+            seat=p.seat_code, checked_bags=p.checked_bags) for p in booking.passengers],
+        contact=schemas.Contact(email=booking.contact_email, phone=booking.contact_phone),
+        price_lines=[schemas.PriceLine(kind=line.kind, description=line.description, amount=line.amount,
+                                       passenger_position=line.passenger_position) for line in booking.price_lines],
+        payments=[schemas.Payment(status=a.status, brand=a.card_brand, last4=a.card_last4)
+                  for a in booking.payment_attempts],
+        refunds=[schemas.Refund(amount=r.amount, currency=r.currency, status=r.status, created_at=r.created_at)
+                 for r in booking.refunds],
+        cancellation=schemas.CancellationQuote(allowed=terms.allowed, refund_amount=terms.refund_amount,
+                                               rule=terms.rule, explanation=terms.explanation),
+    )
 
 
 # -- list and search -----------------------------------------------------------------
-
-def encode_cursor(booking_id: int) -> str:
-    return base64.urlsafe_b64encode(f"b{booking_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    return as_id(raw[1:]) if raw.startswith("b") else None
-
-
-def _day(name: str, errors: dict) -> date | None:
-    try:
-        return parse_date(request.args.get(name))
-    except Unreadable as err:
-        errors[name] = err.message
-        return None
-
 
 @bp.get("/bookings")
 def list_bookings():
     """Staff only. Newest first; keyset pagination on the id (the cursor is opaque)."""
     _require_staff()
-    args, errors = request.args, {}
+    query = schemas.parse(schemas.BookingQuery, request.args.to_dict(), "Some filters are invalid.")
     stmt = select(Booking).options(selectinload(Booking.passengers))
-
-    if args.get("status"):
-        statuses = [s.strip().upper() for s in args["status"].split(",") if s.strip()]
-        unknown = [s for s in statuses if s not in BookingStatus.ALL]
-        if unknown:
-            errors["status"] = f"Unknown status {', '.join(unknown)}. Use {', '.join(BookingStatus.ALL)}."
-        stmt = stmt.where(Booking.status.in_(statuses))
+    if query.status:
+        stmt = stmt.where(Booking.status.in_(query.status))
     else:
         stmt = stmt.where(Booking.status != BookingStatus.DRAFT)  # abandoned drafts only on request
-    if args.get("email"):
-        stmt = stmt.where(func.lower(Booking.contact_email) == args["email"].strip().lower())
-    if args.get("reference"):
-        stmt = stmt.where(Booking.reference == args["reference"].strip().upper())
-    if args.get("q", "").strip():
-        q = args["q"].strip()
+    if query.email:
+        stmt = stmt.where(func.lower(Booking.contact_email) == query.email.lower())
+    if query.reference:
+        stmt = stmt.where(Booking.reference == query.reference.upper())
+    if query.q:
         stmt = stmt.where(or_(
-            Booking.reference.icontains(q, autoescape=True),
-            Booking.contact_email.icontains(q, autoescape=True),
-            exists().where(Passenger.booking_id == Booking.id, Passenger.last_name.icontains(q, autoescape=True)),
+            Booking.reference.icontains(query.q, autoescape=True),
+            Booking.contact_email.icontains(query.q, autoescape=True),
+            exists().where(Passenger.booking_id == Booking.id, Passenger.last_name.icontains(query.q, autoescape=True)),
         ))
-    start, end = _day("from", errors), _day("to", errors)
-    if start and end and start > end:
-        errors["to"] = "The end date is before the start date."
-    if start:
-        stmt = stmt.where(Booking.submitted_at >= utc_day_start(start))
-    if end:
-        stmt = stmt.where(Booking.submitted_at < utc_day_start(end + timedelta(days=1)))
+    if query.from_:
+        stmt = stmt.where(Booking.submitted_at >= utc_day_start(query.from_))
+    if query.to:
+        stmt = stmt.where(Booking.submitted_at < utc_day_start(query.to + timedelta(days=1)))
+    if query.cursor:
+        stmt = stmt.where(Booking.id < query.cursor)
 
-    limit = DEFAULT_LIMIT
-    if args.get("limit"):
-        try:
-            limit = parse_int(args["limit"], 1, MAX_LIMIT) or DEFAULT_LIMIT
-        except Unreadable:
-            errors["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
-    if args.get("cursor"):
-        after = decode_cursor(args["cursor"].strip())
-        if after is None:
-            errors["cursor"] = "This cursor is not valid. Use the nextCursor of the previous page, or leave it out."
-        else:
-            stmt = stmt.where(Booking.id < after)
-    if errors:
-        raise ApiError(422, "validation_error", "Some filters are invalid.", errors)
-
-    rows = db.session.execute(stmt.order_by(Booking.id.desc()).limit(limit + 1)).unique().scalars().all()
-    page = rows[:limit]
-    return jsonify({
-        "bookings": [_list_item(b) for b in page],
-        "nextCursor": encode_cursor(page[-1].id) if len(rows) > limit else None,
-    })
+    rows = db.session.execute(stmt.order_by(Booking.id.desc()).limit(query.limit + 1)).unique().scalars().all()
+    page = rows[:query.limit]
+    return schemas.BookingList(
+        bookings=[_list_item(b) for b in page],
+        next_cursor=encode_cursor(page[-1].id) if len(rows) > query.limit else None,
+    ).answer()
 
 
 # -- one booking ---------------------------------------------------------------------
@@ -249,7 +196,7 @@ def list_bookings():
 @traveller_proof_limit
 def get_booking(id: int):  # noqa: A002
     access = _access(id)
-    return jsonify(booking_detail_json(access.booking))
+    return booking_detail(access.booking).answer()
 
 
 @bp.put("/bookings/<int:id>")
@@ -258,19 +205,17 @@ def amend_booking(id: int):  # noqa: A002
     """Amend `contact` (any time before departure) and/or `passengers` names (only while unpaid)."""
     access = _access(id)
     booking = access.booking
-    body = json_body()
-    unknown = sorted(set(body) - {"contact", "passengers"})
-    if unknown or not body:
+    body = schemas.parse(schemas.AmendBooking, json_body())
+    if body.contact is None and body.passengers is None:
         raise ApiError(422, "validation_error", "Send contact and/or passengers to change.",
-                       {name: "This cannot be changed here." for name in unknown} or
                        {"contact": "Send contact and/or passengers to change."})
-    problem = amendments.amendment_problem(booking, utcnow(), names="passengers" in body)
+    problem = amendments.amendment_problem(booking, utcnow(), names=body.passengers is not None)
     if problem:
         raise ApiError(409, "not_amendable", problem)
 
     fields: dict[str, str] = {}
-    contact = _contact_from(body["contact"], booking, fields) if "contact" in body else None
-    names = _names_from(body["passengers"], booking, fields) if "passengers" in body else None
+    contact = _contact_from(body.contact, booking, fields) if body.contact is not None else None
+    names = _names_from(body.passengers, booking, fields) if body.passengers is not None else None
     if fields:
         raise ApiError(422, "validation_error", "Some details are missing or invalid.", fields)
     try:
@@ -280,18 +225,16 @@ def amend_booking(id: int):  # noqa: A002
         raise ApiError(403, "forbidden", err.message)
     except amendments.AmendmentRefused as err:
         raise ApiError(409, "not_amendable", err.message)
-    return jsonify(booking_detail_json(booking))
+    return booking_detail(booking).answer()
 
 
-def _contact_from(given, booking: Booking, fields: dict) -> Contact | None:
+def _contact_from(given: schemas.ContactChange, booking: Booking, fields: dict) -> Contact | None:
     """A partial contact keeps the booking's other value; both are checked by the step 2 rules."""
-    if not isinstance(given, dict) or not given or set(given) - {"email", "phone"}:
+    if given.email is None and given.phone is None:
         fields["contact"] = "Give contact as an object with email and/or phone."
         return None
-    email = text_field(given.get("email"), "contact.email", fields, booking.contact_email or "")
-    phone = text_field(given.get("phone"), "contact.phone", fields, booking.contact_phone or "")
-    if fields:
-        return None
+    email = booking.contact_email or "" if given.email is None else given.email
+    phone = booking.contact_phone or "" if given.phone is None else given.phone
     problems = passengers.contact_problems(email, phone)
     if problems:
         fields |= {f"contact.{name}": message for name, message in problems.items()}
@@ -299,20 +242,18 @@ def _contact_from(given, booking: Booking, fields: dict) -> Contact | None:
     return passengers.contact_details(email, phone)
 
 
-def _names_from(given, booking: Booking, fields: dict) -> list[tuple[str, str]] | None:
+def _names_from(given: list[schemas.NameChange], booking: Booking, fields: dict) -> list[tuple[str, str]] | None:
     count = len(booking.passengers)
-    if not isinstance(given, list) or len(given) != count or not all(isinstance(p, dict) for p in given):
+    if len(given) != count:
         fields["passengers"] = (f"Give all {count} passengers in the booking's order, "
                                 "each as {firstName, lastName}.")
         return None
     names = []
     for i, (entry, passenger) in enumerate(zip(given, booking.passengers)):
-        wrong_types: dict[str, str] = {}
-        first = text_field(entry.get("firstName"), f"passengers.{i}.firstName", wrong_types, passenger.first_name).strip()
-        last = text_field(entry.get("lastName"), f"passengers.{i}.lastName", wrong_types, passenger.last_name).strip()
+        first = (passenger.first_name if entry.first_name is None else entry.first_name).strip()
+        last = (passenger.last_name if entry.last_name is None else entry.last_name).strip()
         problems = {"firstName": passengers.name_problem(first, "first"),
                     "lastName": passengers.name_problem(last, "last")}
-        problems |= {path.rsplit(".", 1)[1]: message for path, message in wrong_types.items()}
         fields |= {f"passengers.{i}.{camel}": message for camel, message in problems.items() if message}
         if not any(problems.values()):
             names.append((first, last))
@@ -327,14 +268,9 @@ def cancel_booking(id: int):  # noqa: A002
     access = _access(id)
     if access.staff is not None and not access.staff.can_refund:
         raise ApiError(403, "forbidden", "Only supervisors can cancel and refund bookings.")
-    raw_expected = request.args.get("expectedRefund")
-    try:
-        expected = parse_int(raw_expected)
-        if raw_expected is not None and expected is None:
-            raise Unreadable("given, but blank")
-    except Unreadable:
-        raise ApiError(422, "validation_error", "expectedRefund must be a whole number of minor units.",
-                       {"expectedRefund": "Give the quoted refund in minor units, e.g. 59999 for $599.99."})
+    query = schemas.parse(schemas.CancelQuery, request.args.to_dict(),
+                          "expectedRefund must be a whole number of minor units.")
+    expected = query.expected_refund
     booking = access.booking
     terms = cancellation.cancellation_terms(booking)
     if not terms.allowed:
@@ -349,5 +285,5 @@ def cancel_booking(id: int):  # noqa: A002
     audit.record(access.actor[:254], "cancel_booking", booking, before, audit.snapshot(booking),
                  detail=f"{terms.rule}: refunded {refunded} {booking.currency}")
     db.session.commit()
-    return jsonify({"bookingId": booking.id, "status": booking.status, "refundAmount": refunded,
-                    "currency": booking.currency})
+    return schemas.CancelResult(booking_id=booking.id, status=booking.status, refund_amount=refunded,
+                                currency=booking.currency).answer()

@@ -1,16 +1,18 @@
 """The JSON API: flight offers and bookings (camelCase, integer minor units).
 
 Errors are {"error": {"code", "message", "fields"}} with a 4xx. The blueprint and the
-JSON body reader are in support.py, shared with bookings.py and openapi.py.
+JSON body reader are in support.py, shared with bookings.py and openapi.py; the shapes of what
+comes in and goes out are schemas.py's models, checked there once.
 """
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from . import bp
-from .support import json_body, text_field
+from . import schemas
+from .support import json_body
 from ..bookings import acknowledgements, service
 from ..bookings import passengers as passenger_rules
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
@@ -21,101 +23,57 @@ from ..clock import utcnow
 from ..errors import ApiError
 from ..extensions import db, limiter
 from ..models import Booking
-from ..parsing import Unreadable, is_digits, parse_date, parse_int
 
-PASSENGER_FIELDS = {
-    "firstName": "first_name", "lastName": "last_name", "dateOfBirth": "date_of_birth",
-    "nationality": "nationality", "passportNumber": "passport_number", "passportExpiry": "passport_expiry",
-}
-CAMEL = {v: k for k, v in PASSENGER_FIELDS.items()}
+# The step 2 form's names of a passenger's fields, as the API calls them (for its field errors).
+CAMEL = {"first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth",
+         "nationality": "nationality", "passport_number": "passportNumber", "passport_expiry": "passportExpiry"}
 
 
-def _int_arg(name: str, default: int, errors: dict) -> int:
-    try:
-        value = parse_int(request.args.get(name))
-    except Unreadable:
-        errors[name] = "Must be a whole number."
-        return default
-    return default if value is None else value
-
-
-def booking_json(booking: Booking) -> dict:
+def booking_summary(booking: Booking) -> dict:
     flight = booking.flight
-    return {
-        "bookingId": booking.id,
-        "bookingReference": booking.reference,
-        "status": booking.status,
-        "amount": booking.total_amount if booking.total_amount is not None else service.quote_for(booking).total,
-        "currency": booking.currency,
-        "expiresAt": booking.hold_expires_at.isoformat(),
-        "offerId": f"off_{flight.id}",
-        "flight": {"flightNumber": flight.flight_number, "origin": flight.origin_code,
-                   "destination": flight.destination_code, "departure": flight.departs_at.isoformat(),
-                   "arrival": flight.arrives_at.isoformat()},
-        "fareFamily": booking.fare_family_code,
-        "bundle": booking.bundle_code,
-    }
+    return dict(
+        booking_id=booking.id, booking_reference=booking.reference, status=booking.status,
+        amount=booking.total_amount if booking.total_amount is not None else service.quote_for(booking).total,
+        currency=booking.currency, expires_at=booking.hold_expires_at, offer_id=f"off_{flight.id}",
+        flight=schemas.Flight(flight_number=flight.flight_number, origin=flight.origin_code,
+                              destination=flight.destination_code, departure=flight.departs_at,
+                              arrival=flight.arrives_at),
+        fare_family=booking.fare_family_code, bundle=booking.bundle_code)
 
 
 @bp.get("/flights")
 def flights():
-    errors = {}
-    origin = (request.args.get("origin") or "").strip().upper()
-    destination = (request.args.get("destination") or "").strip().upper()
-    if len(origin) != 3:
-        errors["origin"] = "Give a 3-letter airport code."
-    if len(destination) != 3:
-        errors["destination"] = "Give a 3-letter airport code."
-    try:
-        day = parse_date(request.args.get("date"))
-    except Unreadable as err:
-        errors["date"] = err.message
-    else:
-        if day is None:
-            errors["date"] = "Give the date as YYYY-MM-DD."
-    party = Party(_int_arg("adults", 1, errors), _int_arg("children", 0, errors), _int_arg("infants", 0, errors))
-    for name, problem in party.problems().items():
-        errors.setdefault(name, problem)
-    if errors:
-        raise ApiError(422, "validation_error", "Invalid search.", errors)
-    offers = search_flights(origin, destination, day, party, now=utcnow())
-    return jsonify({"offers": [
-        {
-            "offerId": offer.offer_id,
-            "flightNumber": offer.flight.flight_number,
-            "origin": offer.flight.origin_code,
-            "destination": offer.flight.destination_code,
-            "departure": offer.flight.departs_at.astimezone(ZoneInfo(offer.flight.origin.tz)).isoformat(),
-            "arrival": offer.flight.arrives_at.astimezone(ZoneInfo(offer.flight.destination.tz)).isoformat(),
-            "durationMinutes": offer.minutes,
-            "fares": [{"fareFamily": f.fare_family.code, "amount": f.total, "currency": offer.flight.currency,
-                       "soldOut": f.sold_out, "seatsLeft": f.seats_left}
-                      for f in offer.fares],
-        }
+    query = schemas.parse(schemas.SearchQuery, request.args.to_dict(), "Invalid search.")
+    party = Party(1 if query.adults is None else query.adults, query.children or 0, query.infants or 0)
+    if party.problems():
+        raise ApiError(422, "validation_error", "Invalid search.", party.problems())
+    offers = search_flights(query.origin, query.destination, query.day, party, now=utcnow())
+    return schemas.Offers(offers=[
+        schemas.Offer(
+            offer_id=offer.offer_id, flight_number=offer.flight.flight_number, origin=offer.flight.origin_code,
+            destination=offer.flight.destination_code,
+            departure=offer.flight.departs_at.astimezone(ZoneInfo(offer.flight.origin.tz)),
+            arrival=offer.flight.arrives_at.astimezone(ZoneInfo(offer.flight.destination.tz)),
+            duration_minutes=offer.minutes,
+            fares=[schemas.Fare(fare_family=f.fare_family.code, amount=f.total, currency=offer.flight.currency,
+                                sold_out=f.sold_out, seats_left=f.seats_left) for f in offer.fares])
         for offer in offers
-    ]})
+    ]).answer()
 
 
 @bp.get("/acknowledgements")
 def list_acknowledgements():
     """The notices a traveller must accept before paying: show them, then send back {key, version}."""
-    return jsonify({"acknowledgements": [{"key": a.key, "version": a.version, "title": a.title, "text": a.text}
-                                         for a in ACKNOWLEDGEMENTS]})
+    return schemas.Acknowledgements(acknowledgements=[
+        schemas.Acknowledgement(key=a.key, version=a.version, title=a.title, text=a.text)
+        for a in ACKNOWLEDGEMENTS]).answer()
 
 
-def _acknowledgement_problems(given) -> tuple[list[str], dict]:
-    """The keys of the notices the traveller accepted, and the field error when they are not
-    every current one at its current version, as on the review page."""
-    given = [] if given is None else given  # none sent: name every notice still to accept
-    shape_ok = isinstance(given, list) and all(
-        isinstance(a, dict) and isinstance(a.get("key"), str) and isinstance(a.get("version"), str) for a in given)
-    if not shape_ok:
-        return [], {"acknowledgements": "Give a list of {key, version}: every notice from GET /api/acknowledgements, "
-                                        "accepted by the traveller."}
-    problem = acknowledgements.refusal((a["key"], a["version"]) for a in given)
-    if problem:
-        return [], {"acknowledgements": f"{problem} See GET /api/acknowledgements."}
-    return [a["key"] for a in given], {}
+def _acknowledgement_problems(given: list[schemas.AcceptedAcknowledgement] | None) -> dict:
+    """The field error when the notices accepted are not every current one at its current
+    version, as on the review page (none sent: it names every notice still to accept)."""
+    problem = acknowledgements.refusal((a.key, a.version) for a in given or ())
+    return {"acknowledgements": f"{problem} See GET /api/acknowledgements."} if problem else {}
 
 
 # Each booking holds seats for the hold time, so creating them is limited per address
@@ -133,45 +91,36 @@ def _too_many_bookings() -> str:
 @limiter.limit(_bookings_per_minute, error_message=_too_many_bookings)
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
-    body = json_body()
-    flight = flight_for_offer(str(body.get("offerId", "")))
+    body = schemas.parse(schemas.CreateBooking, json_body())
+    flight = flight_for_offer(body.offer_id)
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
     # Every problem is reported in one 422: the notices not accepted alongside the details.
-    accepted, fields = _acknowledgement_problems(body.get("acknowledgements"))
-    passengers = body.get("passengers")
-    if not isinstance(passengers, list) or not passengers:
-        raise ApiError(422, "validation_error", "Passengers are required.", {"passengers": "Give at least one passenger."})
-    types = [str(p.get("type", "adult")) if isinstance(p, dict) else "?" for p in passengers]
-    if any(t not in ("adult", "child", "infant") for t in types):
-        raise ApiError(422, "validation_error", "Invalid passengers.", {"passengers": "Each type is adult, child or infant."})
+    fields = _acknowledgement_problems(body.acknowledgements)
     # The party is stored adults first, then children, then infants.
     order = {"adult": 0, "child": 1, "infant": 2}
-    passengers = sorted(passengers, key=lambda p: order[str(p.get("type", "adult"))])
-    types = sorted(types, key=order.__getitem__)
+    passengers = sorted(body.passengers, key=lambda p: order[p.type])
+    types = [p.type for p in passengers]
     party = Party(types.count("adult"), types.count("child"), types.count("infant"))
     if party.problems():
         raise ApiError(422, "validation_error", "Invalid party.", {"passengers": m for m in party.problems().values()})
-    contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
-    choices = _choices(body, passengers)
 
     # Validate people and contact with the same rules (and messages) as step 2.
-    # Text fields must be JSON strings (a wrong type is its own field error, kept over the rules').
-    wrong_types: dict[str, str] = {}
-    people = [{snake: text_field(p.get(camel), f"passengers.{i}.{camel}", wrong_types)
-               for camel, snake in PASSENGER_FIELDS.items()} for i, p in enumerate(passengers)]
-    email = text_field(contact.get("email"), "contact.email", wrong_types)
-    phone = text_field(contact.get("phone"), "contact.phone", wrong_types)
+    people = [p.values() for p in passengers]
+    email, phone = body.contact.email or "", body.contact.phone or ""
     for i, (values, passenger_type) in enumerate(zip(people, types)):
         problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
     fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
-    fields |= wrong_types
     if fields:
         message = ("The traveller must accept every current notice before booking." if list(fields) == ["acknowledgements"]
                    else "Some details are missing or invalid.")
         raise ApiError(422, "validation_error", message, fields)
 
+    choices = {"fareFamily": body.fare_family or None, "bundle": body.bundle or None, "insurance": body.insurance,
+               "priorityBoarding": body.priority_boarding, "bags": {i: p.bags for i, p in enumerate(passengers)},
+               "seats": {i: p.seat for i, p in enumerate(passengers) if p.seat}}
+    accepted = [a.key for a in body.acknowledgements or ()]
     address = request.remote_addr or "unknown"
     try:
         with one_at_a_time(address, email):
@@ -181,7 +130,7 @@ def create_booking():
     except NoTurn:
         raise ApiError(503, "busy", "Another booking for this email or network is still being made. Try again in a few seconds.",
                        retry_after=5)
-    return jsonify(booking_json(booking)), 201
+    return schemas.BookingSummary(**booking_summary(booking)).answer(201)
 
 
 def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict, accepted: list[str],
@@ -216,39 +165,6 @@ def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict,
         db.session.rollback()
         _discard_draft(booking)  # all or nothing, whatever went wrong
         raise
-
-
-def _choices(body: dict, passengers: list[dict]) -> dict:
-    """The optional choices of POST /api/bookings, type-checked before anything is stored."""
-    errors = {}
-    choices = {}
-    for name in ("fareFamily", "bundle"):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            errors[name] = "Give a code as a string, e.g. STANDARD."
-        choices[name] = value or None
-    for name in ("insurance", "priorityBoarding"):
-        value = body.get(name, False)
-        if not isinstance(value, bool):
-            errors[name] = "Give true or false."
-        choices[name] = value is True
-    choices["bags"], choices["seats"] = {}, {}
-    for i, passenger in enumerate(passengers):
-        bags = passenger.get("bags", 0)
-        if bags is None:
-            bags = 0
-        if isinstance(bags, bool) or not (isinstance(bags, int) or is_digits(bags)):
-            errors[f"passengers.{i}.bags"] = "Give the number of checked bags, 0 to 3."
-        else:
-            choices["bags"][i] = int(bags)
-        seat = passenger.get("seat")
-        if seat is not None and not isinstance(seat, str):
-            errors[f"passengers.{i}.seat"] = "Give a seat like 12A."
-        elif seat:
-            choices["seats"][i] = seat
-    if errors:
-        raise ApiError(422, "validation_error", "Some choices are invalid.", errors)
-    return choices
 
 
 def _discard_draft(booking: Booking | None) -> None:

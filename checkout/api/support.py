@@ -1,5 +1,6 @@
-"""What the /api route modules share: reading a JSON body and its text fields, and the check
-on calls made with the staff console's cookie. payments/routes.py reads its JSON with it too.
+"""What the /api route modules share: reading a JSON body (its fields are then schemas.py's
+to check), and the check on calls made with the staff console's cookie. payments/routes.py
+reads its JSON with it too.
 
 The blueprint is in __init__.py. Nothing here imports a route module, so the route modules
 never import each other in a circle.
@@ -19,21 +20,6 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from ..errors import ApiError
-
-
-TEXT_MESSAGE = "Give this as text (a JSON string)."
-
-
-def text_field(value, path: str, fields: dict, default: str = "") -> str:
-    """A field the API documents as a string: its text, or `default` when absent or null. Any
-    other JSON value (false, 7, a list, an object) is a field error under `path` in `fields`,
-    and "" is returned: str() of it stored `firstName: false` as "False"."""
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value
-    fields[path] = TEXT_MESSAGE
-    return ""
 
 
 def json_body() -> dict:

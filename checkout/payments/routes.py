@@ -6,7 +6,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..bookings import service as bookings
 from ..bookings.routes import made_in_this_browser
-from ..api.support import json_body, text_field
+from ..api.schemas import ConfirmPayment, CreateIntent, IntentCreated, PaymentConfirmed, WebhookReceipt, parse
+from ..api.support import json_body
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..models import AttemptStatus, BookingStatus
@@ -22,19 +23,6 @@ bp = Blueprint("payments", __name__)
 # need no CSRF token; the browser sends X-CSRFToken anyway.
 for view in ("webhook", "create_intent", "confirm"):
     csrf.exempt(f"checkout.payments.routes.{view}")
-
-
-_json = json_body  # the API's one reader of a JSON object body
-
-
-def _texts(body: dict, *names: str) -> list[str]:
-    """The named fields as text; a 422 naming each that is not (a reference given as a list was
-    a 404 "no such booking", which sent the caller looking for the wrong mistake)."""
-    fields: dict[str, str] = {}
-    values = [text_field(body.get(name), name, fields) for name in names]
-    if fields:
-        raise ApiError(422, "validation_error", "Some fields are not text.", fields)
-    return values
 
 
 def _email_matches(booking, email: object) -> bool:
@@ -53,16 +41,12 @@ def _booking_for(reference: str, email: str):
 @bp.post("/api/payments/create-intent")
 @limiter.limit("5 per minute")
 def create_intent():
-    body = _json()
-    booking = _booking_for(*_texts(body, "bookingReference", "email"))
-    amount = body.get("amount")
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):  # 55380.0 or true is not minor units
-        raise ApiError(422, "validation_error", "The amount must be a whole number of minor units.",
-                       {"amount": f"Give the total in minor units, e.g. {booking.total_amount}."})
-    if amount is not None and amount != booking.total_amount:
+    body = parse(CreateIntent, json_body())
+    booking = _booking_for(body.booking_reference or "", body.email or "")
+    if body.amount is not None and body.amount != booking.total_amount:
         raise ApiError(409, "amount_mismatch", "The amount does not match the booking's total.",
                        {"amount": f"The total is {booking.total_amount} {booking.currency}."})
-    if body.get("currency") is not None and str(body.get("currency")).upper() != booking.currency:
+    if body.currency is not None and body.currency.upper() != booking.currency:
         raise ApiError(409, "currency_mismatch", "The currency does not match the booking's.",
                        {"currency": f"The booking is in {booking.currency}."})
     try:
@@ -71,8 +55,8 @@ def create_intent():
         raise ApiError(err.status, err.code, err.message)
     except gateway.PaymentError as err:
         raise ApiError(503, err.code, err.message)
-    return jsonify({"clientSecret": started.client_secret, "paymentIntentId": started.attempt.payment_intent_id,
-                    "amount": started.attempt.amount, "currency": started.attempt.currency})
+    return IntentCreated(client_secret=started.client_secret, payment_intent_id=started.attempt.payment_intent_id,
+                         amount=started.attempt.amount, currency=started.attempt.currency).answer()
 
 
 @bp.post("/api/payments/confirm")
@@ -84,24 +68,23 @@ def confirm():
     has it) or the booking's email: a reference and a PaymentIntent id alone get the same 404
     as an unknown booking.
     """
-    body = _json()
-    # The proof (email or client secret) of any other shape is simply no proof: the same 404.
-    reference, intent_id = _texts(body, "bookingReference", "paymentIntentId")
+    body = parse(ConfirmPayment, json_body())
+    reference, intent_id = body.booking_reference or "", body.payment_intent_id or ""
     booking = bookings.booking_by_reference(reference)
     attempt = attempt_for_intent(intent_id)
     not_found = ApiError(404, "not_found", "No such payment for this booking.")
     if booking is None or attempt is None or attempt.booking_id != booking.id:
         raise not_found
     try:
-        if not (_email_matches(booking, body.get("email"))
-                or holds_client_secret(attempt.payment_intent_id, body.get("clientSecret"))):
+        if not (_email_matches(booking, body.email)
+                or holds_client_secret(attempt.payment_intent_id, body.client_secret)):
             raise not_found
         outcome = reconcile(attempt.payment_intent_id, actor="confirm endpoint")
     except gateway.PaymentError as err:
         raise ApiError(503, err.code, err.message)
     db.session.refresh(attempt)
-    return jsonify({"status": outcome.booking_status, "paymentStatus": outcome.attempt_status,
-                    "message": attempt.failure_message})
+    return PaymentConfirmed(status=outcome.booking_status, payment_status=outcome.attempt_status,
+                            message=attempt.failure_message).answer()
 
 
 @bp.post("/api/payments/webhook")
@@ -115,7 +98,7 @@ def webhook():
     except (SQLAlchemyError, gateway.PaymentError) as err:
         current_app.logger.warning("webhook will be retried by Stripe: %s", err)
         return jsonify({"error": {"code": "retry_later", "message": "Temporarily unavailable; please retry."}}), 503
-    return jsonify({"received": True, "status": receipt.status}), 200
+    return WebhookReceipt(received=True, status=receipt.status).answer()
 
 
 NO_SUCH_PAYMENT = "We couldn't find that payment. If you were charged, your confirmation email will follow."

@@ -86,6 +86,7 @@ def test_every_reference_resolves_and_every_operation_is_complete(document):
 def test_the_contract_details(document):
     schemas = document["components"]["schemas"]
     error = schemas["Error"]["properties"]["error"]
+    error = schemas[error["$ref"].rsplit("/", 1)[1]] if "$ref" in error else error
     assert error["required"] == ["code", "message"] and "fields" in error["properties"]
     schemes = document["components"]["securitySchemes"]
     assert schemes["bearerToken"] == {**schemes["bearerToken"], "type": "http", "scheme": "bearer"}
