@@ -226,8 +226,9 @@ class Booking(db.Model):
 
     @property
     def first_departure(self) -> datetime:
-        """When the trip starts: the 24-hour rule and the cancellation quote run from here."""
-        return self.segments[0].flight.departs_at if self.segments else self.flight.departs_at
+        """When the trip starts: the 24-hour rule and the cancellation quote run from here.
+        `flight` is the first segment's (flight_id), so no segment need be read."""
+        return self.flight.departs_at
 
 
 class BookingSlice(db.Model):

@@ -11,7 +11,8 @@ from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
 from .forms import SearchForm
-from .search import SORTS, Party, flight_for_offer, route_is_flown, search_flights, sort_offers, suggest_airports
+from .itineraries import itinerary_for_offer
+from .search import SORTS, Party, route_is_flown, search_flights, sort_offers, suggest_airports
 
 bp = Blueprint("catalog", __name__)
 
@@ -65,16 +66,17 @@ def airport_suggestions():
 @bp.post("/select")
 def select():
     """Start a draft booking for the chosen flight and party, then go to step 1."""
-    flight = flight_for_offer(request.form.get("offer_id", ""))
-    if flight is None:
+    itinerary = itinerary_for_offer(request.form.get("offer_id", ""))
+    if itinerary is None:
         abort(404, "That flight is no longer offered. Please search again.")
+    flight = itinerary.slices[0].first  # the day's results to go back to when the trip is sold out
     try:
         party = Party(int(request.form.get("adults", 1)), int(request.form.get("children", 0)),
                       int(request.form.get("infants", 0)))
     except ValueError:
         abort(400, "The number of passengers was not understood. Please search again.")
     try:
-        booking = service.create_draft(flight, party, fare_family_code=request.form.get("fare_family") or None)
+        booking = service.create_draft(itinerary, party, fare_family_code=request.form.get("fare_family") or None)
     except CabinFull as err:
         return _sold_out(flight, party, err.message), 409
     except BookingError as err:

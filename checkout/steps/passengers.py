@@ -18,7 +18,7 @@ TEMPLATE = "steps/passengers.html"
 def build_form(booking: Booking, formdata=None) -> PassengersForm:
     """The form, filled from the post if there is one, else from what is saved."""
     kwargs = dict(passenger_types=[p.passenger_type for p in booking.passengers],
-                  travel_date=booking.flight.departure_date, international=booking.flight.international)
+                  travel_date=booking.flight.departure_date, international=booking.international)
     if formdata is not None:
         return PassengersForm(formdata=formdata, **kwargs)
     data = {
