@@ -225,6 +225,14 @@ class Booking(db.Model):
         return any(s.flight.international for s in self.segments)
 
     @property
+    def legs(self) -> list[list[BookingSegment]]:
+        """The trip's flights slice by slice (read from `segments`, with no query of its own)."""
+        legs: dict[int, list[BookingSegment]] = {}
+        for segment in self.segments:
+            legs.setdefault(segment.slice.position, []).append(segment)
+        return [legs[position] for position in sorted(legs)]
+
+    @property
     def first_departure(self) -> datetime:
         """When the trip starts: the 24-hour rule and the cancellation quote run from here.
         `flight` is the first segment's (flight_id), so no segment need be read."""
@@ -260,7 +268,7 @@ class BookingSegment(db.Model):
     held_base_fare: Mapped[int] = mapped_column(Integer)
 
     booking: Mapped[Booking] = relationship(back_populates="segments")
-    slice: Mapped[BookingSlice] = relationship(back_populates="segments")
+    slice: Mapped[BookingSlice] = relationship(back_populates="segments", lazy="joined")
     flight: Mapped[Flight] = relationship(lazy="joined")
 
     __table_args__ = (

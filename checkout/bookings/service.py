@@ -98,8 +98,9 @@ def get_booking(booking_id: int | None) -> Booking | None:
     return db.session.get(Booking, booking_id, options=_WHOLE_TRIP) if booking_id else None
 
 
-# The passengers and every flight of the trip with the booking (a trip is a handful of rows).
-_WHOLE_TRIP = [joinedload(Booking.passengers), joinedload(Booking.segments), joinedload(Booking.slices)]
+# The passengers with their chosen seats and every flight of the trip (each with its slice),
+# in the booking's one statement: a trip is a handful of rows, and each step reads them all.
+_WHOLE_TRIP = [joinedload(Booking.passengers).joinedload(Passenger.seats), joinedload(Booking.segments)]
 
 
 def booking_by_reference(reference: str) -> Booking | None:
@@ -166,7 +167,7 @@ def segment_at(booking: Booking, position: int | None) -> BookingSegment:
 
 
 def itinerary_of(booking: Booking) -> Itinerary:
-    return Itinerary(tuple(Slice(tuple(g.flight for g in s.segments)) for s in booking.slices))
+    return Itinerary(tuple(Slice(tuple(g.flight for g in leg)) for leg in booking.legs))
 
 
 def bag_allowance(booking: Booking) -> int:
