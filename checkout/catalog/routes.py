@@ -69,7 +69,6 @@ def select():
     itinerary = itinerary_for_offer(request.form.get("offer_id", ""))
     if itinerary is None:
         abort(404, "That flight is no longer offered. Please search again.")
-    flight = itinerary.slices[0].first  # the day's results to go back to when the trip is sold out
     try:
         party = Party(int(request.form.get("adults", 1)), int(request.form.get("children", 0)),
                       int(request.form.get("infants", 0)))
@@ -78,7 +77,7 @@ def select():
     try:
         booking = service.create_draft(itinerary, party, fare_family_code=request.form.get("fare_family") or None)
     except CabinFull as err:
-        return _sold_out(flight, party, err.message), 409
+        return _sold_out(itinerary.slices[0], party, err.message), 409
     except BookingError as err:
         abort(422, err.message)
     session.regenerate()  # the draft will hold names and passports: not for a cookie planted before it
@@ -87,13 +86,14 @@ def select():
     return go_to(url_for("customize.show"))
 
 
-def _sold_out(flight, party: Party, message: str) -> str:
-    """The day's results again, with why the chosen flight could not be booked."""
+def _sold_out(leg, party: Party, message: str) -> str:
+    """The first leg's results of the day again, with why the chosen trip could not be booked."""
+    flight, destination = leg.first, leg.last.destination_code
     form = SearchForm(MultiDict({
-        "origin": flight.origin_code, "destination": flight.destination_code,
+        "origin": flight.origin_code, "destination": destination,
         "date": flight.departure_date.isoformat(), "adults": str(party.adults), "children": str(party.children),
         "infants": str(party.infants),
     }))
     form.validate()
-    offers = search_flights(flight.origin_code, flight.destination_code, flight.departure_date, party, now=utcnow())
+    offers = search_flights(flight.origin_code, destination, flight.departure_date, party, now=utcnow())
     return _results(form, offers, "departure", notice=message)
