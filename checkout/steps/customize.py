@@ -117,7 +117,9 @@ class SeatMapView:
     """How one passenger sees the seats of one flight of the trip: what may be chosen, what is
     taken and why."""
 
-    def __init__(self, booking: Booking, position: int, segment: BookingSegment, taken: set[str] | None = None):
+    def __init__(self, booking: Booking, position: int, segment: BookingSegment | None = None,
+                 taken: set[str] | None = None):
+        segment = segment or booking.segments[0]  # the trip's first flight unless told
         self.booking, self.segment = booking, segment
         self.aircraft = segment.flight.aircraft
         self.passenger = next(p for p in booking.passengers if p.position == position)
