@@ -204,8 +204,9 @@ def hold_places(booking: Booking, expires_at: datetime | None, now: datetime, *,
     result = Places()
     held = holders(booking.id)
     several = len(booking.segments) > 1
-    for segment in sorted(booking.segments, key=lambda s: s.flight_id):
-        flight = segment.flight
+    segment_of = {s.flight_id: s for s in booking.segments}
+    for flight in lock_order(s.flight for s in booking.segments):
+        segment = segment_of[flight.id]
         held_by = {passenger_id: code for (flight_id, code), passenger_id in held.items() if flight_id == flight.id}
         placeless = []
         for passenger in booking.seated_passengers:

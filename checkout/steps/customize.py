@@ -238,7 +238,7 @@ def _apply(booking: Booking, section: str, form_data) -> None:
         except ValueError:
             raise BookingError("Choose which passenger this seat is for.", "seat")
         seat = None if form_data.get("seat_clear") else form_data.get("seat") or None
-        service.choose_seat(booking, position, seat, segment=service.segment_at(booking, _seat_segment()).position)
+        service.choose_seat(booking, position, seat, segment=_segment(booking).position)
 
 
 def _whole_number(raw) -> int | None:
