@@ -141,7 +141,11 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(12), unique=True)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.DRAFT, index=True)
+    # The trip's FIRST flight (the first segment's): the booking's departure and arrival in
+    # the contracts are the first slice's, and the dashboards, staff search and recommendations
+    # read it as before. The whole trip is `slices` / `segments` (docs/adr/0230).
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    # The trip's fare family; each slice carries its own (the same unless chosen per slice).
     fare_family_code: Mapped[str] = mapped_column(ForeignKey("fare_families.code"))
     bundle_code: Mapped[str | None] = mapped_column(String(24), ForeignKey("bundles.code"))
     insurance: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -149,9 +153,6 @@ class Booking(db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    # The flight's base fare when the hold began: the quoted price is honoured until
-    # hold_expires_at, even if the flight's fare moves meanwhile.
-    held_base_fare: Mapped[int] = mapped_column(Integer)
     # Set when the hold was renewed at a different price, until the traveller goes on.
     price_change_from: Mapped[int | None] = mapped_column(Integer)
     price_change_to: Mapped[int | None] = mapped_column(Integer)
@@ -171,9 +172,16 @@ class Booking(db.Model):
     # When `flask purge-pii` removed the travel documents and phone after the flight.
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    flight: Mapped[Flight] = relationship(lazy="joined")
+    flight: Mapped[Flight] = relationship(lazy="joined")  # the first segment's (see flight_id)
     fare_family: Mapped[FareFamily] = relationship(lazy="joined")
     bundle: Mapped[Bundle | None] = relationship(lazy="joined")
+    slices: Mapped[list[BookingSlice]] = relationship(
+        back_populates="booking", order_by="BookingSlice.position", cascade="all, delete-orphan"
+    )
+    # Every flight of the trip in travel order (across slices): what holds places and is priced.
+    segments: Mapped[list[BookingSegment]] = relationship(
+        back_populates="booking", order_by="BookingSegment.position", cascade="all, delete-orphan"
+    )
     passengers: Mapped[list[Passenger]] = relationship(
         back_populates="booking", order_by="Passenger.position", cascade="all, delete-orphan"
     )
@@ -197,7 +205,6 @@ class Booking(db.Model):
             "status IN ('DRAFT','PENDING_PAYMENT','CONFIRMED','CANCELLED','EXPIRED')",
             name="ck_bookings_status",
         ),
-        CheckConstraint("held_base_fare >= 0", name="ck_bookings_held_base_fare"),
         # Staff search by email prefix (migration 0008; text_pattern_ops on PostgreSQL).
         Index("ix_bookings_contact_email_lower", func.lower(contact_email),
               postgresql_ops={"lower_1": "text_pattern_ops"}),
@@ -218,9 +225,67 @@ class Booking(db.Model):
 
     @property
     def international(self) -> bool:
-        """Whether the trip crosses a border, so passports are asked for. The one question
-        every check asks (it will become "any segment international" for trips)."""
-        return self.flight.international
+        """Passports are asked for when any flight of the trip crosses a border."""
+        return any(s.flight.international for s in self.segments)
+
+    @property
+    def legs(self) -> list[list[BookingSegment]]:
+        """The trip's flights slice by slice (read from `segments`, with no query of its own)."""
+        legs: dict[int, list[BookingSegment]] = {}
+        for segment in self.segments:
+            legs.setdefault(segment.slice.position, []).append(segment)
+        return [legs[position] for position in sorted(legs)]
+
+    @property
+    def first_departure(self) -> datetime:
+        """When the trip starts: the 24-hour rule and the cancellation quote run from here.
+        `flight` is the first segment's (flight_id), so no segment need be read."""
+        return self.flight.departs_at
+
+
+class BookingSlice(db.Model):
+    """One direction or leg of a booked trip, with the fare family it is sold under."""
+    __tablename__ = "booking_slices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0-based: outbound, return, next leg...
+    fare_family_code: Mapped[str] = mapped_column(ForeignKey("fare_families.code"))
+
+    booking: Mapped[Booking] = relationship(back_populates="slices")
+    fare_family: Mapped[FareFamily] = relationship(lazy="joined")
+    segments: Mapped[list[BookingSegment]] = relationship(
+        back_populates="slice", order_by="BookingSegment.position"
+    )
+
+    __table_args__ = (UniqueConstraint("booking_id", "position", name="uq_booking_slices_booking_position"),)
+
+
+class BookingSegment(db.Model):
+    """One flight of a booked trip, and its base fare when the hold began: the quoted price
+    is honoured until the booking's hold_expires_at, even if the flight's fare moves meanwhile."""
+    __tablename__ = "booking_segments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    slice_id: Mapped[int] = mapped_column(ForeignKey("booking_slices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0-based order of travel in the whole trip
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"), index=True)
+    held_base_fare: Mapped[int] = mapped_column(Integer)
+
+    booking: Mapped[Booking] = relationship(back_populates="segments")
+    slice: Mapped[BookingSlice] = relationship(back_populates="segments", lazy="joined")
+    flight: Mapped[Flight] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("booking_id", "position", name="uq_booking_segments_booking_position"),
+        # A trip flies each flight once: a passenger's place on a flight is one seat hold.
+        UniqueConstraint("booking_id", "flight_id", name="uq_booking_segments_booking_flight"),
+        CheckConstraint("held_base_fare >= 0", name="ck_booking_segments_held_base_fare"),
+    )
+
+    @property
+    def label(self) -> str:
+        """"FA100 JFK→LHR": how pages and price lines name this flight of the trip."""
+        return f"{self.flight.flight_number} {self.flight.origin_code}→{self.flight.destination_code}"
 
 
 class Passenger(db.Model):
@@ -241,10 +306,12 @@ class Passenger(db.Model):
     redress_number: Mapped[str | None] = mapped_column(EncryptedText)  # DHS TRIP; ciphertext in the database
     known_traveler_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     checked_bags: Mapped[int] = mapped_column(Integer, default=0)
-    # The seat the traveller chose; the claim on it is the matching SeatHold row.
-    seat_code: Mapped[str | None] = mapped_column(String(4))
 
     booking: Mapped[Booking] = relationship(back_populates="passengers")
+    # The seats the traveller chose, one per flight at most (docs/adr/0231).
+    seats: Mapped[list[PassengerSeat]] = relationship(
+        back_populates="passenger", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     __table_args__ = (
         UniqueConstraint("booking_id", "position", name="uq_passengers_booking_position"),
@@ -256,6 +323,15 @@ class Passenger(db.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def seat_on(self, segment: BookingSegment) -> str | None:
+        """The seat chosen on this flight of the trip, or None (assigned at check-in)."""
+        return next((s.seat_code for s in self.seats if s.segment_id == segment.id), None)
+
+    @property
+    def seat_code(self) -> str | None:
+        """The seat chosen on the trip's first flight (what pages showed before trips)."""
+        return next((s.seat_code for s in self.seats if s.segment is not None and s.segment.position == 0), None)
 
     @property
     def masked_passport_number(self) -> str | None:
@@ -281,12 +357,36 @@ def _masked_tail(number: str | None) -> str | None:
     return None if not number else "••••" + number[-2:]
 
 
+class PassengerSeat(db.Model):
+    """The seat a passenger chose on one flight of the trip: the one record of that choice.
+
+    The claim on the seat is the SeatHold row of (flight, seat); a choice outlives its claim
+    when a hold lapses and someone else takes the seat, which is how a renewal can tell the
+    traveller which seat was lost. No row: the passenger holds an assigned place instead.
+    """
+    __tablename__ = "passenger_seats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    passenger_id: Mapped[int] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("booking_segments.id", ondelete="CASCADE"), index=True)
+    seat_code: Mapped[str] = mapped_column(String(4))
+
+    passenger: Mapped[Passenger] = relationship(back_populates="seats")
+    segment: Mapped[BookingSegment] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("passenger_id", "segment_id", name="uq_passenger_seats_passenger_segment"),
+        # Two passengers of one trip never choose the same seat on a flight.
+        UniqueConstraint("segment_id", "seat_code", name="uq_passenger_seats_segment_seat"),
+    )
+
+
 class SeatHold(db.Model):
     """One row per occupied seat on a flight.
 
-    Every seated passenger of a live booking holds one: the seat they chose, or, when they
-    chose none, a seat we assigned to hold their place in the cabin (their Passenger.seat_code
-    stays empty: "assigned at check-in"). So the rows of a cabin count its places taken.
+    Every seated passenger of a live booking holds one on every flight of the trip: the seat
+    they chose there (their PassengerSeat), or, when they chose none, a seat we assigned to
+    hold their place in the cabin ("assigned at check-in"). So the rows of a cabin count its
+    places taken.
     The unique (flight, seat) constraint is what makes two holds on one seat impossible.
     expires_at NULL means sold (a confirmed booking or seat taken before we opened sales);
     a hold whose expires_at has passed may be taken over by one atomic upsert.

@@ -36,7 +36,8 @@ from checkout.catalog import search
 from checkout.clock import utcnow
 from checkout.extensions import db, upsert_insert
 from checkout.models import (
-    AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus as S, BookingTransition, Bundle,
+    AttemptStatus, Booking, BookingAcknowledgement, BookingPriceLine, BookingSegment, BookingSlice, BookingStatus as S,
+    BookingTransition, Bundle,
     Dispute, ErrorEvent, FareFamily, Flight, FunnelEvent, FunnelStage, Passenger, PaymentAttempt, Refund,
     RefundStatus, WebhookEvent,
 )
@@ -141,7 +142,7 @@ def _passengers(rng: random.Random, types: list[str], flight: Flight, named: boo
     rows = []
     for position, kind in enumerate(types):
         bags = 0 if kind == "infant" else _weighted(rng, ((0, 75), (1, 20), (2, 5)))
-        row = dict(position=position, passenger_type=kind, checked_bags=bags, seat_code=None, first_name=None,
+        row = dict(position=position, passenger_type=kind, checked_bags=bags, first_name=None,
                    last_name=None, date_of_birth=None, nationality=None, passport_number=None, passport_expiry=None)
         if named:
             born = {"adult": date(rng.randint(1955, 2003), rng.randint(1, 12), rng.randint(1, 28)),
@@ -287,9 +288,21 @@ def _cancellation(plan: _Plan, rng: random.Random, now: datetime, fare: FareFami
 
 def _insert(plans: list[_Plan], rng: random.Random, now: datetime) -> HistoryReport:
     """Plain multi-row INSERTs, parents first; ids come back in the order the rows went in."""
+    # The held fare is the trip's one flight's (booking_segments), not a column of the booking.
     booking_ids = db.session.execute(
-        insert(Booking).returning(Booking.id, sort_by_parameter_order=True), [p.booking for p in plans]
+        insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
+        [{k: v for k, v in p.booking.items() if k != "held_base_fare"} for p in plans]
     ).scalars().all()
+    # Each a trip of one slice of one flight, as migration 0015 made every booking before it.
+    slice_ids = db.session.execute(
+        insert(BookingSlice).returning(BookingSlice.id, sort_by_parameter_order=True),
+        [dict(booking_id=booking_id, position=0, fare_family_code=plan.booking["fare_family_code"])
+         for plan, booking_id in zip(plans, booking_ids)]
+    ).scalars().all()
+    db.session.execute(insert(BookingSegment), [
+        dict(booking_id=booking_id, slice_id=slice_id, position=0, flight_id=plan.booking["flight_id"],
+             held_base_fare=plan.booking["held_base_fare"])
+        for plan, booking_id, slice_id in zip(plans, booking_ids, slice_ids)])
     rows: dict[type, list[dict]] = {model: [] for model in (Passenger, BookingPriceLine, BookingTransition,
                                                           BookingAcknowledgement, PaymentAttempt, FunnelEvent)}
     for plan, booking_id in zip(plans, booking_ids):

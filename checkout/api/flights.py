@@ -18,7 +18,8 @@ from ..bookings import passengers as passenger_rules
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..bookings.hold_limits import NoTurn, one_at_a_time, too_many_holds
 from ..bookings.service import BookingError
-from ..catalog.search import Party, flight_for_offer, search_flights
+from ..catalog.itineraries import itinerary_for_offer
+from ..catalog.search import Party, search_flights
 from ..clock import utcnow
 from ..errors import ApiError
 from ..extensions import db, limiter
@@ -92,7 +93,8 @@ def _too_many_bookings() -> str:
 def create_booking():
     """Create a PENDING_PAYMENT booking in one call, through the same services as the web flow."""
     body = schemas.parse(schemas.CreateBooking, json_body())
-    flight = flight_for_offer(body.offer_id)
+    itinerary = itinerary_for_offer(body.offer_id)
+    flight = itinerary.slices[0].first if itinerary else None
     if flight is None:
         raise ApiError(422, "validation_error", "Unknown offer.", {"offerId": "No such offer. Search again."})
     # Every problem is reported in one 422: the notices not accepted alongside the details.
@@ -109,7 +111,7 @@ def create_booking():
     people = [p.values() for p in passengers]
     email, phone = body.contact.email or "", body.contact.phone or ""
     for i, (values, passenger_type) in enumerate(zip(people, types)):
-        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, flight.international)
+        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, itinerary.international)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
     fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
     if fields:
@@ -124,7 +126,7 @@ def create_booking():
     address = request.remote_addr or "unknown"
     try:
         with one_at_a_time(address, email):
-            booking = _book_in_turn(address, email, flight, party, choices, accepted,
+            booking = _book_in_turn(address, email, itinerary, party, choices, accepted,
                                     travellers=[passenger_rules.passenger_details(values) for values in people],
                                     contact=passenger_rules.contact_details(email, phone))
     except NoTurn:
@@ -133,7 +135,7 @@ def create_booking():
     return schemas.BookingSummary(**booking_summary(booking)).answer(201)
 
 
-def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict, accepted: list[str],
+def _book_in_turn(address: str, email: str, itinerary, party: Party, choices: dict, accepted: list[str],
                   travellers: list, contact) -> Booking:
     """Count the caller's open holds and, if there is room, make the booking: all or nothing.
 
@@ -146,7 +148,7 @@ def _book_in_turn(address: str, email: str, flight, party: Party, choices: dict,
         raise ApiError(429, "too_many_holds", crowded.message, retry_after=crowded.retry_after)
     booking = None
     try:
-        booking = service.create_draft(flight, party, fare_family_code=choices["fareFamily"], channel="api")
+        booking = service.create_draft(itinerary, party, fare_family_code=choices["fareFamily"], channel="api")
         booking.client_address = address[:64]
         service.choose_bundle(booking, choices["bundle"])
         service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],

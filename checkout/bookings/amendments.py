@@ -41,7 +41,7 @@ def amendment_problem(booking: Booking, now: datetime, names: bool = False) -> s
     """Why this booking cannot be amended now (None when it can)."""
     if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
         return f"A {booking.status.lower().replace('_', ' ')} booking cannot be changed."
-    if booking.flight.departs_at <= now:
+    if booking.first_departure <= now:
         return "The flight has departed, so the booking can no longer be changed."
     if names and booking.status != BookingStatus.PENDING_PAYMENT:
         return ("Passenger names can only be changed before payment. The ticket is issued in these names; "

@@ -71,7 +71,7 @@ def unrefunded_tax_lines(booking: Booking) -> list:
 
 def within_24_hour_rule(booking: Booking, now: datetime) -> bool:
     booked_at = booking.submitted_at or booking.created_at
-    return now - booked_at <= DOT_WINDOW and booking.flight.departs_at - booked_at >= DOT_MIN_LEAD
+    return now - booked_at <= DOT_WINDOW and booking.first_departure - booked_at >= DOT_MIN_LEAD
 
 
 def cancellation_terms(booking: Booking, now: datetime | None = None) -> CancellationTerms:
@@ -80,7 +80,7 @@ def cancellation_terms(booking: Booking, now: datetime | None = None) -> Cancell
         return CancellationTerms(True, 0, "unpaid", "Nothing has been charged, so there is nothing to refund.")
     if booking.status != BookingStatus.CONFIRMED:
         return CancellationTerms(False, 0, "not_allowed", f"A {booking.status.lower().replace('_', ' ')} booking cannot be cancelled.")
-    if booking.flight.departs_at <= now:
+    if booking.first_departure <= now:
         return CancellationTerms(False, 0, "not_allowed", "The flight has departed.")
     left = refundable_left(booking)
     if within_24_hour_rule(booking, now):

@@ -94,18 +94,15 @@ def _may_take_over(flight_id: int, seat_code: str, booking_id: int | None, now: 
             or_(SeatHold.expires_at < now, SeatHold.booking_id == booking_id))
 
 
-def release(booking_id: int, seat_codes: list[str] | None = None) -> None:
-    """Give back a booking's unsold holds (all of them, or just `seat_codes`)."""
-    stmt = delete(SeatHold).where(SeatHold.booking_id == booking_id, SeatHold.expires_at.is_not(None))
-    if seat_codes is not None:
-        stmt = stmt.where(SeatHold.seat_code.in_(seat_codes))
-    db.session.execute(stmt)
+def release(booking_id: int) -> None:
+    """Give back a booking's unsold holds, on every flight of its trip."""
+    db.session.execute(delete(SeatHold).where(SeatHold.booking_id == booking_id, SeatHold.expires_at.is_not(None)))
 
 
-def release_passenger(booking_id: int, passenger_id: int, keep: str | None = None) -> None:
-    """Give back what one passenger holds (their chosen seat or assigned place), but `keep`."""
+def release_passenger(booking_id: int, passenger_id: int, flight_id: int, keep: str | None = None) -> None:
+    """Give back what one passenger holds on one flight (their chosen seat or assigned place), but `keep`."""
     stmt = delete(SeatHold).where(SeatHold.booking_id == booking_id, SeatHold.passenger_id == passenger_id,
-                                  SeatHold.expires_at.is_not(None))
+                                  SeatHold.flight_id == flight_id, SeatHold.expires_at.is_not(None))
     if keep is not None:
         stmt = stmt.where(SeatHold.seat_code != keep)
     db.session.execute(stmt)
@@ -131,10 +128,17 @@ def unavailable_seats(flight_id: int, booking_id: int | None, now: datetime) -> 
     return set(rows)
 
 
-def holders(booking_id: int) -> dict[str, int | None]:
-    """The booking's holds: seat code -> the passenger holding it."""
-    return dict(db.session.execute(
-        select(SeatHold.seat_code, SeatHold.passenger_id).where(SeatHold.booking_id == booking_id)).all())
+def holders(booking_id: int) -> dict[tuple[int, str], int | None]:
+    """The booking's holds on every flight: (flight id, seat code) -> the passenger holding it."""
+    return {(flight_id, code): passenger_id for flight_id, code, passenger_id in db.session.execute(
+        select(SeatHold.flight_id, SeatHold.seat_code, SeatHold.passenger_id).where(SeatHold.booking_id == booking_id))}
+
+
+def lock_order(flights):
+    """Flights in the one order every booking takes places on them: by id. Within a flight,
+    seats are taken in the seat map's placement order, so two bookings taking places on the
+    same flights never wait on each other in a cycle (docs/adr/0232)."""
+    return sorted(flights, key=lambda f: f.id)
 
 
 # -- places: capacity per cabin -----------------------------------------------------
@@ -174,9 +178,11 @@ def assign_places(flight: Flight, cabin: str, booking_id: int, passenger_ids: li
 
 @dataclass
 class Places:
-    """What hold_places found: chosen seats now someone else's, passengers left without a place."""
+    """What hold_places found: chosen seats now someone else's, passengers left without a place,
+    and the first flight where someone was (for the message)."""
     lost_seats: list[str] = field(default_factory=list)
     missing: int = 0
+    short_on: Flight | None = None
 
     @property
     def complete(self) -> bool:
@@ -185,29 +191,39 @@ class Places:
 
 def hold_places(booking: Booking, expires_at: datetime | None, now: datetime, *,
                 reassign_lost_seats: bool) -> Places:
-    """Make every seated passenger hold a place in the booking's cabin until `expires_at`
-    (None = sold): their chosen seat, else the place they were assigned, else a free one.
+    """Make every seated passenger hold a place in the booking's cabin on every flight of the
+    trip until `expires_at` (None = sold): their chosen seat there, else the place they were
+    assigned, else a free one. Flights are taken in `lock_order`.
 
-    A chosen seat someone else took meanwhile is reported in `lost_seats`; with
-    `reassign_lost_seats` the choice is dropped and a place assigned instead, without it
-    that passenger counts as missing (a sale must get the very seats that were paid for).
-    Nothing is committed; when the result is not complete the caller rolls back.
+    A chosen seat someone else took meanwhile is reported in `lost_seats` ("12A on FA100
+    JFK→LHR" when the trip has several flights); with `reassign_lost_seats` the choice is
+    dropped and a place assigned instead, without it that passenger counts as missing (a sale
+    must get the very seats that were paid for). Nothing is committed; when the result is not
+    complete the caller rolls back.
     """
     result = Places()
-    held_by = {passenger_id: code for code, passenger_id in holders(booking.id).items()}
-    placeless = []
-    for passenger in booking.seated_passengers:
-        seat_code = passenger.seat_code or held_by.get(passenger.id)
-        if seat_code and claim(booking.flight_id, seat_code, booking.id, passenger.id, expires_at, now):
-            continue
-        if passenger.seat_code:
-            result.lost_seats.append(passenger.seat_code)
-            if not reassign_lost_seats:
-                result.missing += 1
+    held = holders(booking.id)
+    several = len(booking.segments) > 1
+    segment_of = {s.flight_id: s for s in booking.segments}
+    for flight in lock_order(s.flight for s in booking.segments):
+        segment = segment_of[flight.id]
+        held_by = {passenger_id: code for (flight_id, code), passenger_id in held.items() if flight_id == flight.id}
+        placeless = []
+        for passenger in booking.seated_passengers:
+            chosen = passenger.seat_on(segment)
+            seat_code = chosen or held_by.get(passenger.id)
+            if seat_code and claim(flight.id, seat_code, booking.id, passenger.id, expires_at, now):
                 continue
-            passenger.seat_code = None
-        placeless.append(passenger.id)
-    if placeless and assign_places(booking.flight, booking.fare_family.cabin, booking.id, placeless,
-                                   expires_at, now) is None:
-        result.missing += len(placeless)
+            if chosen:
+                result.lost_seats.append(f"{chosen} on {segment.label}" if several else chosen)
+                if not reassign_lost_seats:
+                    result.missing += 1
+                    result.short_on = result.short_on or flight
+                    continue
+                passenger.seats = [s for s in passenger.seats if s.segment_id != segment.id]
+            placeless.append(passenger.id)
+        if placeless and assign_places(flight, booking.fare_family.cabin, booking.id, placeless,
+                                       expires_at, now) is None:
+            result.missing += len(placeless)
+            result.short_on = result.short_on or flight
     return result

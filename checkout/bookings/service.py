@@ -20,12 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import pricing
 from ..catalog import search
+from ..catalog.itineraries import Itinerary, Slice
+from ..catalog.itineraries import problem as itinerary_problem
 from ..catalog.seatmaps import Seat, find_seat
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
-    Booking, BookingAcknowledgement, BookingPriceLine, BookingStatus, FareFamily,
-    Flight, Passenger, PassengerType,
+    Booking, BookingAcknowledgement, BookingPriceLine, BookingSegment, BookingSlice, BookingStatus, FareFamily,
+    Flight, Passenger, PassengerSeat, PassengerType,
 )
 from . import seat_holds, states
 from .acknowledgements import ACKNOWLEDGEMENTS
@@ -96,8 +98,14 @@ def hold_duration() -> timedelta:
 # -- reading -------------------------------------------------------------------------
 
 def get_booking(booking_id: int | None) -> Booking | None:
-    """The booking with its flight, fares and passengers, in one statement."""
-    return db.session.get(Booking, booking_id, options=[joinedload(Booking.passengers)]) if booking_id else None
+    """The booking with its flight, fares, passengers and the trip's flights (the passengers'
+    chosen seats in one more statement)."""
+    return db.session.get(Booking, booking_id, options=_WHOLE_TRIP) if booking_id else None
+
+
+# The passengers with their chosen seats and every flight of the trip (each with its slice),
+# in the booking's one statement: a trip is a handful of rows, and each step reads them all.
+_WHOLE_TRIP = [joinedload(Booking.passengers).joinedload(Passenger.seats), joinedload(Booking.segments)]
 
 
 def booking_by_reference(reference: str) -> Booking | None:
@@ -120,7 +128,7 @@ def lock_booking(booking_id: int, *, with_passengers: bool = False) -> Booking:
     db.session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
     query = select(Booking).where(Booking.id == booking_id)
     if with_passengers:
-        query = query.options(joinedload(Booking.passengers))
+        query = query.options(*_WHOLE_TRIP)
     else:
         # A booking past its draft: what its services decide on is its payment attempts, which
         # another transaction (a second tab, a webhook) may have changed since this session
@@ -157,8 +165,19 @@ def draft_change(booking_id: int) -> Iterator[Booking]:
         yield booking
 
 
-def seat_of(booking: Booking, passenger: Passenger) -> Seat | None:
-    return find_seat(booking.flight.aircraft, passenger.seat_code) if passenger.seat_code else None
+def seat_of(segment: BookingSegment, passenger: Passenger) -> Seat | None:
+    """The seat the passenger chose on this flight of the trip, or None."""
+    code = passenger.seat_on(segment)
+    return find_seat(segment.flight.aircraft, code) if code else None
+
+
+def segment_at(booking: Booking, position: int | None) -> BookingSegment:
+    """The trip's flight at `position` (0 = the first), the first when there is no such one."""
+    return next((s for s in booking.segments if s.position == position), booking.segments[0])
+
+
+def itinerary_of(booking: Booking) -> Itinerary:
+    return Itinerary(tuple(Slice(tuple(g.flight for g in leg)) for leg in booking.legs))
 
 
 def bag_allowance(booking: Booking) -> int:
@@ -183,16 +202,20 @@ def frozen_quote(booking: Booking) -> pricing.Quote:
 def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricing.Quote:
     """The price of the booking as it stands, at the fare held for it.
 
-    `fare_family` prices the same choices under another fare family (for comparison).
+    Every flight of the trip at its held fare, under its slice's fare family. `fare_family`
+    prices the same choices under another fare family for the whole trip (for comparison).
     """
+    segments = booking.segments
     return pricing.quote(
-        base_fare=booking.held_base_fare,
+        segments=[pricing.Segment(
+            s.held_base_fare, s.flight.international, s.label, s.slice.position,
+            fare=None if fare_family is not None or s.slice.fare_family_code == booking.fare_family_code
+            else search.fare_terms(s.slice.fare_family)) for s in segments],
         currency=booking.currency,
-        international=booking.international,
         fare=search.fare_terms(fare_family or booking.fare_family),
         bundle=search.bundle_terms(booking.bundle),
         passengers=[
-            pricing.PassengerChoice(p.passenger_type, p.checked_bags, seat_of(booking, p))
+            pricing.PassengerChoice(p.passenger_type, p.checked_bags, seats=tuple(seat_of(s, p) for s in segments))
             for p in booking.passengers
         ],
         insurance=booking.insurance,
@@ -202,17 +225,28 @@ def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricin
 
 # -- the draft ------------------------------------------------------------------------
 
-def create_draft(flight: Flight, party: search.Party, now: datetime | None = None,
+def create_draft(itinerary: Itinerary | Flight, party: search.Party, now: datetime | None = None,
                  fare_family_code: str | None = None, channel: str = "web") -> Booking:
-    """A DRAFT booking for `party` on `flight`, holding the current fare for a while."""
+    """A DRAFT booking for `party` on the trip, holding every flight's current fare for a while
+    and a place for every seated passenger on every flight (a Flight is the one-flight trip).
+
+    Places are taken flight by flight in seat_holds.lock_order; a flight without room for the
+    party makes the whole trip unbookable (CabinFull, naming that flight) and leaves nothing.
+    """
     now = now or utcnow()
+    if isinstance(itinerary, Flight):
+        itinerary = Itinerary((Slice((itinerary,)),))
     problems = party.problems()
     if problems:
         field_name, message = next(iter(problems.items()))
         raise BookingError(message, field_name)
-    if flight.departs_at <= now + timedelta(hours=1):
+    trip_problem = itinerary_problem(itinerary)
+    if trip_problem:
+        raise BookingError(trip_problem, "offerId")
+    first = itinerary.slices[0].first
+    if first.departs_at <= now + timedelta(hours=1):
         raise BookingError("This flight is closed for booking. Please choose another.", "offerId")
-    fares = search.fare_families_for(flight)
+    fares = search.fare_families_for_trip(itinerary)
     if fare_family_code:
         choices = [f for f in fares if f.code == fare_family_code]
         if not choices:
@@ -220,29 +254,47 @@ def create_draft(flight: Flight, party: search.Party, now: datetime | None = Non
     else:  # the first fare of each cabin, in fare order: the first cabin with room is taken
         choices = [f for i, f in enumerate(fares) if f.cabin not in {g.cabin for g in fares[:i]}]
     booking = Booking(
-        status=BookingStatus.DRAFT, flight=flight, fare_family=choices[0], currency=flight.currency,
-        held_base_fare=flight.base_fare, hold_expires_at=now + hold_duration(),
-        created_at=now, updated_at=now, channel=channel,
+        status=BookingStatus.DRAFT, flight=first, fare_family=choices[0], currency=first.currency,
+        hold_expires_at=now + hold_duration(), created_at=now, updated_at=now, channel=channel,
         passengers=[Passenger(position=i, passenger_type=t, checked_bags=0)
                     for i, t in enumerate(party.passenger_types())],
     )
+    for number, leg in enumerate(itinerary.slices):
+        booked = BookingSlice(position=number, fare_family=choices[0])
+        booking.slices.append(booked)
+        for flight in leg.flights:
+            booking.segments.append(BookingSegment(position=len(booking.segments), flight=flight, slice=booked,
+                                                   held_base_fare=flight.base_fare))
     db.session.add(booking)
     db.session.flush()
     seated = [p.id for p in booking.seated_passengers]
+    short_on = None
     for fare in choices:
         with db.session.begin_nested() as savepoint:
-            places = seat_holds.assign_places(flight, fare.cabin, booking.id, seated, booking.hold_expires_at, now)
-            if places is not None:
+            full = _place_everyone(booking, fare.cabin, seated, now)
+            if full is None:
                 booking.fare_family = fare
+                for booked in booking.slices:
+                    booked.fare_family = fare
                 break
+            short_on = short_on or full
             savepoint.rollback()
     else:
         db.session.rollback()  # nothing half-made: no draft, no places
-        raise CabinFull(_no_room(flight, [f.cabin for f in choices], len(seated), now),
+        raise CabinFull(_no_room(short_on, [f.cabin for f in choices], len(seated), now),
                         "fareFamily" if fare_family_code else "offerId")
     states.record(booking, None, BookingStatus.DRAFT, actor=f"traveller ({channel})")
     db.session.commit()
     return booking
+
+
+def _place_everyone(booking: Booking, cabin: str, passenger_ids: list[int], now: datetime) -> Flight | None:
+    """An assigned place in `cabin` for each passenger on every flight, in lock order; the first
+    flight without room for them all (the caller rolls back), or None when everyone has one."""
+    for flight in seat_holds.lock_order(s.flight for s in booking.segments):
+        if seat_holds.assign_places(flight, cabin, booking.id, passenger_ids, booking.hold_expires_at, now) is None:
+            return flight
+    return None
 
 
 def discard_draft(booking_id: int) -> None:
@@ -276,11 +328,13 @@ def _require_draft(booking: Booking) -> None:
 
 
 def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
-    """Switch fare family. Returns seats released because they are in another cabin.
-    Locks the booking, then its holds (draft_change)."""
+    """Switch the trip's fare family (every slice takes it). Returns seats released because
+    they are in another cabin. Locks the booking, then its holds (draft_change); places in
+    the new cabin are taken flight by flight in lock order."""
     released = []
     with draft_change(booking.id) as booking:
-        fare = next((f for f in search.fare_families_for(booking.flight) if f.code == fare_family_code), None)
+        fare = next((f for f in search.fare_families_for_trip(itinerary_of(booking)) if f.code == fare_family_code),
+                    None)
         if fare is None:
             raise BookingError("Please choose one of the fare families shown.", "fare_family")
         now = utcnow()
@@ -289,17 +343,18 @@ def choose_fare(booking: Booking, fare_family_code: str) -> list[str]:
             with db.session.begin_nested() as move:
                 # Every place moves to the new cabin; chosen seats there are chosen afresh.
                 for passenger in booking.passengers:
-                    if passenger.seat_code:
-                        released.append(passenger.seat_code)
-                        passenger.seat_code = None
+                    released += [s.seat_code for s in passenger.seats]
+                    passenger.seats = []
+                db.session.flush()
                 seat_holds.release(booking.id)
-                places = seat_holds.assign_places(booking.flight, fare.cabin, booking.id, seated,
-                                                  booking.hold_expires_at, now)
-                if places is None:
+                full = _place_everyone(booking, fare.cabin, seated, now)
+                if full is not None:
                     move.rollback()  # the old places and seats back, before counting what is left
-            if places is None:
-                raise CabinFull(_no_room(booking.flight, [fare.cabin], len(seated), now), "fare_family")
+            if full is not None:
+                raise CabinFull(_no_room(full, [fare.cabin], len(seated), now), "fare_family")
         booking.fare_family = fare
+        for booked in booking.slices:
+            booked.fare_family = fare
         booking.updated_at = now
     return released
 
@@ -352,8 +407,23 @@ def infant_carriers(booking: Booking) -> int:
     return sum(1 for p in booking.passengers if p.passenger_type == PassengerType.INFANT)
 
 
-def choose_seat(booking: Booking, position: int, seat_code: str | None, now: datetime | None = None) -> None:
-    """Hold `seat_code` for the passenger at `position` (None gives their seat back).
+def _set_seat(passenger: Passenger, segment: BookingSegment, seat_code: str | None) -> None:
+    """Record the passenger's choice on this flight (None: no choice), in place when there was
+    one (a delete and an insert of the same passenger and flight would meet in one flush)."""
+    mine = next((s for s in passenger.seats if s.segment_id == segment.id), None)
+    if seat_code is None:
+        if mine is not None:
+            passenger.seats.remove(mine)
+    elif mine is not None:
+        mine.seat_code = seat_code
+    else:
+        passenger.seats.append(PassengerSeat(segment=segment, seat_code=seat_code))
+
+
+def choose_seat(booking: Booking, position: int, seat_code: str | None, now: datetime | None = None,
+                segment: int = 0) -> None:
+    """Hold `seat_code` for the passenger at `position` on the trip's flight at `segment`
+    (0 = the first; None gives their seat there back).
 
     Either way the passenger keeps a place in the cabin: a chosen seat replaces the place
     they held, and giving a seat back swaps it for an assigned place. Locks the booking, then
@@ -364,34 +434,38 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         passenger = next((p for p in booking.passengers if p.position == position), None)
         if passenger is None:
             raise BookingError("Choose which passenger this seat is for.", "seat_passenger")
+        on = next((s for s in booking.segments if s.position == segment), None)
+        if on is None:
+            raise BookingError("Choose which flight this seat is on.", "seat")
+        flight = on.flight
         if not seat_code:
-            if passenger.seat_code:
+            if passenger.seat_on(on):
                 # Their place moves to a seat nobody pays for, so the chosen one is free again.
-                seat_holds.release_passenger(booking.id, passenger.id)
-                passenger.seat_code = None
-                if seat_holds.assign_places(booking.flight, booking.fare_family.cabin, booking.id, [passenger.id],
+                seat_holds.release_passenger(booking.id, passenger.id, flight.id)
+                _set_seat(passenger, on, None)
+                if seat_holds.assign_places(flight, booking.fare_family.cabin, booking.id, [passenger.id],
                                             booking.hold_expires_at, now) is None:
                     raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
                 booking.updated_at = now
             return
-        seat = find_seat(booking.flight.aircraft, seat_code)
+        seat = find_seat(flight.aircraft, seat_code)
         if seat is None:
             raise SeatUnavailable("That seat does not exist on this aircraft.", "seat")
         reason = seat_restriction(booking, passenger, seat)
         if reason:
             raise SeatUnavailable(reason, "seat")
-        if seat.code == passenger.seat_code:
+        if seat.code == passenger.seat_on(on):
             return
-        if any(p.seat_code == seat.code for p in booking.passengers if p is not passenger):
+        if any(p.seat_on(on) == seat.code for p in booking.passengers if p is not passenger):
             raise SeatUnavailable(f"Seat {seat.code} is already chosen for another passenger in your party.", "seat")
-        taken = seat_holds.take(booking.flight_id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now)
+        taken = seat_holds.take(flight.id, seat.code, booking.id, passenger.id, booking.hold_expires_at, now)
         if not taken.held:
             raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
-        seat_holds.release_passenger(booking.id, passenger.id, keep=seat.code)
-        passenger.seat_code = seat.code
+        seat_holds.release_passenger(booking.id, passenger.id, flight.id, keep=seat.code)
+        _set_seat(passenger, on, seat.code)
         # The seat may have been the place we assigned a fellow passenger: they are given another.
         if taken.displaced not in (None, passenger.id) and seat_holds.assign_places(
-                booking.flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,
+                flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,
                 now) is None:
             raise CabinFull("Sorry, we could not keep a place for everyone with that seat. Please choose another.",
                             "seat")
@@ -456,14 +530,15 @@ def renew_hold_if_expired(booking: Booking, now: datetime | None = None) -> Hold
             old_total = quote_for(booking).total
             places = _hold_every_place(booking, now + hold_duration(), now, reassign_lost_seats=True)
             if not places.complete:
-                renewal.sold_out = _no_room(booking.flight, [booking.fare_family.cabin],
+                renewal.sold_out = _no_room(places.short_on, [booking.fare_family.cabin],
                                             len(booking.seated_passengers), now)
                 seat_holds.release(booking.id)
                 states.transition(booking, BookingStatus.EXPIRED, "hold renewal", note="no place left in the cabin")
                 return renewal
             booking.hold_expires_at = now + hold_duration()
             renewal.lost_seats = places.lost_seats
-            booking.held_base_fare = booking.flight.base_fare
+            for segment in booking.segments:  # today's fare on every flight: a change on any is told
+                segment.held_base_fare = segment.flight.base_fare
             new_total = quote_for(booking).total
             if new_total != old_total:
                 renewal.price_from, renewal.price_to = old_total, new_total
@@ -556,9 +631,10 @@ def submit(booking: Booking, accepted: list[str], now: datetime | None = None, a
                                    "Please check what changed before you continue.")
             expires_at = now + hold_duration()
             # Every place (and chosen seat) now lasts as long as the payment window.
-            if not _hold_every_place(booking, expires_at, now, reassign_lost_seats=False).complete:
-                raise CabinFull(_no_room(booking.flight, [booking.fare_family.cabin], len(booking.seated_passengers),
-                                         now))
+            places = _hold_every_place(booking, expires_at, now, reassign_lost_seats=False)
+            if not places.complete:
+                raise CabinFull(_no_room(places.short_on, [booking.fare_family.cabin],
+                                         len(booking.seated_passengers), now))
             _assign_reference(booking)
             quote = quote_for(booking)
             booking.price_lines = [
@@ -599,7 +675,7 @@ def _assign_reference(booking: Booking, attempts: int = 8) -> None:
 
 
 def copy_as_draft(booking: Booking, now: datetime) -> Booking:
-    """A new DRAFT with the same choices, passengers and seats; the unpaid original is cancelled.
+    """A new DRAFT with the same trip, choices, passengers and seats; the unpaid original is cancelled.
 
     Caller: `checkout.payments.reopen_as_draft`, which holds the booking's lock and has first
     cancelled its open PaymentIntents (transitions only go forward). Commits.
@@ -610,16 +686,26 @@ def copy_as_draft(booking: Booking, now: datetime) -> Booking:
         status=BookingStatus.DRAFT, flight=booking.flight, fare_family=booking.fare_family, bundle=booking.bundle,
         insurance=booking.insurance, priority_boarding=booking.priority_boarding, currency=booking.currency,
         contact_email=booking.contact_email, contact_phone=booking.contact_phone,
-        held_base_fare=booking.held_base_fare, hold_expires_at=booking.hold_expires_at,
-        created_at=now, updated_at=now, channel=booking.channel,
+        hold_expires_at=booking.hold_expires_at, created_at=now, updated_at=now, channel=booking.channel,
         passengers=[Passenger(position=p.position, passenger_type=p.passenger_type, first_name=p.first_name,
                               last_name=p.last_name, date_of_birth=p.date_of_birth, nationality=p.nationality,
                               passport_number=p.passport_number, passport_expiry=p.passport_expiry,
                               gender=p.gender, redress_number=p.redress_number,
                               known_traveler_number=p.known_traveler_number,
-                              checked_bags=p.checked_bags, seat_code=p.seat_code)
+                              checked_bags=p.checked_bags)
                     for p in booking.passengers],
     )
+    segments = {}
+    for old_slice in booking.slices:
+        copied = BookingSlice(position=old_slice.position, fare_family=old_slice.fare_family)
+        draft.slices.append(copied)
+        for old in old_slice.segments:
+            segments[old.id] = BookingSegment(position=old.position, flight=old.flight, slice=copied,
+                                              held_base_fare=old.held_base_fare)
+            draft.segments.append(segments[old.id])
+    for old_passenger, passenger in zip(booking.passengers, draft.passengers):
+        passenger.seats = [PassengerSeat(segment=segments[s.segment_id], seat_code=s.seat_code)
+                           for s in old_passenger.seats]
     db.session.add(draft)
     db.session.flush()
     states.record(draft, None, BookingStatus.DRAFT, actor="traveller (web)", note=f"reopened from {booking.reference}")

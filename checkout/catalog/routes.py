@@ -14,7 +14,8 @@ from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
 from .forms import FilterForm, SearchForm
-from .search import Party, city_airports, flight_for_offer, suggest_airports, suggested_cities
+from .itineraries import itinerary_for_offer
+from .search import Party, city_airports, suggest_airports, suggested_cities
 from .trips import SORTS, ChoiceNotOffered, TripPage, parse_chosen, sort_offers, trip_page
 
 bp = Blueprint("catalog", __name__)
@@ -122,8 +123,8 @@ def airport_suggestions():
 @bp.post("/select")
 def select():
     """Start a draft booking for the chosen flight and party, then go to step 1."""
-    flight = flight_for_offer(request.form.get("offer_id", ""))
-    if flight is None:
+    itinerary = itinerary_for_offer(request.form.get("offer_id", ""))
+    if itinerary is None:
         abort(404, "That flight is no longer offered. Please search again.")
     try:
         party = Party(int(request.form.get("adults", 1)), int(request.form.get("children", 0)),
@@ -131,9 +132,9 @@ def select():
     except ValueError:
         abort(400, "The number of passengers was not understood. Please search again.")
     try:
-        booking = service.create_draft(flight, party, fare_family_code=request.form.get("fare_family") or None)
+        booking = service.create_draft(itinerary, party, fare_family_code=request.form.get("fare_family") or None)
     except CabinFull as err:
-        return _sold_out(flight, party, err.message), 409
+        return _sold_out(itinerary.slices[0], party, err.message), 409
     except BookingError as err:
         abort(422, err.message)
     session.regenerate()  # the draft will hold names and passports: not for a cookie planted before it
@@ -142,10 +143,11 @@ def select():
     return go_to(url_for("customize.show"))
 
 
-def _sold_out(flight, party: Party, message: str) -> str:
-    """The day's results again, with why the chosen flight could not be booked."""
+def _sold_out(leg, party: Party, message: str) -> str:
+    """The first leg's results of the day again, with why the chosen trip could not be booked."""
+    flight, destination = leg.first, leg.last.destination_code
     form = SearchForm(MultiDict({
-        "origin": flight.origin_code, "destination": flight.destination_code,
+        "origin": flight.origin_code, "destination": destination,
         "date": flight.departure_date.isoformat(), "adults": str(party.adults), "children": str(party.children),
         "infants": str(party.infants),
     }))

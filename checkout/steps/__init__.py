@@ -54,10 +54,11 @@ def with_draft(view):
 
 
 def _search_again(booking) -> str:
-    """The results page for the booking's route, day and party."""
+    """The results page for the booking's first leg (its whole route), day and party."""
     types = [p.passenger_type for p in booking.passengers]
     flight = booking.flight
-    return url_for("catalog.flights", origin=flight.origin_code, destination=flight.destination_code,
+    destination = booking.legs[0][-1].flight.destination_code
+    return url_for("catalog.flights", origin=flight.origin_code, destination=destination,
                    date=flight.departure_date.isoformat(), adults=types.count("adult"),
                    children=types.count("child"), infants=types.count("infant"))
 

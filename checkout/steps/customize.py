@@ -22,7 +22,7 @@ from ..catalog.seatmaps import AIRCRAFT, SEAT_TYPE_NAMES, Seat, find_seat, seat_
 from ..clock import utcnow
 from ..bookings import seat_holds
 from ..extensions import db
-from ..models import Booking
+from ..models import Booking, BookingSegment
 from ..presentation import go_to, is_fragment_request, money, render_step
 from . import STEPS, price_change_notice, with_draft
 from .forms import CustomizeForm
@@ -114,16 +114,20 @@ def seat_map_rows(aircraft: str, rows: list[tuple[str, int, list[list[SeatView]]
 
 
 class SeatMapView:
-    """How one passenger sees the seats: what may be chosen, what is taken and why."""
+    """How one passenger sees the seats of one flight of the trip: what may be chosen, what is
+    taken and why."""
 
-    def __init__(self, booking: Booking, position: int, taken: set[str] | None = None):
-        self.booking = booking
+    def __init__(self, booking: Booking, position: int, segment: BookingSegment | None = None,
+                 taken: set[str] | None = None):
+        segment = segment or booking.segments[0]  # the trip's first flight unless told
+        self.booking, self.segment = booking, segment
+        self.aircraft = segment.flight.aircraft
         self.passenger = next(p for p in booking.passengers if p.position == position)
         # Seats other bookings hold. One request changes only this booking's seats, so views
         # drawn before and after a change share the one read.
-        self.taken = taken if taken is not None else seat_holds.unavailable_seats(booking.flight_id, booking.id, utcnow())
-        self.party_seats = {p.seat_code: p for p in booking.passengers if p.seat_code}
-        self.own_seat = self.passenger.seat_code  # as it is now: a later change is compared with it
+        self.taken = taken if taken is not None else seat_holds.unavailable_seats(segment.flight_id, booking.id, utcnow())
+        self.party_seats = {p.seat_on(segment): p for p in booking.passengers if p.seat_on(segment)}
+        self.own_seat = self.passenger.seat_on(segment)  # as it is now: a later change is compared with it
         self.fare = search.fare_terms(booking.fare_family)
         self.bundle = search.bundle_terms(booking.bundle)
 
@@ -144,18 +148,18 @@ class SeatMapView:
     def rows(self) -> list[tuple[str, int, list[list[SeatView]]]]:
         """Every seat of the aircraft, front to back, in blocks between the aisles."""
         return [(cabin, row, [[self.seat(seat) for seat in block] for block in blocks])
-                for cabin, row, blocks in seat_rows(self.booking.flight.aircraft)]
+                for cabin, row, blocks in seat_rows(self.aircraft)]
 
     def seats(self, codes) -> list[SeatView]:
-        by_code = seats_by_code(self.booking.flight.aircraft)
+        by_code = seats_by_code(self.aircraft)
         return [self.seat(by_code[code]) for code in sorted(c for c in codes if c in by_code)]
 
 
-def seat_tiers(booking: Booking) -> list[tuple[str, str, int]]:
-    """(seat type, its name, its price with this fare and bundle), for the legend."""
+def seat_tiers(booking: Booking, segment: BookingSegment) -> list[tuple[str, str, int]]:
+    """(seat type, its name, its price with this fare and bundle) on this flight, for the legend."""
     fare, bundle = search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)
     examples: dict[str, Seat] = {}
-    for seat in seats_by_code(booking.flight.aircraft).values():
+    for seat in seats_by_code(segment.flight.aircraft).values():
         if seat.cabin == booking.fare_family.cabin:
             examples.setdefault(seat.seat_type, seat)
     return [(kind, SEAT_TYPE_NAMES[kind], pricing.seat_price(seat, fare, bundle)) for kind, seat in examples.items()]
@@ -164,7 +168,7 @@ def seat_tiers(booking: Booking) -> list[tuple[str, str, int]]:
 def changed_seats(before: SeatMapView, after: SeatMapView) -> list[SeatView]:
     """The seats that look different in `after` than in `before` (a handful at most)."""
     changed = []
-    for _, _, blocks in seat_rows(after.booking.flight.aircraft):
+    for _, _, blocks in seat_rows(after.aircraft):
         for block in blocks:
             for seat in block:
                 view = after.seat(seat)
@@ -182,14 +186,17 @@ def _seat_for_position(booking: Booking, seat_for: int | None) -> int:
 
 
 def step_context(booking: Booking, seat_for: int | None = None, errors: dict | None = None,
-                 whole_map: bool = True, changed: list[SeatView] | None = None, taken: set[str] | None = None) -> dict:
-    """What the page needs; `whole_map=False` spares drawing the map for an answer without it."""
+                 whole_map: bool = True, changed: list[SeatView] | None = None, taken: set[str] | None = None,
+                 seat_segment: int | None = None) -> dict:
+    """What the page needs; `whole_map=False` spares drawing the map for an answer without it.
+    The seat map shown is one flight's (`seat_segment`, the first by default)."""
     seated = booking.seated_passengers
     seat_for = _seat_for_position(booking, seat_for)
-    active = SeatMapView(booking, seat_for, taken)
-    chosen = next((v for v in active.seats([active.passenger.seat_code])), None) if active.passenger.seat_code else None
+    segment = service.segment_at(booking, seat_segment)
+    active = SeatMapView(booking, seat_for, segment, taken)
+    chosen = next((v for v in active.seats([active.own_seat])), None) if active.own_seat else None
     types = [p.passenger_type for p in booking.passengers]
-    fares = search.fare_families_for(booking.flight)
+    fares = search.fare_families_for_trip(service.itinerary_of(booking))
     quote = service.quote_for(booking)
     bundles = search.all_bundles()
     return dict(
@@ -197,8 +204,9 @@ def step_context(booking: Booking, seat_for: int | None = None, errors: dict | N
         fares=fares, fare_totals={f.code: service.quote_for(booking, f).total for f in fares},
         bundles=bundles, bundle_party_size=len(seated),
         recommendation=recommendation(booking.international, types),
-        seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[booking.flight.aircraft],
-        seat_tiers=seat_tiers(booking), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
+        seat_for=seat_for, seat_rows=active.rows() if whole_map else [], aircraft=AIRCRAFT[segment.flight.aircraft],
+        seat_segment=segment, several_flights=len(booking.segments) > 1,
+        seat_tiers=seat_tiers(booking, segment), chosen_seat=chosen, active_passenger=active.passenger, changed_seats=changed or [],
         seat_type_names=SEAT_TYPE_NAMES, seat_cell=seat_cell, seat_map_rows=seat_map_rows, bag_prices=pricing.BAG_PRICES,
         allowance=pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle)),
         bags_text=pricing.checked_bags, priority_price=pricing.PRIORITY_BOARDING_PRICE, insurance_percent=pricing.INSURANCE_PERCENT,
@@ -230,7 +238,7 @@ def _apply(booking: Booking, section: str, form_data) -> None:
         except ValueError:
             raise BookingError("Choose which passenger this seat is for.", "seat")
         seat = None if form_data.get("seat_clear") else form_data.get("seat") or None
-        service.choose_seat(booking, position, seat)
+        service.choose_seat(booking, position, seat, segment=_segment(booking).position)
 
 
 def _whole_number(raw) -> int | None:
@@ -244,19 +252,29 @@ def _seat_for() -> int | None:
     return _whole_number(request.values.get("seat_passenger") or request.args.get("seat_for"))
 
 
+def _seat_segment() -> int | None:
+    """Which flight of the trip the seat map is for (0 = the first)."""
+    return _whole_number(request.values.get("seat_segment"))
+
+
+def _segment(booking: Booking) -> BookingSegment:
+    return service.segment_at(booking, _seat_segment())
+
+
 @bp.get("")
 @with_draft
 def show():
-    booking, seat_for = g.booking, _seat_for()
+    booking, seat_for, segment = g.booking, _seat_for(), _segment(g.booking)
     shown_for = _whole_number(request.args.get("shown_for"))
     if is_fragment_request() and shown_for is not None:
         # Switching passenger in the seat map: redraw only the seats that look different to them.
-        before = SeatMapView(booking, _seat_for_position(booking, shown_for))
-        after = SeatMapView(booking, _seat_for_position(booking, seat_for), before.taken)
+        before = SeatMapView(booking, _seat_for_position(booking, shown_for), segment)
+        after = SeatMapView(booking, _seat_for_position(booking, seat_for), segment, before.taken)
         return render_step(TEMPLATE, PASSENGER_SWITCH, **step_context(booking, seat_for, whole_map=False,
                                                                  changed=changed_seats(before, after),
-                                                                 taken=before.taken))
-    return render_step(TEMPLATE, ["seat_panel"], **step_context(booking, seat_for))
+                                                                 taken=before.taken, seat_segment=segment.position))
+    # Another flight's map (or the whole page): the seat panel, drawn whole.
+    return render_step(TEMPLATE, ["seat_panel"], **step_context(booking, seat_for, seat_segment=segment.position))
 
 
 @bp.post("")
@@ -272,7 +290,8 @@ def save():
         raise  # with_draft: to the booking page
     except BookingError as err:
         db.session.rollback()
-        return render_step(TEMPLATE, **step_context(g.booking, _seat_for(), {err.field or "form": err.message})), 422
+        return render_step(TEMPLATE, **step_context(g.booking, _seat_for(), {err.field or "form": err.message},
+                                                    seat_segment=_seat_segment())), 422
     if request.form.get("action") == "continue":
         service.acknowledge_price_change(g.booking)
         return go_to(url_for("passengers.show"))
@@ -282,8 +301,9 @@ def save():
 def _back_to_step() -> str:
     """The step again; after choosing a seat, at that seat in the map."""
     seat = request.form.get("seat")
-    anchor = f"seat-{seat}" if seat and find_seat(g.booking.flight.aircraft, seat) else None
-    return url_for("customize.show", seat_for=_seat_for(), _anchor=anchor)
+    segment = _segment(g.booking)
+    anchor = f"seat-{seat}" if seat and find_seat(segment.flight.aircraft, seat) else None
+    return url_for("customize.show", seat_for=_seat_for(), seat_segment=segment.position or None, _anchor=anchor)
 
 
 @bp.post("/<section>")
@@ -300,7 +320,8 @@ def save_section(section: str):
     blocks = SECTIONS[section]
     cabin = booking.fare_family.cabin
     total_before = service.quote_for(booking).total
-    before = SeatMapView(booking, _seat_for_position(booking, _seat_for())) if section == "seat" else None
+    segment = _segment(booking)
+    before = SeatMapView(booking, _seat_for_position(booking, _seat_for()), segment) if section == "seat" else None
     try:
         _apply(booking, section, request.form)
     except BookingClosed:
@@ -310,7 +331,7 @@ def save_section(section: str):
         status, errors = 422, {err.field or section: err.message}
     if not is_fragment_request():
         if status == 422:
-            return render_step(TEMPLATE, **step_context(booking, _seat_for(), errors)), 422
+            return render_step(TEMPLATE, **step_context(booking, _seat_for(), errors, seat_segment=segment.position)), 422
         return redirect(_back_to_step(), code=303)
     if booking.fare_family.cabin != cabin:
         blocks = CABIN_CHANGED  # every seat changes: the new cabin is the one to choose in
@@ -319,8 +340,9 @@ def save_section(section: str):
     changed, taken = None, None
     if before is not None:
         taken = before.taken
-        changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for()), taken))
-    context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed, taken=taken)
+        changed = changed_seats(before, SeatMapView(booking, _seat_for_position(booking, _seat_for()), segment, taken))
+    context = step_context(booking, _seat_for(), errors, whole_map="seat_panel" in blocks, changed=changed, taken=taken,
+                           seat_segment=segment.position)
     response = make_response(render_step(TEMPLATE, blocks, **context), status)
     # What a screen reader hears after the change (checkout.js writes it into #announcer).
     announcement = errors.get(next(iter(errors), None)) or total_change(total_before, context["quote"])

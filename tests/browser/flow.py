@@ -79,7 +79,7 @@ def seat_tier_prices(page: Page) -> dict[str, int]:
 
 
 def seat_radio(page: Page, seat_code: str, passenger: int = 1):
-    return page.get_by_role("group", name=f"Seat map for passenger {passenger}").get_by_role(
+    return page.get_by_role("group", name=f"Seat for passenger {passenger}").get_by_role(
         "radio", name=re.compile(rf"^{seat_code}, "))
 
 
@@ -87,7 +87,7 @@ def cheapest_priced_seat(page: Page):
     """The first seat still free whose type the legend prices the lowest above nothing."""
     priced = {name: price for name, price in seat_tier_prices(page).items() if price}
     tier = min(priced, key=priced.get)
-    seat_map = page.get_by_role("group", name="Seat map for passenger 1")
+    seat_map = page.get_by_role("group", name="Seat for passenger 1")
     return seat_map.get_by_role("radio", name=re.compile(rf"^\d{{1,2}}[A-K], \w+, {re.escape(tier)}$"),
                                 disabled=False).first
 

@@ -114,7 +114,7 @@ def choose_seat(page: Page, code: str) -> None:
 
 def free_seats(page: Page) -> list[str]:
     """The seats the map shows as free for passenger 1, front to back."""
-    return page.get_by_role("group", name="Seat map for passenger 1").locator(
+    return page.get_by_role("group", name="Seat for passenger 1").locator(
         ".seat input:not([disabled])").evaluate_all("els => els.map(el => el.value)")
 
 

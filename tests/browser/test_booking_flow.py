@@ -54,12 +54,12 @@ def test_a_fare_in_another_cabin_brings_that_cabins_seat_map_in_place(page: Page
     """The fare answer carries a placeholder, not the map; the placeholder fetches the map."""
     search(page)
     select_first_flight(page)
-    seat_map = page.get_by_role("group", name="Seat map for passenger 1")
+    seat_map = page.get_by_role("group", name="Seat for passenger 1")
     business_seat = seat_map.get_by_role("radio", name=re.compile(r"^\d{1,2}[A-K], .*, unavailable: This seat is in "
                                                                   r"the business cabin")).first
     code = business_seat.get_attribute("value")
     change_in_place(page, lambda: page.get_by_role("radio", name="Business", exact=True).check())
-    chosen = page.get_by_role("group", name="Seat map for passenger 1").get_by_role(
+    chosen = page.get_by_role("group", name="Seat for passenger 1").get_by_role(
         "radio", name=re.compile(rf"^{code}, "))
     expect(chosen).to_be_enabled()  # the business cabin's map, fetched after the answer
     expect(page.locator("#seat-panel")).not_to_have_attribute("aria-busy", "true")
@@ -83,7 +83,7 @@ def test_booking_without_javascript(page_without_js: Page):
     seat = cheapest_priced_seat(page)
     seat_code = seat.get_attribute("value")
     after_seat = change_and_update(page, seat.check, "Save seat and update total")
-    expect(page.get_by_role("group", name="Seat map for passenger 1")
+    expect(page.get_by_role("group", name="Seat for passenger 1")
            .get_by_role("radio", name=re.compile(rf"^{seat_code} ?,"))).to_be_checked()
     assert start != after_fare and after_bags > after_fare and after_seat > after_bags
 

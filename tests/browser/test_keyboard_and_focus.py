@@ -24,7 +24,7 @@ def test_a_seat_is_chosen_with_arrow_keys_and_enter_and_keeps_the_focus(page: Pa
     select_first_flight(page)
     seat_posts = []
     page.on("request", lambda r: seat_posts.append(r.url) if r.method == "POST" and "/customize/seat" in r.url else None)
-    seat_map = page.get_by_role("group", name="Seat map for passenger 1")
+    seat_map = page.get_by_role("group", name="Seat for passenger 1")
     before = shown_total(page)
 
     # Tab from the passenger's tab into the map: one tab stop, on a free seat.

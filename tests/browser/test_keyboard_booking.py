@@ -159,7 +159,7 @@ def test_a_booking_made_with_the_keyboard_alone(keyboard_page: Page):
     swaps.assert_focus_kept()
 
     # The seat: one the map shows as free, well back and not at the start of its row.
-    seat_map = page.get_by_role("group", name="Seat map for passenger 1")
+    seat_map = page.get_by_role("group", name="Seat for passenger 1")
     free = seat_map.locator(".seat input:not([disabled])").evaluate_all("els => els.map(el => el.value)")
     rows = sorted({row_and_column(code)[0] for code in free})
     far_row = rows[min(len(rows) - 1, 8)]

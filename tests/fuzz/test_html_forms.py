@@ -34,7 +34,7 @@ EXAMPLES = {("POST", "insider"): 60, ("POST", "stranger"): 20, ("GET", "insider"
 # What the GET pages read from the query string (request.args), beyond their forms' fields.
 QUERY_NAMES = ["date", "destination", "origin", "adults", "children", "infants", "email", "field", "full", "line",
                "n", "next", "payment_intent", "payment_intent_client_secret", "period", "q", "redirect_status",
-               "reference", "seat_for", "seat_passenger", "timed_out", "after", "status", "booked_from", "booked_to",
+               "reference", "seat_for", "seat_passenger", "seat_segment", "timed_out", "after", "status", "booked_from", "booked_to",
                "anomaly"]
 # Slow for reasons no input changes (a PDF rendered per request), or not pages at all.
 GET_SKIPPED = {"static", "bookings.eticket", "manage.eticket", "offline_stripe.stripe_js"}

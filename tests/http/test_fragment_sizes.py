@@ -96,7 +96,7 @@ def test_seating_the_next_passenger_redraws_only_the_seats_that_look_different_t
     free = _three_adults_on_the_787(checkout, app)
     checkout.post("/customize/seat", {"seat_passenger": "0", "seat": free[0]}, headers=HTMX)
     html = _fragment(checkout.get("/customize?seat_for=1&shown_for=0", headers=HTMX))
-    assert "Seat map for passenger 2" in html and 'name="seat_passenger" value="1"' in html
+    assert "Seat for passenger 2" in html and 'name="seat_passenger" value="1"' in html
     # Passenger 1's seat is now "your party" (not to be chosen again); nothing else changed.
     assert re.search(rf'<label id="seat-{free[0]}" class="seat party[^>]* hx-swap-oob="true"', html)
     assert _seat_inputs(html) <= 2
@@ -129,5 +129,5 @@ def test_the_seat_map_tab_carries_the_whole_map_in_8_kb_on_the_wire(checkout, ap
     assert response.status_code == 200 and response.headers["Content-Encoding"] == encoding
     assert len(response.data) <= BUDGET, f"{len(response.data)} bytes {encoding}"
     html = decode(response.data).decode()
-    assert "<html" not in html and "Seat map for passenger 2" in html
+    assert "<html" not in html and "Seat for passenger 2" in html
     assert _seat_inputs(html) > 200  # every seat of both cabins, as on the full page

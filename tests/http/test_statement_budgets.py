@@ -76,7 +76,7 @@ def _bookings(count: int, surname: str, first: int = 0) -> None:
     for n in range(first, first + count):
         booking = Booking(
             reference=f"FLY2A-BU{n:04d}", status="CONFIRMED", flight_id=template.flight_id,
-            fare_family_code="STANDARD", currency="USD", held_base_fare=template.held_base_fare,
+            fare_family_code="STANDARD", currency="USD",
             hold_expires_at=now, created_at=now, updated_at=now, submitted_at=now, confirmed_at=now,
             total_amount=template.total_amount, contact_email=f"{surname.lower()}{n}@example.com", channel="web",
             passengers=[Passenger(position=0, passenger_type="adult", first_name="Ann", last_name=surname,

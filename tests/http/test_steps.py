@@ -85,7 +85,7 @@ def test_child_is_shown_why_exit_rows_are_unavailable(checkout, app):
 def test_seat_tab_fragment_for_htmx_and_full_page_without(checkout):
     checkout.select_first(origin="JFK", destination="LAX", adults=2)
     fragment = checkout.get("/customize?seat_for=1", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "<html" not in fragment and "Seat map for passenger 2" in fragment
+    assert "<html" not in fragment and "Seat for passenger 2" in fragment
     assert "<html" in checkout.get("/customize?seat_for=1").get_data(as_text=True)
 
 

@@ -45,7 +45,7 @@ class DataSet:
 
     def booking(self, status: str, total: int, confirmed_at: datetime | None, created_at: datetime) -> Booking:
         booking = Booking(status=status, flight_id=self.flight_id, fare_family_code="BASIC", currency="USD",
-                          held_base_fare=total, total_amount=total, hold_expires_at=created_at + timedelta(minutes=15),
+                          total_amount=total, hold_expires_at=created_at + timedelta(minutes=15),
                           created_at=created_at, updated_at=created_at, submitted_at=created_at,
                           confirmed_at=confirmed_at, channel="web")
         db.session.add(booking)

@@ -13,7 +13,7 @@ from checkout import create_app
 from checkout.extensions import db
 from tests.conftest import BASE_URL, RATE_LIMITS, _admin, _with_database
 
-HEAD = "0014"
+HEAD = "0015"
 # The revision ids the migrations had before they were named after their files' numbers
 # (migrations/env.py renames them), each with the migration it names now. Databases
 # migrated back then hold one of them in alembic_version.
