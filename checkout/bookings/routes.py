@@ -11,7 +11,7 @@ from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
-from .calendar import calendar_filename, flight_event
+from .calendar import calendar_filename, trip_calendar
 
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 
@@ -124,11 +124,11 @@ def extend_hold():
 
 @bp.get("/<reference>/flight.ics")
 def calendar(reference: str):
-    """"Add to calendar": the flight as an .ics file, for the browser that owns the booking."""
+    """"Add to calendar": the trip as an .ics file (an event per flight), for the browser that owns the booking."""
     booking = _own_booking(reference)
     if booking.status != BookingStatus.CONFIRMED:
         abort(409, "The flight goes in your calendar once the booking is confirmed.")
-    response = make_response(flight_event(booking))
+    response = make_response(trip_calendar(booking))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{calendar_filename(booking)}"'
     return response

@@ -10,7 +10,7 @@ from flask import current_app, render_template
 
 from .. import pricing
 from ..catalog import search
-from ..models import Booking
+from ..models import Booking, FareFamily
 
 ORDINALS = ("1st", "2nd", "3rd")
 CARD_BRANDS = {"amex": "American Express", "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay"}
@@ -24,22 +24,30 @@ def card_label(attempt) -> str | None:
     return f"{CARD_BRANDS.get(brand, brand.capitalize())} ending in {attempt.card_last4}"
 
 
-def bag_terms(booking: Booking) -> dict:
-    """What the traveller may carry: carry-on, checked bags included, prices of the others.
+def bag_terms(booking: Booking, fare: FareFamily | None = None) -> dict:
+    """What the traveller may carry under `fare` (the booking's, unless a slice's is given):
+    carry-on, checked bags included, prices of the others.
 
     Bag prices go by the bag's place in the count: with one included, the next bag is
     the 2nd (pricing.bag_price charges BAG_PRICES[1] for it).
     """
-    included = pricing.included_bags(search.fare_terms(booking.fare_family), search.bundle_terms(booking.bundle))
+    fare = fare or booking.fare_family
+    included = pricing.included_bags(search.fare_terms(fare), search.bundle_terms(booking.bundle))
     extra = [(f"{ORDINALS[n]} checked bag", pricing.BAG_PRICES[n]) for n in range(included, pricing.MAX_CHECKED_BAGS)]
-    return {"carry_on": booking.fare_family.carry_on, "included_checked_bags": included, "extra_bag_prices": extra}
+    return {"carry_on": fare.carry_on, "included_checked_bags": included, "extra_bag_prices": extra}
+
+
+def segment_bag_terms(booking: Booking) -> dict[int, dict]:
+    """The allowance on each flight of the trip (segment id -> bag_terms): a slice's fare
+    decides what its flights carry (docs/adr/0233)."""
+    return {segment.id: bag_terms(booking, segment.slice.fare_family) for segment in booking.segments}
 
 
 def render_eticket_html(booking: Booking) -> str:
     return render_template(
         "bookings/eticket.html", booking=booking, flight=booking.flight, fare=booking.fare_family,
         bundle=booking.bundle, paid_attempt=booking.paid_attempt, card=card_label(booking.paid_attempt),
-        bags=bag_terms(booking),
+        bags=bag_terms(booking), segment_bags=segment_bag_terms(booking),
     )
 
 

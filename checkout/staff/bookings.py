@@ -17,8 +17,8 @@ from ..clock import utc_day_start, utcnow
 from ..extensions import db
 from ..formatting import date_time
 from ..models import (
-    AttemptStatus, AuditEntry, Booking, BookingStatus, Dispute, OutboxEmail, Passenger, PaymentAttempt, Refund,
-    RefundStatus, WebhookEvent,
+    AttemptStatus, AuditEntry, Booking, BookingSegment, BookingStatus, Dispute, Flight, OutboxEmail, Passenger,
+    PaymentAttempt, Refund, RefundStatus, WebhookEvent,
 )
 
 PAGE_SIZE = 25
@@ -31,6 +31,9 @@ ANOMALIES = {
 }
 PAYMENT_INTENT = re.compile(r"^pi_\w+$")
 LAST4 = re.compile(r"^\d{4}$")
+# Two letters (the airline) and one to four digits: "FA100", "fa 100". No surname, email
+# prefix or reference looks like it.
+FLIGHT_NUMBER = re.compile(r"^([a-z]{2}) ?(\d{1,4})$", re.I)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def text_alternatives(text: str) -> list | None:
     """Which bookings one search term finds, as conditions any one of which finds a booking
     (None: the term is empty).
 
-    pi_… -> that PaymentIntent; four digits -> card last4; otherwise the reference
+    pi_… -> that PaymentIntent; four digits -> card last4; a flight number -> bookings
+    flying it on any flight of their trip (any day); otherwise the reference
     (exact), the contact email (exact or prefix) or a passenger surname (prefix), all
     case-insensitive, so typing narrows the list as it goes. Each alternative is read from
     its own index (see find_bookings).
@@ -73,11 +77,42 @@ def text_alternatives(text: str) -> list | None:
         return [Booking.payment_attempts.any(PaymentAttempt.payment_intent_id == text)]
     if LAST4.match(text):
         return [Booking.payment_attempts.any(PaymentAttempt.card_last4 == text)]
+    flight_number = FLIGHT_NUMBER.match(text)
+    if flight_number:
+        return [on_flight_number("".join(flight_number.groups()).upper())]
     pattern = _like_prefix(text)
     found = [Booking.reference == text.upper(), func.lower(Booking.contact_email).like(pattern, escape="\\")]
     if "@" not in text:
         found.append(Booking.passengers.any(func.lower(Passenger.last_name).like(pattern, escape="\\")))
     return found
+
+
+def on_flight_number(number: str):
+    """Bookings with that flight number on ANY flight of their trip, not only the first
+    (bookings.flight_id): the flights by number from uq_flights_number_departure, their
+    bookings from booking_segments' flight_id index."""
+    return Booking.id.in_(select(BookingSegment.booking_id).join(Flight, Flight.id == BookingSegment.flight_id)
+                          .where(Flight.flight_number == number))
+
+
+def trip_route(booking: Booking) -> str:
+    """The trip's route at a glance for staff (docs/adr/0250): "JFK → LHR" one way,
+    "JFK → LHR → CDG" with a connection, "JFK ⇄ LHR" for a return (" via LHR" naming the
+    stops of a return with connections), "JFK → LHR · CDG → JFK" where a leg starts at
+    another airport than the last one ended."""
+    chains = [[leg[0].flight.origin_code] + [s.flight.destination_code for s in leg] for leg in booking.legs]
+    if not chains:  # written before trips, and never migrated (test rows)
+        chains = [[booking.flight.origin_code, booking.flight.destination_code]]
+    if len(chains) == 2 and chains[1][0] == chains[0][-1] and chains[1][-1] == chains[0][0]:
+        stops = list(dict.fromkeys(chains[0][1:-1] + chains[1][1:-1]))
+        return f"{chains[0][0]} ⇄ {chains[0][-1]}" + (f" via {', '.join(stops)}" if stops else "")
+    joined: list[list[str]] = []
+    for chain in chains:
+        if joined and joined[-1][-1] == chain[0]:
+            joined[-1].extend(chain[1:])
+        else:
+            joined.append(list(chain))
+    return " · ".join(" → ".join(chain) for chain in joined)
 
 
 def _refunded(attempt_table=PaymentAttempt):
@@ -182,7 +217,7 @@ def find_bookings(search: BookingSearch, after: int | None = None, limit: int = 
                  .subquery() for combination in combinations]
         query = query.where(Booking.id.in_(union(*[select(page.c.id) for page in pages])))
     query = query.options(selectinload(Booking.passengers), selectinload(Booking.payment_attempts),
-                          selectinload(Booking.refunds)).order_by(*NEWEST_FIRST).limit(limit + 1)
+                          selectinload(Booking.refunds), selectinload(Booking.segments)).order_by(*NEWEST_FIRST).limit(limit + 1)
     found = list(db.session.execute(query).unique())
     more = len(found) > limit
     rows = [booking for booking, _ in found[:limit]]
@@ -204,7 +239,8 @@ def booking_for_staff(reference: str) -> Booking | None:
     """The booking with everything its page shows, loaded up front."""
     return db.session.execute(
         select(Booking).where(Booking.reference == (reference or "").strip().upper()).options(
-            selectinload(Booking.passengers), selectinload(Booking.price_lines), selectinload(Booking.transitions),
+            selectinload(Booking.passengers), selectinload(Booking.segments), selectinload(Booking.price_lines),
+            selectinload(Booking.transitions),
             selectinload(Booking.acknowledgements), selectinload(Booking.payment_attempts),
             selectinload(Booking.refunds))
     ).scalar_one_or_none()

@@ -44,7 +44,7 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField("Search bookings", validators=[Optional(), Length(max=254, message="Use at most 254 characters.")],
-                    description="Reference, email, surname, card last 4 digits or PaymentIntent id (pi_…)")
+                    description="Reference, email, surname, flight number, card last 4 digits or PaymentIntent id (pi_…)")
     status = SelectField("Status", choices=STATUS_CHOICES, default="")
     booked_from = DateField("Booked from", validators=[Optional()])
     booked_to = DateField("Booked to", validators=[Optional()])

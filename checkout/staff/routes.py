@@ -29,7 +29,7 @@ from .auth import (
     sign_in, sign_out, skips_two_factor, staff_required, start_second_step, trusted_device,
 )
 from .bookings import (
-    ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention,
+    ANOMALIES, BookingSearch, booking_record, card_attempt, dispute_words, find_bookings, needs_attention, trip_route,
 )
 from .forms import CancelConfirmForm, CodeForm, EmptyForm, LoginForm, RefundConfirmForm, ResetTwoFactorForm, SearchForm
 
@@ -268,7 +268,7 @@ def bookings():
     """The search page; with htmx, only the results block (as the person types)."""
     form = SearchForm(request.args)
     context = dict(form=form, page=None, anomalies=ANOMALIES, page_url=_page_url, card_attempt=card_attempt,
-                   needs_attention=needs_attention)
+                   needs_attention=needs_attention, trip_route=trip_route)
     if not form.validate():
         return render_step("staff/bookings.html", ["results"], **context), 422
     search = BookingSearch(text=form.q.data or "", status=form.status.data or None, booked_from=form.booked_from.data,
@@ -299,7 +299,7 @@ def _show(reference: str, status: int = 200, **problems):
     record = _record_or_404(reference)
     context = dict(record=record, booking=record.booking, refund_error=None, cancel_error=None,
                    resend_error=None, passport_error=None, revealed={},
-                   ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention,
+                   ticked=set(), card_attempt=card_attempt, needs_attention=needs_attention, trip_route=trip_route,
                    dispute_words=dispute_words,
                    refunded_lines=cancellation.refunded_line_ids(record.booking),
                    acknowledgement_titles={a.key: a.title for a in ACKNOWLEDGEMENTS})
