@@ -17,7 +17,7 @@ def test_htmx_attributes_carry_the_data_prefix():
     found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()[:120]}"
              for path in _sources() for number, line in enumerate(path.read_text().splitlines(), 1)
              if HX_ATTRIBUTE.search(line)]
-    assert not found, "write data-hx-* (run vnu_rename.sh):\n" + "\n".join(found)
+    assert not found, "write data-hx-* (run tools/vnu_rename.sh):\n" + "\n".join(found)
 
 
 def test_templates_format_machine_dates_with_the_filter():
