@@ -6,7 +6,7 @@
 # Usage: vnu_rename.sh [repository root]   (default: the current directory); lists the files it changed.
 set -euo pipefail
 cd "${1:-.}"
-WHERE=(templates checkout static tests docs tools demo ':!static/vendor' ':!docs/adr' ':!docs/screenshots')
+WHERE=(templates checkout static tests docs tools demo ':!static/vendor' ':!docs/adr' ':!docs/screenshots' ':!tools/vnu_rename.sh')
 HX='(?<![\w-])hx-(?=[a-z])'
 files() { git ls-files -z -- "${WHERE[@]}" | xargs -0 grep -lIZP "$HX" || true; }
 files | xargs -0 -r perl -pi -e "s/$HX/data-hx-/g" --
