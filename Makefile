@@ -5,9 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 HTMX_VERSION := 2.0.11
+# The W3C's Nu HTML Checker, from npm's vnu-jar (docs/adr/0260-valid-html-checked-by-vnu-from-npm.md).
+VNU_VERSION := 26.9.27
+VNU_JAR := $(VENV)/share/vnu-$(VNU_VERSION)/vnu.jar
 export FLASK_APP := wsgi
 
-.PHONY: demo test typecheck install browser system-libs bench htmx clean
+.PHONY: demo test typecheck install browser system-libs vnu bench htmx clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,19 @@ browser:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
+# tests/html_support.py runs vnu (Java) over every page; npm fetches the jar, checking its
+# integrity. Java and npm come from Debian when missing, as Chromium does.
+vnu: $(VNU_JAR)
+$(VNU_JAR): | $(VENV)/.installed
+	@if ! command -v java >/dev/null || ! command -v npm >/dev/null; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    $$(command -v java >/dev/null || echo default-jre-headless) $$(command -v npm >/dev/null || echo npm); \
+	fi
+	rm -rf $(VENV)/share/vnu-pack && mkdir -p $(VENV)/share/vnu-pack $(dir $@)
+	cd $(VENV)/share/vnu-pack && npm pack --silent vnu-jar@$(VNU_VERSION) && tar -xzf vnu-jar-$(VNU_VERSION).tgz
+	mv $(VENV)/share/vnu-pack/package/build/dist/vnu.jar $@ && rm -rf $(VENV)/share/vnu-pack
+	java -jar $@ --version
+
 # WeasyPrint (the e-ticket PDF) needs Pango and HarfBuzz's subsetter from the system (without
 # the subsetter it warns, and the tests treat warnings as errors). Either may be there alone.
 system-libs:
@@ -36,7 +52,7 @@ demo: install system-libs
 # Two pytest-xdist workers (this machine has two cores); tests/conftest.py groups what must
 # share a worker. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: install system-libs browser typecheck
+test: install system-libs browser vnu typecheck
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The Stripe gateway against the SDK's typed request parameters (mypy.ini says what and why).

@@ -3,8 +3,9 @@ date becomes "Tue 1 Dec 2026".
 
 Below the domain, so emails, staff messages and templates all format them the same way;
 presentation.py registers these as the template filters (`money`, `day`, `local_date`,
-`local_time`, `date_time`, `with_money`). Machine formats stay ISO 8601 and are not made
-here: `<time datetime>`, the JSON API, .ics files, HTML date inputs.
+`local_time`, `date_time`, `with_money`, `machine_time`). Machine formats stay ISO 8601:
+an instant in a page's `<time datetime>` is made here (`machine_time`); the JSON API, .ics
+files and HTML date inputs make their own.
 """
 from __future__ import annotations
 
@@ -97,3 +98,10 @@ def date_time(moment: datetime | None, tz: str = "UTC") -> str:
     if moment is None:
         return "—"
     return f"{local_date(moment, tz)}, {local_time(moment, tz)} {zone_name(tz)}"
+
+
+def machine_time(moment: datetime) -> str:
+    """An instant for machines in a page (`<time datetime>`): ISO 8601 to the millisecond,
+    "2026-12-07T18:03:40.186+00:00". HTML allows at most three digits of a second's fraction;
+    Python's isoformat() writes six (issue 22)."""
+    return moment.isoformat(timespec="milliseconds")

@@ -10,7 +10,7 @@ from .bookings.service import checked_bags  # the "1 included + 0 extra" filter
 # The one money format and the one date format are defined in formatting.py, below the domain,
 # so emails and staff messages built in Python use them too; here they become template filters
 # (and presentation.money, presentation.local_date ... for the screens).
-from .formatting import date_time, day, local_date, local_time, money, with_money
+from .formatting import date_time, day, local_date, local_time, machine_time, money, with_money
 from .notifications.sender import public_url  # absolute URLs on PUBLIC_BASE_URL, never the Host header
 
 
@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.filters["machine_time"] = machine_time
     app.jinja_env.filters["with_money"] = with_money
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["checked_bags"] = checked_bags

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import HiddenInput
 
 from ..models import BookingStatus
 from ..form_fields import DateField, IntegerField
@@ -63,13 +64,17 @@ def _ids_readable(form, field):
 
 
 class RefundConfirmForm(FlaskForm):
-    """What the quote page posts back: exactly what was quoted, and its one-time key."""
-    amount = IntegerField("Amount", validators=[DataRequired("The quoted amount is missing."), NumberRange(min=1)])
-    line_ids = StringField("Lines", validators=[
+    """What the quote page posts back: exactly what was quoted, and its one-time key.
+
+    Hidden inputs, so drawn by the hidden widget: it leaves out `required` and `min`,
+    which HTML does not allow on a hidden input (issue 22)."""
+    amount = IntegerField("Amount", widget=HiddenInput(),
+                          validators=[DataRequired("The quoted amount is missing."), NumberRange(min=1)])
+    line_ids = StringField("Lines", widget=HiddenInput(), validators=[
         Optional(), Regexp(r"^\d+(,\d+)*$", message="The quoted lines were not understood."), _ids_readable])
     full = HiddenField()
-    key = StringField("Key", validators=[DataRequired("The refund key is missing."),
-                                         Regexp(r"^[0-9a-f]{32}$", message="The refund key is not valid.")])
+    key = StringField("Key", widget=HiddenInput(), validators=[
+        DataRequired("The refund key is missing."), Regexp(r"^[0-9a-f]{32}$", message="The refund key is not valid.")])
     reason = StringField("Reason", validators=[Optional(), Length(max=150, message="Use at most 150 characters.")])
 
     def line_id_list(self) -> list[int]:
@@ -77,4 +82,5 @@ class RefundConfirmForm(FlaskForm):
 
 
 class CancelConfirmForm(FlaskForm):
-    expected_refund = IntegerField("Refund", validators=[InputRequired("The quoted refund is missing."), NumberRange(min=0)])
+    expected_refund = IntegerField("Refund", widget=HiddenInput(),  # a hidden input: see RefundConfirmForm
+                                   validators=[InputRequired("The quoted refund is missing."), NumberRange(min=0)])

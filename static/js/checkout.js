@@ -108,7 +108,7 @@
     return (el.type === "radio" || el.type === "checkbox") ? key + "[value=\"" + CSS.escape(el.value) + "\"]" : key;
   }
   var refocus = null;
-  // Noted before the request: hx-disabled-elt disables the panel while it saves, which
+  // Noted before the request: data-hx-disabled-elt disables the panel while it saves, which
   // already takes the focus away.
   document.addEventListener("htmx:beforeRequest", function () {
     var el = document.activeElement;

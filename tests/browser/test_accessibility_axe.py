@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, Response, expect
 
 from tests.browser.conftest import _new_page
 from tests.browser.flow import (TRAVELLER, accept_and_submit, fill_passenger, search, select_first_flight,
                                 shown_total, total_element)
 from tests.browser.test_payment_flow import (DECLINED, NEEDS_3DS, expect_awaiting_payment_after_failure,
                                              expect_confirmed, pay_button, pay_with, three_d_secure)
+from tests.html_support import as_document, vnu_errors
 from tests.staff_support import PASSWORD, authenticator_code, make_staff
 
 pytestmark = pytest.mark.browser
@@ -81,9 +82,34 @@ STAFF_KNOWN: dict[str, str] = {}
 
 @dataclass
 class Tour:
-    """What the walk saw: {(state, width): axe violations}, and why it stopped, if it did."""
+    """What the walk saw: {(state, width): axe violations}, and why it stopped, if it did;
+    and for vnu, {name: HTML}: each state's page as the browser holds it (after htmx's swaps,
+    with the offline Stripe.js's card frame), and each HTML answer of our server on the way
+    (as sent: a page's DOM no longer shows what the parser had to repair)."""
     violations: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)
+    answers: list[Response] = field(default_factory=list)  # not yet read
     stopped: str | None = None
+
+    def keep_answers(self, page: Page, origin: str) -> None:
+        page.on("response", lambda answer: self.answers.append(answer) if answer.url.startswith(origin) else None)
+
+    def read_answers(self, state: str) -> None:
+        """Our server's HTML answers that led to `state`; each distinct one is kept once."""
+        seen = set(self.html.values())
+        for answer in self.answers:
+            if "text/html" not in (answer.headers.get("content-type") or "") or 300 <= answer.status < 400:
+                continue  # a redirect's body is no page: the browser never shows it
+            try:
+                html = answer.text()
+            except Error:  # a body the browser no longer holds (a page since left)
+                continue
+            path = answer.url.split("/", 3)[-1].split("?")[0]
+            document = as_document(html, "/" + path)
+            if html.strip() and document not in seen:
+                seen.add(document)
+                self.html[f"{state}: answer to {answer.request.method} /{path} #{len(self.html)}"] = document
+        self.answers.clear()
 
 
 def look(page: Page, tour: Tour, state: str, at: str | dict[int, str] | None = None, block: str = "start") -> None:
@@ -91,6 +117,8 @@ def look(page: Page, tour: Tour, state: str, at: str | dict[int, str] | None = N
     {width: selector}) to scroll to the top (or `block`) of the screenshot: the part of a long
     page this state is about."""
     assert state in dict(TRAVELLER_STATES + STAFF_STATES), f"{state} is not one of the states tested"
+    tour.read_answers(state)
+    tour.html[state] = page.content()
     for width, height in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         found = Axe().run(page, options=AXE_OPTIONS).response
@@ -233,6 +261,8 @@ def tour(browser, live_server, app) -> Tour:
     seen = Tour()
     context, page = _new_page(browser, live_server)
     other_context, other = _new_page(browser, live_server)
+    seen.keep_answers(page, live_server)
+    seen.keep_answers(other, live_server)
     try:
         walk(page, other, app, seen)
     except Exception as error:  # the states after this one report it
@@ -270,3 +300,11 @@ def test_axe_finds_no_violations(tour: Tour, state: str, words: str, width: int)
     assert (state, width) in tour.violations, f"the walk stopped before {state} ({words}): {tour.stopped}"
     violations = tour.violations[(state, width)]
     assert not violations, f"axe on {state} ({words}) at {width} px:\n{describe(violations)}"
+
+
+def test_vnu_finds_no_errors(tour: Tour):
+    """Every state of the walk, and every answer on the way, is valid HTML (issue 22),
+    checked in one run of vnu."""
+    assert tour.stopped is None, f"the walk stopped: {tour.stopped}"
+    errors = vnu_errors(tour.html)
+    assert not errors, f"vnu found {len(errors)} errors:\n" + "\n".join(errors)

@@ -101,7 +101,7 @@ def test_a_boosted_link_to_the_payment_page_loads_it_whole_and_the_card_form_wor
         window.samePage = true;
         const link = Object.assign(document.createElement("a"), {href: href, textContent: "Open my booking again"});
         document.querySelector("main").append(link);
-        htmx.process(link);  // boosted, as every link under <body hx-boost="true">
+        htmx.process(link);  // boosted, as every link under <body data-hx-boost="true">
     }""", f"/booking/{reference}")
     page.get_by_role("link", name="Open my booking again").click()
     expect(page.get_by_role("link", name="Open my booking again")).to_have_count(0)

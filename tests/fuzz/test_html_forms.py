@@ -56,7 +56,7 @@ class FormFields(HTMLParser):
                 self.fields.setdefault(target, set())
         if self.form is None:
             return
-        for attribute, method in (("hx-post", "POST"), ("hx-get", "GET")):
+        for attribute, method in (("data-hx-post", "POST"), ("data-hx-get", "GET")):
             if attrs.get(attribute):
                 target = (method, urlsplit(attrs[attribute]).path)
                 self.form.add(target)

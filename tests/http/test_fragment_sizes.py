@@ -62,7 +62,7 @@ def test_a_seat_change_sends_only_the_seats_that_changed_and_the_total(checkout,
     assert _seat_inputs(html) <= 3
     # Each seat is swapped out of band, replacing its twin by id.
     for code in (first, second):
-        assert re.search(rf'<label id="seat-{code}"[^>]* hx-swap-oob="true"', html)
+        assert re.search(rf'<label id="seat-{code}"[^>]* data-hx-swap-oob="true"', html)
 
 
 def test_a_fare_change_in_the_same_cabin_leaves_the_seat_map_alone(checkout, app):
@@ -98,7 +98,7 @@ def test_seating_the_next_passenger_redraws_only_the_seats_that_look_different_t
     html = _fragment(checkout.get("/customize?seat_for=1&shown_for=0", headers=HTMX))
     assert "Seat for passenger 2" in html and 'name="seat_passenger" value="1"' in html
     # Passenger 1's seat is now "your party" (not to be chosen again); nothing else changed.
-    assert re.search(rf'<label id="seat-{free[0]}" class="seat party[^>]* hx-swap-oob="true"', html)
+    assert re.search(rf'<label id="seat-{free[0]}" class="seat party[^>]* data-hx-swap-oob="true"', html)
     assert _seat_inputs(html) <= 2
 
 
@@ -108,8 +108,8 @@ def test_a_fare_change_to_another_cabin_sends_a_placeholder_that_fetches_the_new
     assert 'id="price-summary"' in html and 'id="fare-total-BUSINESS"' in html and 'id="extras-panel"' in html
     assert _seat_inputs(html) == 0, "the answer re-sent the seat map"
     placeholder = re.search(r'<fieldset id="seat-panel"[^>]*>', html).group(0)
-    assert 'hx-swap-oob="true"' in placeholder and 'hx-trigger="load"' in placeholder
-    tab = re.search(r'hx-get="([^"]+)"', placeholder).group(1).replace("&amp;", "&")
+    assert 'data-hx-swap-oob="true"' in placeholder and 'data-hx-trigger="load"' in placeholder
+    tab = re.search(r'data-hx-get="([^"]+)"', placeholder).group(1).replace("&amp;", "&")
     # What it fetches is the seat-map tab: the business cabin's seats, to choose from.
     seat_map = checkout.get(tab, headers=HTMX)
     assert seat_map.status_code == 200 and "<html" not in seat_map.get_data(as_text=True)

@@ -82,7 +82,7 @@ def test_a_wrong_reference_name_or_email_all_get_the_same_answer_and_keep_the_in
     assert 'value="Babbage"' in answers[1].get_data(as_text=True)
     assert f'value="{reference}"' in answers[1].get_data(as_text=True)
     # The page is the same but for what was typed and the CSRF token, which is signed with the
-    # second it was made in (it appears in the meta tag, the form and hx-headers).
+    # second it was made in (it appears in the meta tag, the form and data-hx-headers).
     def typed_and_token_removed(html: str) -> str:
         return re.sub(r'value="[^"]*"', "", html.replace(csrf_from(html), ""))
 

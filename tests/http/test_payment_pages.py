@@ -161,7 +161,7 @@ def test_processing_payment_polls_every_two_seconds_then_stops(checkout, app):
         attempt.status = AttemptStatus.PROCESSING
         db.session.commit()
     html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
-    assert 'hx-trigger="every 2s"' in html and "Processing your payment" in html and 'id="payment-form"' not in html
+    assert 'data-hx-trigger="every 2s"' in html and "Processing your payment" in html and 'id="payment-form"' not in html
     fragment = checkout.get(f"/booking/{reference}/status?n=5", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "n=6" in fragment
     last = checkout.get(f"/booking/{reference}/status?n=29", headers={"HX-Request": "true"}).get_data(as_text=True)

@@ -63,7 +63,7 @@ def test_htmx_bad_search_updates_the_form_out_of_band(client):
     assert ">Select</button>" not in results
     # The search form comes back out of band, with the message beside the field and what was typed.
     panel_tag, panel = _element(html, "search-panel")
-    assert 'hx-swap-oob="true"' in panel_tag
+    assert 'data-hx-swap-oob="true"' in panel_tag
     assert re.search(r'id="destination-error">Choose a destination different from where you fly from\.</span>', panel)
     assert re.search(r'<input [^>]*name="origin" [^>]*value="JFK"', panel)
     assert re.search(r'<input [^>]*name="destination" [^>]*value="jfk"', panel)

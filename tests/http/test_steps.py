@@ -56,7 +56,7 @@ def test_htmx_section_change_returns_panels_and_total_out_of_band(checkout):
     assert response.status_code == 200 and "<html" not in html
     assert 'id="extras-panel"' in html and 'id="price-summary"' in html
     # The two panels, the phone bar's total, and each fare's total for the party with the new choices.
-    assert html.count('hx-swap-oob="true"') == 3 + html.count('id="fare-total-')
+    assert html.count('data-hx-swap-oob="true"') == 3 + html.count('id="fare-total-')
     after = re.search(r'data-total="(\d+)"', html).group(1)
     assert int(after) == int(before) + 3500  # first extra bag
 
@@ -108,7 +108,7 @@ def test_passenger_errors_come_back_as_the_whole_page_however_the_form_is_sent(c
     page = checkout.get("/passengers").get_data(as_text=True)
     form_tag = re.search(r'<form[^>]*id="passenger-form"[^>]*>', page).group(0)
     assert "hx-" not in form_tag  # a normal form (boosted by the page), never a targeted htmx request
-    assert 'hx-post="/passengers/check?field=passengers-0-last_name"' in page
+    assert 'data-hx-post="/passengers/check?field=passengers-0-last_name"' in page
     for headers in ({}, {"HX-Request": "true", "HX-Boosted": "true"}, {"HX-Request": "true"}):
         response = checkout.post("/passengers", {"passengers-0-first_name": "Ada"}, headers=headers)
         html = response.get_data(as_text=True)

@@ -363,7 +363,7 @@ def test_the_page_shows_the_figures_with_targets_in_words_and_colour(data_set, s
     assert re.search(r'<table class="sr-only">\s*<caption>Daily revenue, 7 days</caption>', html)
     assert "<th scope=\"row\">Thu 12 Mar 2026</th><td>$250.00</td><td>1</td>" in html
     # Period links work without JavaScript, and htmx swaps only the metrics block.
-    assert 'href="/staff/dashboard?period=30d"' in html and 'hx-target="#dashboard-metrics"' in html
+    assert 'href="/staff/dashboard?period=30d"' in html and 'data-hx-target="#dashboard-metrics"' in html
     assert re.search(r'href="/staff/dashboard\?period=7d"[^>]*aria-current="page"', html)
 
 

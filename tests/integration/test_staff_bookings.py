@@ -86,8 +86,8 @@ def test_the_search_form_works_without_javascript_and_has_the_htmx_wiring(agent)
     assert '<form method="get" action="/staff/bookings"' in html
     assert '<label for="q">Search bookings</label>' in html
     field = re.search(r'<input[^>]*id="q"[^>]*>', html).group(0)
-    assert 'hx-trigger="input changed delay:250ms, search"' in field
-    assert 'hx-target="#booking-results"' in field and 'hx-push-url="true"' in field
+    assert 'data-hx-trigger="input changed delay:250ms, search"' in field
+    assert 'data-hx-target="#booking-results"' in field and 'data-hx-push-url="true"' in field
 
 
 def test_the_table_shows_what_support_needs(three_paid, agent):

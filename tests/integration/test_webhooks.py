@@ -233,7 +233,7 @@ def test_a_processing_intent_shows_the_processing_view_until_the_bank_settles(ap
     assert "Webhook payment_intent.processing: processed" in timeline
     html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
     assert "Processing your payment" in html and "Please don't pay again" in html.replace("&#39;", "'")
-    assert 'id="payment-form"' not in html and 'hx-trigger="every 2s"' in html
+    assert 'id="payment-form"' not in html and 'data-hx-trigger="every 2s"' in html
     # The bank says yes: the success event confirms the booking the traveller was waiting on.
     monkeypatch.undo()
     with app.app_context():
