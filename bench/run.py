@@ -155,6 +155,17 @@ def free_seats(db_url: str, flight_id: int, count: int) -> list[str]:
     return free[:count]
 
 
+def return_offer(db_url: str, day: str, back: str) -> str:
+    """The itinerary offer id of FA100 JFK-LHR on `day` and FA101 LHR-JFK on `back`."""
+    with psycopg.connect(db_url) as conn:
+        ids = [conn.execute("SELECT id FROM flights WHERE flight_number = %s AND "
+                            "(departs_at AT TIME ZONE 'UTC')::date BETWEEN %s::date - 1 AND %s::date + 1 "
+                            "ORDER BY abs(extract(epoch FROM departs_at - %s::date)) LIMIT 1",
+                            (number, when, when, when)).fetchone()[0]
+               for number, when in (("FA100", day), ("FA101", back))]
+    return f"off_{ids[0]}_{ids[1]}"
+
+
 def step_scenarios(browsers: list[Browser], seats: list[str]) -> dict[str, tuple[str, list[Request]]]:
     """NAME -> (baseline it is compared with, requests): one or two per traveller, interleaved."""
     def each(make) -> list[Request]:
@@ -363,8 +374,15 @@ def main() -> int:
         stop(base_server)
 
         search = f"/flights?origin=JFK&destination=LHR&date={day}&adults={ADULTS}"
+        back = (date.fromisoformat(day) + timedelta(days=7)).isoformat()
         pages = {"home": ("baseline", [Request("GET", "/", dict(ACCEPT))]),
-                 "search_results": ("baseline", [Request("GET", search, dict(ACCEPT))])}
+                 "search_results": ("baseline", [Request("GET", search, dict(ACCEPT))]),
+                 # Trips: JFK-CDG has no nonstop (every result is a connection at London);
+                 # a return search lists the outbound, each priced as the whole trip.
+                 "search_connections": ("baseline", [Request(
+                     "GET", f"/flights?origin=JFK&destination=CDG&date={day}&adults={ADULTS}", dict(ACCEPT))]),
+                 "search_return": ("baseline", [Request(
+                     "GET", f"{search}&return_date={back}", dict(ACCEPT))])}
         # Travellers on the wide-body (B789) JFK-LHR flight, three adults each, passengers entered.
         browsers = [Browser(port) for _ in range(SESSIONS)]
         flight_id = None
@@ -372,7 +390,15 @@ def main() -> int:
             flight_id = browser.select(search, ADULTS)
             browser.save_passengers(ADULTS, international=True)
         seats = free_seats(db_url, flight_id, 2 * SESSIONS)
+        # The same travellers' customise page on a return trip (two flights, a seat map per flight).
+        returning = [Browser(port) for _ in range(SESSIONS)]
+        trip = return_offer(db_url, day, back)
+        for browser in returning:
+            browser.select_offer(trip, ADULTS)
+            browser.save_passengers(ADULTS, international=True)
         scenarios = {**pages, **step_scenarios(browsers, seats),
+                     "customise_return": ("read_baseline", [Request("GET", "/customize", session_headers(b))
+                                                            for b in returning]),
                      "api_create_booking": ("write_baseline", api_booking_requests(port, day))}
         for name, (against, requests) in scenarios.items():
             size_of[name] = sizes(port, requests[0])

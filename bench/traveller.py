@@ -82,6 +82,13 @@ class Browser:
         assert self.get("/customize")[0] == 200
         return int(offer_id.removeprefix("off_"))
 
+    def select_offer(self, offer_id: str, adults: int) -> None:
+        """Select an itinerary by its offer id (as the last Select of a return search posts it)."""
+        self.get("/")  # a page first, for the session's CSRF token
+        status, _, page = self.post("/select", {"offer_id": offer_id, "adults": adults, "children": 0, "infants": 0})
+        assert status == 303, (status, page[:300])
+        assert self.get("/customize")[0] == 200
+
     def passengers_form(self, adults: int, international: bool) -> dict:
         return passengers_form(adults, international)
 
