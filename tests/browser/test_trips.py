@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.flow import TRAVELLER, accept_and_submit, fill_passenger, iso, years_from_today
+from tests.browser.flow import ACKNOWLEDGEMENTS, TRAVELLER, accept_and_submit, fill_passenger, iso, years_from_today
+from tests.browser.test_keyboard_booking import FOCUSED_SEAT, Swaps, keyboard_page, tab_to, type_into  # noqa: F401
 from tests.browser.test_payment_flow import SUCCEEDS, expect_confirmed, pay_with
 
 pytestmark = pytest.mark.browser
@@ -166,3 +167,67 @@ def test_a_return_trip_without_javascript_reaches_the_payment_page(page_without_
     page.get_by_role("button", name="Continue", exact=True).click()
     expect(page.get_by_role("row").filter(has_text="Ada Lovelace")).to_contain_text(f"FA101 LHR→JFK: {code}")
     accept_and_submit(page)  # the payment page: entering the card is the one step that needs JavaScript
+
+
+def test_a_return_trip_booked_with_the_keyboard_alone(keyboard_page: Page):
+    """Only the keyboard, to the payment page; after each htmx swap the focus is somewhere."""
+    page, swaps = keyboard_page, Swaps(keyboard_page)
+    page.goto("/")
+    type_into(page, page.get_by_label("From"), "JFK")
+    type_into(page, page.get_by_label("To", exact=True), "LHR")
+    type_into(page, page.get_by_label("Departure date"), OUT_DAY.strftime("%m%d%Y"))
+    type_into(page, page.get_by_label("Return date"), BACK_DAY.strftime("%m%d%Y"))
+    expect(page.get_by_label("Return date")).to_have_value(iso(BACK_DAY))
+    tab_to(page, page.get_by_role("button", name="Search"))
+    page.keyboard.press("Enter")
+    for leg in ("outbound", "return"):
+        expect(page.get_by_role("heading", name=re.compile(f"^Choose your {leg} flight"))).to_be_visible()
+        swaps.assert_focus_kept()
+        tab_to(page, page.get_by_role("button", name="Select").first)
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Customise your trip")).to_be_focused()
+
+    # The return flight's tab, then into its map: a seat with the arrow keys and Space.
+    tab = page.get_by_role("link", name="Flight 2: FA101 LHR→JFK")
+    tab_to(page, tab)
+    page.keyboard.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "true")
+    expect(tab).to_be_focused()  # the redrawn panel keeps the keyboard where it was
+    seat_map = page.get_by_role("group", name="Seat for passenger 1 on FA101 LHR→JFK")
+    for _ in range(10):
+        if page.evaluate(FOCUSED_SEAT):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")
+    code = page.evaluate(FOCUSED_SEAT)
+    assert code, "the arrow key left the seat map"
+    page.keyboard.press("Space")
+    expect(seat_map.get_by_role("radio", name=re.compile(rf"^{code}, "))).to_be_checked()
+    expect(page.get_by_role("link", name=f"Passenger 1 (adult): {code}")).to_be_visible()
+    swaps.assert_focus_kept()
+    tab_to(page, page.get_by_role("button", name="Continue", exact=True))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Who is travelling?")).to_be_focused()
+    for label in ("First name", "Last name"):
+        type_into(page, page.get_by_label(label, exact=True), TRAVELLER[label])
+    type_into(page, page.get_by_label("Date of birth"), date.fromisoformat(TRAVELLER["Date of birth"]).strftime("%m%d%Y"))
+    type_into(page, page.get_by_label("Gender", exact=True), "Female")
+    type_into(page, page.get_by_label("Nationality"), "United Kingdom")
+    type_into(page, page.get_by_label("Passport number"), TRAVELLER["Passport number"])
+    type_into(page, page.get_by_label("Passport expiry"),
+              date.fromisoformat(TRAVELLER["Passport expiry"]).strftime("%m%d%Y"))
+    for label in ("Email", "Phone"):
+        type_into(page, page.get_by_label(label, exact=True), TRAVELLER[label])
+    tab_to(page, page.get_by_role("button", name="Continue", exact=True))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Review your booking")).to_be_focused()
+    expect(page.get_by_role("row").filter(has_text="Ada Lovelace")).to_contain_text(f"FA101 LHR→JFK: {code}")
+    for label in ACKNOWLEDGEMENTS:
+        tab_to(page, page.get_by_role("checkbox", name=re.compile("^" + re.escape(label))))
+        page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name=re.compile(r"^Continue to payment")))
+    swaps.assert_focus_kept()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"^Pay \$[\d,.]+ to confirm FLY2A-"))).to_be_visible()
