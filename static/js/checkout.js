@@ -111,15 +111,15 @@
   // Noted before the request: data-hx-disabled-elt disables the panel while it saves, which
   // already takes the focus away.
   document.addEventListener("htmx:beforeRequest", function () {
-    var el = document.activeElement;
-    refocus = focusKey(el) ? { key: focusKey(el), fallback: el.getAttribute("data-focus-after") } : null;
+    var el = document.activeElement, fallback = el && el.getAttribute && el.getAttribute("data-focus-after");
+    refocus = focusKey(el) || fallback ? { key: focusKey(el), fallback: fallback } : null;
   });
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (!refocus || evt.detail.target === document.body) return;  // a new page: see below
     var active = document.activeElement, wanted = refocus;
     refocus = null;
     if (active && active !== document.body && document.contains(active)) return;
-    var el = document.querySelector(wanted.key) || (wanted.fallback && document.getElementById(wanted.fallback));
+    var el = (wanted.key && document.querySelector(wanted.key)) || (wanted.fallback && document.getElementById(wanted.fallback));
     if (el) el.focus({ preventScroll: true });
   });
 

@@ -47,6 +47,7 @@ TRAVELLER_STATES = (
     ("03-customise-extras", "customise: bundle, bags and extras chosen"),
     ("03-customise-seat-taken", "customise: the seat clicked was taken meanwhile"),
     ("03-customise-seats", "customise: seat map with a seat chosen"),
+    ("03-customise-trip", "customise a return trip: the return flight's seat map"),
     ("04-passengers", "passengers, empty"),
     ("04-passengers-errors", "passengers after a 422, error summary"),
     ("05-review", "review"),
@@ -218,6 +219,16 @@ def walk(page: Page, other: Page, app, tour: Tour) -> None:
     other.goto(returns[0])
     expect(other.get_by_role("heading", name="Payment received")).to_be_visible()
     look(other, tour, "07-payment-outcome-elsewhere")
+    # A return trip (issue 18): the flight tabs over the seat map, and the trip's summary.
+    back_day = (date.today() + timedelta(days=5)).isoformat()
+    other.goto(f"/flights?origin=JFK&destination=LHR&date={travel_day}&return_date={back_day}&adults=1")
+    for _ in range(2):  # the outbound, then the return
+        other.get_by_role("button", name="Select").first.click()
+    expect(other.get_by_role("heading", name="Customise your trip")).to_be_visible()
+    flight_tab = other.get_by_role("navigation", name="Choose the flight").get_by_role("link").last
+    flight_tab.click()
+    expect(flight_tab).to_have_attribute("aria-current", "true")
+    look(other, tour, "03-customise-trip", at="#seat-panel")
 
     page.goto("/manage")
     look(page, tour, "08-manage")
