@@ -365,7 +365,9 @@ class ContactInput(Request):
 
 
 class CreateBooking(Request):
-    offer_id: StrictStr = Field(examples=["off_123"])
+    offer_id: StrictStr = Field(examples=["off_123", "off_12-13", "off_12_40"],
+                                description="An offer's id. A return trip may also join two one-way offers' ids "
+                                            "with `_` (outbound first): `off_12` and `off_40` make `off_12_40`.")
     fare_family: Code = Field(None, description="Default: the cheapest sold on the flight.")
     bundle: Code = None
     insurance: Choice = False

@@ -140,3 +140,14 @@ def test_redress_and_known_traveler_numbers_are_kept(client, app):
         (passenger,) = db.session.get(Booking, response.get_json()["bookingId"]).passengers
         assert (passenger.gender, passenger.redress_number, passenger.known_traveler_number) == (
             "X", "1234567", "TT1234567")
+
+
+def test_two_one_way_offers_joined_are_booked_as_one_return_trip_but_not_out_of_order(client):
+    there = _search(client, f"origin=JFK&destination=LHR&date={travel_day(3)}")[-1]["offerId"]
+    home = _search(client, f"origin=LHR&destination=JFK&date={travel_day(5)}")[0]["offerId"]
+    body = {"contact": CONTACT, "acknowledgements": _accepted(client), "passengers": [_passenger()]}
+    backwards = client.post("/api/bookings", json=body | {"offerId": f"{home}_{there[4:]}"})
+    assert backwards.status_code == 422 and list(backwards.get_json()["error"]["fields"]) == ["offerId"]
+    joined = client.post("/api/bookings", json=body | {"offerId": f"{there}_{home[4:]}"})
+    assert joined.status_code == 201, joined.get_json()
+    assert joined.get_json()["offerId"] == f"{there}_{home[4:]}"
