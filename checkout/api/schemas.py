@@ -331,10 +331,10 @@ class PassengerInput(Request):
                                                           "9 or 10 letters and digits.")
     seat: Annotated[str | None, _must_be(str, "Give a seat like 12A.")] = Field(
         None, examples=["14C"], description="A seat on the trip's first flight (the same as `seats[0]`).")
-    seats: Annotated[list[Annotated[str | None, _must_be(str, "Give a seat like 12A.")]] | None,
+    seats: Annotated[Annotated[list[Annotated[str | None, _must_be(str, "Give a seat like 12A.")]],
+                               Field(max_length=MAX_SEATS)] | None,
                      _one_message(f"Give a list of seats, one per flight of the trip in order of travel "
-                                  f"(null for none), at most {MAX_SEATS}."),
-                     Field(max_length=MAX_SEATS)] = Field(
+                                  f"(null for none), at most {MAX_SEATS}.")] = Field(
         None, examples=[["14C", None]],
         description="A seat per flight of the trip, in order of travel (the slices' segments one after the "
                     "other); null or left out: assigned at check-in.")

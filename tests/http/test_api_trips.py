@@ -132,7 +132,7 @@ def test_redress_and_known_traveler_numbers_are_kept(client, app):
     offer = _search(client, f"origin=JFK&destination=LAX&date={travel_day()}")[0]
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "contact": CONTACT, "acknowledgements": _accepted(client),
-        "passengers": [_passenger(gender="X", redressNumber="1234-567", knownTravelerNumber="TT 1234567")]})
+        "passengers": [_passenger(gender="X", redressNumber="1234-567", knownTravelerNumber="TT 1234567", seats=None)]})
     assert response.status_code == 201, response.get_json()
     from checkout.extensions import db
     from checkout.models import Booking
