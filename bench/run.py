@@ -227,7 +227,7 @@ def api_booking_body(offer_id: str, n: int, accepted: list[dict]) -> dict:
     """One adult on the standard fare; `n` names the traveller and the contact email."""
     return {"offerId": offer_id, "fareFamily": "STANDARD",
             "passengers": [{"type": "adult", "firstName": "Bench", "lastName": "Traveller" + "abcdefghijklmnop"[n % 16],
-                            "dateOfBirth": "1980-01-01", "nationality": "US"}],
+                            "dateOfBirth": "1980-01-01", "gender": "U", "nationality": "US"}],
             "contact": {"email": f"bench{n}@example.com", "phone": "+1 212 555 0100"},
             "acknowledgements": accepted}
 

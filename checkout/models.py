@@ -301,7 +301,7 @@ class Passenger(db.Model):
     passport_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database
     passport_expiry: Mapped[date | None] = mapped_column(Date)
     # Secure Flight: gender as TSA accepts it (M, F, X, U; see GENDERS). NULL only on
-    # passengers booked before it was asked (migration 0014) and on API bookings for now.
+    # passengers booked before it was asked (migration 0014).
     gender: Mapped[str | None] = mapped_column(String(1))
     redress_number: Mapped[str | None] = mapped_column(EncryptedText)  # DHS TRIP; ciphertext in the database
     known_traveler_number: Mapped[str | None] = mapped_column(EncryptedText)  # ciphertext in the database

@@ -87,7 +87,7 @@ def test_demo_serves_sixty_days_and_takes_a_test_card_to_a_confirmed_booking(tmp
         status, booking = site.post_json("/api/bookings", {
             "offerId": offer["offerId"], "fareFamily": "STANDARD",
             "passengers": [{"type": "adult", "firstName": "Grace", "lastName": "Hopper", "dateOfBirth": "1980-12-09",
-                            "nationality": "US"}],
+                            "gender": "F", "nationality": "US"}],
             "contact": {"email": "grace@example.com", "phone": "+1 212 555 0100"},
             "acknowledgements": [{"key": n["key"], "version": n["version"]} for n in notices]})
         assert status == 201

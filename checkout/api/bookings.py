@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from . import bp
 from . import schemas
-from .flights import booking_summary
+from .flights import booked_slices, booking_summary
 from .schemas import encode_cursor
 from .support import json_body, require_cookie_call_from_us
 from .. import audit, payments
@@ -136,6 +136,7 @@ def booking_detail(booking: Booking, now: datetime | None = None) -> schemas.Boo
     terms = cancellation.cancellation_terms(booking, now)
     return schemas.BookingDetail(
         **booking_summary(booking), submitted_at=booking.submitted_at, confirmed_at=booking.confirmed_at,
+        slices=booked_slices(booking),
         passengers=[schemas.Passenger(
             position=p.position, type=p.passenger_type, first_name=p.first_name, last_name=p.last_name,
             passport_number=p.masked_passport_number,  # never the full number, to staff or traveller
@@ -159,7 +160,8 @@ def list_bookings():
     """Staff only. Newest first; keyset pagination on the id (the cursor is opaque)."""
     _require_staff()
     query = schemas.parse(schemas.BookingQuery, request.args.to_dict(), "Some filters are invalid.")
-    stmt = select(Booking).options(selectinload(Booking.passengers))
+    # Each item names its trip (offerId): the segments of the page in one more query, not one a booking.
+    stmt = select(Booking).options(selectinload(Booking.passengers), selectinload(Booking.segments))
     if query.status:
         stmt = stmt.where(Booking.status.in_(query.status))
     else:

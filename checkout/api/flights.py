@@ -18,16 +18,48 @@ from ..bookings import passengers as passenger_rules
 from ..bookings.acknowledgements import ACKNOWLEDGEMENTS
 from ..bookings.hold_limits import NoTurn, one_at_a_time, too_many_holds
 from ..bookings.service import BookingError
-from ..catalog.itineraries import itinerary_for_offer
-from ..catalog.search import Party, search_flights
+from ..catalog.itineraries import Slice, itinerary_for_offer
+from ..catalog.search import Party, airport
+from ..catalog.trips import Leg, whole_trips
 from ..clock import utcnow
 from ..errors import ApiError
 from ..extensions import db, limiter
-from ..models import Booking
+from ..models import Booking, BookingSegment
+from ..models import Flight as FlightRow
 
 # The step 2 form's names of a passenger's fields, as the API calls them (for its field errors).
-CAMEL = {"first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth",
-         "nationality": "nationality", "passport_number": "passportNumber", "passport_expiry": "passportExpiry"}
+CAMEL = {"first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth", "gender": "gender",
+         "nationality": "nationality", "passport_number": "passportNumber", "passport_expiry": "passportExpiry",
+         "redress_number": "redressNumber", "known_traveler_number": "knownTravelerNumber"}
+
+
+def _local(flight: FlightRow) -> dict:
+    """A flight's route and times, local at each end (with the offset), as offers give them."""
+    return dict(origin=flight.origin_code, destination=flight.destination_code,
+                departure=flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)),
+                arrival=flight.arrives_at.astimezone(ZoneInfo(flight.destination.tz)))
+
+
+def _slice_fields(flights: list[FlightRow]) -> dict:
+    first, last = _local(flights[0]), _local(flights[-1])
+    return dict(origin=first["origin"], destination=last["destination"], departure=first["departure"],
+                arrival=last["arrival"], stops=len(flights) - 1,
+                duration_minutes=int((flights[-1].arrives_at - flights[0].departs_at).total_seconds() // 60))
+
+
+def slice_answer(s: Slice) -> schemas.Slice:
+    return schemas.Slice(**_slice_fields(list(s.flights)), segments=[
+        schemas.Segment(flight_number=f.flight_number, **_local(f)) for f in s.flights])
+
+
+def booked_slices(booking: Booking) -> list[schemas.BookedSlice]:
+    """The booking's trip in the offers' shape, with every passenger's seat on each flight."""
+    def seats(segment: BookingSegment) -> list[schemas.SeatChoice]:
+        return [schemas.SeatChoice(passenger=p.position, seat=p.seat_on(segment)) for p in booking.passengers]
+    return [schemas.BookedSlice(
+        **_slice_fields([g.flight for g in leg]), fare_family=leg[0].slice.fare_family_code,
+        segments=[schemas.BookedSegment(flight_number=g.flight.flight_number, **_local(g.flight), seats=seats(g))
+                  for g in leg]) for leg in booking.legs]
 
 
 def booking_summary(booking: Booking) -> dict:
@@ -35,7 +67,8 @@ def booking_summary(booking: Booking) -> dict:
     return dict(
         booking_id=booking.id, booking_reference=booking.reference, status=booking.status,
         amount=booking.total_amount if booking.total_amount is not None else service.quote_for(booking).total,
-        currency=booking.currency, expires_at=booking.hold_expires_at, offer_id=f"off_{flight.id}",
+        currency=booking.currency, expires_at=booking.hold_expires_at,
+        offer_id=service.itinerary_of(booking).offer_id,
         flight=schemas.Flight(flight_number=flight.flight_number, origin=flight.origin_code,
                               destination=flight.destination_code, departure=flight.departs_at,
                               arrival=flight.arrives_at),
@@ -48,18 +81,23 @@ def flights():
     party = Party(1 if query.adults is None else query.adults, query.children or 0, query.infants or 0)
     if party.problems():
         raise ApiError(422, "validation_error", "Invalid search.", party.problems())
-    offers = search_flights(query.origin, query.destination, query.day, party, now=utcnow())
-    return schemas.Offers(offers=[
-        schemas.Offer(
-            offer_id=offer.offer_id, flight_number=offer.flight.flight_number, origin=offer.flight.origin_code,
-            destination=offer.flight.destination_code,
-            departure=offer.flight.departs_at.astimezone(ZoneInfo(offer.flight.origin.tz)),
-            arrival=offer.flight.arrives_at.astimezone(ZoneInfo(offer.flight.destination.tz)),
-            duration_minutes=offer.minutes,
-            fares=[schemas.Fare(fare_family=f.fare_family.code, amount=f.total, currency=offer.flight.currency,
-                                sold_out=f.sold_out, seats_left=f.seats_left) for f in offer.fares])
-        for offer in offers
-    ]).answer()
+    origin, destination = airport(query.origin), airport(query.destination)
+    if origin is None or destination is None:
+        return schemas.Offers(offers=[]).answer()  # no airport of ours: nothing flies there
+    legs = [Leg((origin,), (destination,), query.day)]
+    if query.return_day is not None:
+        legs.append(Leg((destination,), (origin,), query.return_day))
+    offers = []
+    for trip in whole_trips(legs, party, utcnow()):
+        slices = [slice_answer(s) for s in trip.itinerary.slices]
+        first = slices[0]
+        offers.append(schemas.Offer(
+            offer_id=trip.itinerary.offer_id, flight_number=first.segments[0].flight_number, origin=first.origin,
+            destination=first.destination, departure=first.departure, arrival=first.arrival,
+            duration_minutes=first.duration_minutes, slices=slices,
+            fares=[schemas.Fare(fare_family=f.fare_family.code, amount=f.total, currency=f.quote.currency,
+                                sold_out=f.sold_out, seats_left=f.seats_left) for f in trip.fares]))
+    return schemas.Offers(offers=offers).answer()
 
 
 @bp.get("/acknowledgements")
@@ -111,8 +149,14 @@ def create_booking():
     people = [p.values() for p in passengers]
     email, phone = body.contact.email or "", body.contact.phone or ""
     for i, (values, passenger_type) in enumerate(zip(people, types)):
-        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date, itinerary.international)
+        problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date,
+                                                      itinerary.international, gender_required=True)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
+        if passengers[i].seat_problem():
+            fields[f"passengers.{i}.seat"] = passengers[i].seat_problem()
+        if len(passengers[i].seats or ()) > len(itinerary.flights):
+            fields[f"passengers.{i}.seats"] = (f"This trip has {len(itinerary.flights)} flights: give at most "
+                                               f"{len(itinerary.flights)} seats, in order of travel.")
     fields |= {f"contact.{name}": message for name, message in passenger_rules.contact_problems(email, phone).items()}
     if fields:
         message = ("The traveller must accept every current notice before booking." if list(fields) == ["acknowledgements"]
@@ -121,7 +165,8 @@ def create_booking():
 
     choices = {"fareFamily": body.fare_family or None, "bundle": body.bundle or None, "insurance": body.insurance,
                "priorityBoarding": body.priority_boarding, "bags": {i: p.bags for i, p in enumerate(passengers)},
-               "seats": {i: p.seat for i, p in enumerate(passengers) if p.seat}}
+               "seats": {(i, segment): code for i, p in enumerate(passengers)
+                         for segment, code in p.seat_choices().items()}}
     accepted = [a.key for a in body.acknowledgements or ()]
     address = request.remote_addr or "unknown"
     try:
@@ -153,8 +198,8 @@ def _book_in_turn(address: str, email: str, itinerary, party: Party, choices: di
         service.choose_bundle(booking, choices["bundle"])
         service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
                               priority_boarding=choices["priorityBoarding"])
-        for i, seat in choices["seats"].items():
-            service.choose_seat(booking, i, seat)
+        for (i, segment), seat in choices["seats"].items():
+            service.choose_seat(booking, i, seat, segment=segment)
         service.save_passengers(booking, travellers, contact)
         return service.submit(booking, accepted, actor="api client")
     except BookingError as err:

@@ -199,6 +199,9 @@ class SearchQuery(Request):
     destination: Annotated[Airport, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v)] = Field(
         description="IATA airport code (any case).", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
     day: Annotated[date, _parsed(parse_date)] = Field(alias="date", description="The day of departure, YYYY-MM-DD.")
+    return_day: Day = Field(None, alias="returnDate",
+                            description="For a return trip, the day of the flight back (YYYY-MM-DD, not before "
+                                        "`date`); leave it out for one way.")
     adults: Count = Field(
         None, json_schema_extra={"minimum": 1, "default": 1})
     children: Count = Field(
@@ -207,6 +210,12 @@ class SearchQuery(Request):
         None, json_schema_extra={"minimum": 0, "default": 0})
     messages: ClassVar = {"origin": "Give a 3-letter airport code.", "destination": "Give a 3-letter airport code.",
                           "date": "Give the date as YYYY-MM-DD."}
+
+    @model_validator(mode="after")
+    def _back_after_out(self):
+        if self.return_day is not None and self.return_day < self.day:
+            raise _refuse("The return date is before the departure date.", "returnDate")
+        return self
 
 
 def _statuses(value):
@@ -296,25 +305,57 @@ ACKNOWLEDGEMENTS_SHAPE = ("Give a list of {key, version}: every notice from GET 
                           "accepted by the traveller.")
 
 
+GENDER_WORDS = "Secure Flight's values: M (male), F (female), X (unspecified), U (undisclosed)."
+MAX_SEATS = 8  # four legs of up to two flights (catalog.itineraries)
+
+
 class PassengerInput(Request):
-    model_config = ConfigDict(json_schema_extra={"required": ["firstName", "lastName", "dateOfBirth", "nationality"]})
+    model_config = ConfigDict(json_schema_extra={"required": ["firstName", "lastName", "dateOfBirth", "gender",
+                                                              "nationality"]})
     type: Annotated[PassengerType, _one_message("Each type is adult, child or infant.", "passengers")] = "adult"
     # Required ones are "" when absent: step 2's rules say what is missing, in the pages' words.
     first_name: Text = Field(None, json_schema_extra={"maxLength": 60})
     last_name: Text = Field(None, json_schema_extra={"maxLength": 60})
     date_of_birth: Text = Field(None, json_schema_extra={"format": "date"})
+    gender: Text = Field(None, description=f"As on the government ID. {GENDER_WORDS}",
+                         json_schema_extra={"enum": ["M", "F", "X", "U"]})
     nationality: Text = Field(None, description="ISO 3166-1 alpha-2.", json_schema_extra={"pattern": "^[A-Z]{2}$"})
     passport_number: Text = Field(None, description="Required on international flights.")
     passport_expiry: Text = Field(None, description="Required on international flights.",
                                   json_schema_extra={"format": "date"})
     bags: Annotated[int, BeforeValidator(_bags)] = Field(
         0, description="Checked bags.", json_schema_extra={"minimum": 0, "maximum": MAX_CHECKED_BAGS})
-    seat: Annotated[str | None, _must_be(str, "Give a seat like 12A.")] = Field(None, examples=["14C"])
+    redress_number: Text = Field(None, description="Optional: a DHS TRIP redress number, 7 to 13 letters and "
+                                                   "digits (spaces and hyphens are dropped).")
+    known_traveler_number: Text = Field(None, description="Optional: TSA PreCheck, Global Entry, NEXUS or SENTRI; "
+                                                          "9 or 10 letters and digits.")
+    seat: Annotated[str | None, _must_be(str, "Give a seat like 12A.")] = Field(
+        None, examples=["14C"], description="A seat on the trip's first flight (the same as `seats[0]`).")
+    seats: Annotated[Annotated[list[Annotated[str | None, _must_be(str, "Give a seat like 12A.")]],
+                               Field(max_length=MAX_SEATS)] | None,
+                     _one_message(f"Give a list of seats, one per flight of the trip in order of travel "
+                                  f"(null for none), at most {MAX_SEATS}.")] = Field(
+        None, examples=[["14C", None]],
+        description="A seat per flight of the trip, in order of travel (the slices' segments one after the "
+                    "other); null or left out: assigned at check-in.")
 
     def values(self) -> dict[str, str]:
         """The step 2 form's values (snake_case names, "" for what is not given)."""
         return {name: getattr(self, name) or "" for name in
-                ("first_name", "last_name", "date_of_birth", "nationality", "passport_number", "passport_expiry")}
+                ("first_name", "last_name", "date_of_birth", "gender", "nationality", "passport_number",
+                 "passport_expiry", "redress_number", "known_traveler_number")}
+
+    def seat_choices(self) -> dict[int, str]:
+        """The seat chosen on each flight of the trip, by the flight's position (0 = the first)."""
+        chosen = {position: code for position, code in enumerate(self.seats or ()) if code}
+        if self.seat:
+            chosen[0] = self.seat
+        return chosen
+
+    def seat_problem(self) -> str | None:
+        if self.seat and self.seats and self.seats[0] and self.seats[0] != self.seat:
+            return "Give the first flight's seat as `seat` or as `seats[0]`, not two different ones."
+        return None
 
 
 class ContactInput(Request):
@@ -324,7 +365,9 @@ class ContactInput(Request):
 
 
 class CreateBooking(Request):
-    offer_id: StrictStr = Field(examples=["off_123"])
+    offer_id: StrictStr = Field(examples=["off_123", "off_12-13", "off_12_40"],
+                                description="An offer's id. A return trip may also join two one-way offers' ids "
+                                            "with `_` (outbound first): `off_12` and `off_40` make `off_12_40`.")
     fare_family: Code = Field(None, description="Default: the cheapest sold on the flight.")
     bundle: Code = None
     insurance: Choice = False
@@ -413,19 +456,49 @@ class Fare(Answer):
     seats_left: int = Field(ge=0, description="Seats left in the fare's cabin right now.")
 
 
-class Offer(Answer):
-    offer_id: str = Field(examples=["off_123"])
-    flight_number: str
+LOCAL_DEPARTURE = "Local time at the origin, with its UTC offset."
+LOCAL_ARRIVAL = "Local time at the destination, with its UTC offset."
+
+
+class Segment(Answer):
+    """One flight of a slice."""
+    flight_number: str = Field(examples=["FA100"])
     origin: Airport
     destination: Airport
-    departure: Moment = Field(description="Local time at the origin, with its UTC offset.")
-    arrival: Moment = Field(description="Local time at the destination, with its UTC offset.")
-    duration_minutes: int
-    fares: list[Fare]
+    departure: Moment = Field(description=LOCAL_DEPARTURE)
+    arrival: Moment = Field(description=LOCAL_ARRIVAL)
+
+
+class Slice(Answer):
+    """One direction (or leg) of the trip: a nonstop flight, or two flights with a connection (stops: 1), the
+    second leaving from the airport where the first lands."""
+    origin: Airport
+    destination: Airport
+    departure: Moment = Field(description=LOCAL_DEPARTURE)
+    arrival: Moment = Field(description=LOCAL_ARRIVAL)
+    duration_minutes: int = Field(description="From the first departure to the last arrival, connections included.")
+    stops: int = Field(ge=0, examples=[0])
+    segments: list[Segment] = Field(min_length=1)
+
+
+class Offer(Answer):
+    """A whole itinerary: one slice one way, two for a return trip (outbound, then back)."""
+    offer_id: str = Field(examples=["off_123", "off_12-13", "off_12_40"],
+                          description="Names the whole itinerary; POST /api/bookings with it books all of it.")
+    flight_number: str = Field(description="The first flight's; `slices` has every flight.")
+    origin: Airport = Field(description="The first slice's.")
+    destination: Airport = Field(description="The first slice's.")
+    departure: Moment = Field(description=f"The first slice's. {LOCAL_DEPARTURE}")
+    arrival: Moment = Field(description=f"The first slice's. {LOCAL_ARRIVAL}")
+    duration_minutes: int = Field(description="The first slice's.")
+    slices: list[Slice] = Field(min_length=1)
+    fares: list[Fare] = Field(description="The whole trip's price per fare family sold on every flight of it.")
 
 
 class Offers(Answer):
-    offers: list[Offer] = Field(description="Cheapest fare families first.")
+    offers: list[Offer] = Field(
+        description="By departure. Nonstop flights and one-stop connections. A return search lists the outbound "
+                    "and return pairs that connect in time, at most the 50 cheapest.")
 
 
 class Acknowledgement(Answer):
@@ -449,6 +522,7 @@ class Flight(Answer):
 
 
 class BookingSummary(Answer):
+    """`flight` is the trip's first flight (GET /api/bookings/{id} has every slice)."""
     booking_id: int
     booking_reference: Reference | None = Field(description="Null only for an unsubmitted draft.")
     status: Status
@@ -481,7 +555,7 @@ class Passenger(Answer):
     passport_number: str | None = Field(
         examples=["••••••567"],
         description="Masked: the last characters only. The full number is never returned; null when none is on file.")
-    seat: str | None
+    seat: str | None = Field(description="The seat on the trip's first flight; `slices` has every flight's.")
     checked_bags: int
 
 
@@ -521,9 +595,25 @@ class CancellationQuote(Answer):
     explanation: str
 
 
+class SeatChoice(Answer):
+    passenger: int = Field(ge=0, description="The passenger's `position` in `passengers`.")
+    seat: str | None = Field(examples=["12A"], description="Null: none chosen (assigned at check-in; infants "
+                                                           "travel on a lap).")
+
+
+class BookedSegment(Segment):
+    seats: list[SeatChoice] = Field(description="Every passenger's seat on this flight.")
+
+
+class BookedSlice(Slice):
+    fare_family: str
+    segments: list[BookedSegment] = Field(min_length=1)
+
+
 class BookingDetail(BookingSummary):
     submitted_at: Moment | None
     confirmed_at: Moment | None
+    slices: list[BookedSlice] = Field(min_length=1, description="The trip, as in the offer it was booked from.")
     passengers: list[Passenger]
     contact: Contact
     price_lines: list[PriceLine]

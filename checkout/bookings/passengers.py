@@ -110,7 +110,7 @@ def date_of_birth_problem(value, passenger_type: str, travel_date: date, today: 
 
 
 def gender_problem(value, required: bool = True) -> str | None:
-    """One of Secure Flight's values. `required` is False only for the API until it asks."""
+    """One of Secure Flight's values. Every way in requires it (the step and the API)."""
     value = _text(value)
     if not value.strip():
         return "Choose the gender as on the government ID (or Unspecified or Undisclosed)." if required else None
@@ -208,7 +208,8 @@ def passenger_problems(values: dict, passenger_type: str, travel_date: date, int
                        today: date | None = None, gender_required: bool = False) -> dict[str, str]:
     """{field: message} for one passenger's values (keys as in PASSENGER_FIELDS).
 
-    `gender_required` is False by default for the JSON API, which does not ask for it yet."""
+    The step and the API pass `gender_required=True` (Secure Flight); False checks a gender
+    only when one is given."""
     problems = {
         "first_name": name_problem(values.get("first_name"), "first"),
         "last_name": name_problem(values.get("last_name"), "last"),

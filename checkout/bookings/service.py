@@ -70,8 +70,8 @@ class PassengerDetails:
     nationality: str
     passport_number: str | None = None
     passport_expiry: date | None = None
-    # Secure Flight. Gender is None only from the API until it asks for it (web drafts
-    # cannot be paid without it: passengers_complete).
+    # Secure Flight. Every way in asks for gender; a draft cannot be paid without it
+    # (passengers_complete).
     gender: str | None = None
     redress_number: str | None = None
     known_traveler_number: str | None = None
@@ -495,13 +495,11 @@ def save_passengers(booking: Booking, details: list[PassengerDetails], contact: 
 
 
 def passengers_complete(booking: Booking) -> bool:
-    """Everything the booking needs before payment. Secure Flight needs every passenger's
-    gender; API bookings are let through without it until the API asks for it."""
+    """Everything the booking needs before payment, however it was made (pages or API):
+    Secure Flight needs every passenger's date of birth and gender."""
     needs_passport = booking.international
-    needs_gender = booking.channel != "api"
     return bool(booking.contact_email) and all(
-        p.first_name and p.last_name and p.date_of_birth and p.nationality
-        and (not needs_gender or p.gender)
+        p.first_name and p.last_name and p.date_of_birth and p.nationality and p.gender
         and (not needs_passport or (p.passport_number and p.passport_expiry))
         for p in booking.passengers
     )

@@ -1,20 +1,17 @@
-"""Finding airports and flights, and pricing the offers a search returns."""
+"""Finding airports, the fare families and bundles sold, and pricing a trip for a party
+(trips.py builds the offers of a search from these)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import pricing
-from .availability import places_taken
 from .itineraries import Itinerary
-from ..clock import utcnow
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
-from .seatmaps import AIRCRAFT, cabin_capacity
+from .seatmaps import AIRCRAFT
 from ..parsing import as_id
 
 MAX_PASSENGERS = 9
@@ -194,51 +191,9 @@ class FareOffer:
         return not self.sold_out and self.seats_left <= FEW_SEATS_LEFT
 
 
-@dataclass
-class Offer:
-    flight: Flight
-    fares: list[FareOffer]
-
-    @property
-    def offer_id(self) -> str:
-        return offer_id_for(self.flight)
-
-    @property
-    def sold_out(self) -> bool:
-        return all(f.sold_out for f in self.fares)
-
-    @property
-    def lowest_total(self) -> int | None:
-        """The cheapest fare the party can still buy (None when sold out)."""
-        return min((f.total for f in self.fares if not f.sold_out), default=None)
-
-    @property
-    def minutes(self) -> int:
-        return int((self.flight.arrives_at - self.flight.departs_at).total_seconds() // 60)
-
-    @property
-    def arrival_day_offset(self) -> int:
-        """+1 when the flight lands the next local day, -1 when it lands the day before."""
-        dep = self.flight.departure_date
-        arr = self.flight.arrives_at.astimezone(ZoneInfo(self.flight.destination.tz)).date()
-        return (arr - dep).days
-
-
-def offer_id_for(flight: Flight) -> str:
-    return f"off_{flight.id}"
-
-
 def flight_for_offer(offer_id: str) -> Flight | None:
     flight_id = as_id(offer_id[4:]) if offer_id and offer_id.startswith("off_") else None
     return db.session.get(Flight, flight_id) if flight_id else None
-
-
-def price_flight(flight: Flight, fare: FareFamily, party: Party) -> pricing.Quote:
-    """The full-fare-advertising price: every passenger, every tax, no extras."""
-    return pricing.quote(
-        base_fare=flight.base_fare, currency=flight.currency, international=flight.international,
-        fare=fare_terms(fare), passengers=[pricing.PassengerChoice(t) for t in party.passenger_types()],
-    )
 
 
 def segment_label(flight: Flight) -> str:
@@ -265,32 +220,3 @@ def fare_families_for_trip(itinerary: Itinerary, fares: list[FareFamily] | None 
     for flight in itinerary.flights:
         sold = fare_families_for(flight, sold)
     return sold
-
-
-def search_flights(origin: str, destination: str, day: date, party: Party, now: datetime | None = None) -> list[Offer]:
-    """Flights leaving `origin` on local date `day`, each priced for the whole party."""
-    origin_airport = airport(origin)
-    if origin_airport is None:
-        return []
-    zone = ZoneInfo(origin_airport.tz)
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
-    if now is not None:
-        start = max(start, now + timedelta(hours=1))  # no selling a flight that is boarding
-    flights = db.session.execute(
-        select(Flight).where(
-            Flight.origin_code == origin, Flight.destination_code == destination,
-            Flight.departs_at >= start, Flight.departs_at < end,
-        ).order_by(Flight.departs_at)
-    ).scalars().all()
-    taken = places_taken([f.id for f in flights], now or utcnow())  # one query for the whole page
-    offers = []
-    families = all_fare_families()
-    for flight in flights:
-        capacity = cabin_capacity(flight.aircraft)
-        fares = []
-        for fare in fare_families_for(flight, families):
-            left = max(capacity[fare.cabin] - taken.get((flight.id, fare.cabin), 0), 0)
-            fares.append(FareOffer(fare, price_flight(flight, fare, party), left, left < party.seated))
-        offers.append(Offer(flight, fares))
-    return offers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from itertools import product
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -322,3 +323,42 @@ class Filters:
 
     def apply(self, offers: list[TripOffer]) -> list[TripOffer]:
         return [o for o in offers if self.keep(o)]
+
+
+# -- whole trips at once (the JSON API) ------------------------------------------------
+
+MAX_TRIP_OFFERS = 50  # a return search lists at most this many outbound × return pairs (ADR 0270)
+
+
+@dataclass
+class WholeTripOffer:
+    """One whole itinerary, priced for the party per fare family sold on all its flights."""
+    itinerary: Itinerary
+    fares: list[FareOffer]
+
+
+def whole_trips(legs: list[Leg], party: Party, now: datetime, limit: int = MAX_TRIP_OFFERS) -> list[WholeTripOffer]:
+    """Every way to fly all of `legs` (nonstop and one-stop slices, each leg on its own day),
+    for a client that chooses the whole trip at once. One way: every slice. More legs: the
+    combinations that connect in time, the `limit` cheapest by the sum of their slices' lowest
+    prices (the ones nobody can buy last), each then priced as one trip. By departure.
+
+    Two queries whatever the trip, like a page of trip_page (read_timetable, places_taken)."""
+    flights = read_timetable([(leg, leg.day, leg.day) for leg in legs], set())
+    found = [slices_on(flights, leg, leg.day, leg.day, now) for leg in legs]
+    used = sorted({f.id for slices in found for s in slices for f in s.flights})
+    pricer = _Pricer(party, places_taken(used, now), all_fare_families())
+    options = [[pricer.slice_offer(s) for s in slices] for slices in found]
+    if len(legs) == 1:
+        trips = [Itinerary((o.slice,)) for o in options[0]]
+    else:
+        pairs = []
+        for combination in product(*options):
+            itinerary = Itinerary(tuple(o.slice for o in combination))
+            if problem(itinerary) is None:
+                prices = [o.lowest_total for o in combination]
+                pairs.append((None in prices, sum(p or 0 for p in prices), itinerary))
+        pairs.sort(key=lambda p: (p[0], p[1], [s.first.departs_at for s in p[2].slices]))
+        trips = [itinerary for _, _, itinerary in pairs[:limit]]
+    trips.sort(key=lambda t: [s.first.departs_at for s in t.slices])
+    return [WholeTripOffer(t, pricer.fares(t)) for t in trips]

@@ -22,7 +22,7 @@ def _accepted(client) -> list[dict]:
 
 
 def _passenger(**overrides):
-    p = {"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10",
+    p = {"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10", "gender": "F",
          "nationality": "GB", "passportNumber": "X1234567", "passportExpiry": (date.today() + timedelta(days=3000)).isoformat()}
     p.update(overrides)
     return p

@@ -5,6 +5,7 @@ import jsonschema_rs  # schemathesis's own validator, so the document is read as
 import pytest
 
 from checkout.api.schemas import ANSWERS
+from checkout.catalog.itineraries import itinerary_for_offer
 from checkout.catalog.search import flight_for_offer
 from tests.conftest import travel_day
 from tests.http.test_api import _accepted, _passenger
@@ -58,10 +59,33 @@ def test_real_answers_fit_their_schemas(app, client, schemas):
     _check(schemas, "Error", client.post("/api/bookings", data="x", content_type="text/plain"), 415)
 
 
+def test_trips_fit_their_schemas(app, client, schemas):
+    """A return trip and a one-stop connection: their offers, and a booking of each read back."""
+    back = travel_day(5)
+    returns = _check(schemas, "Offers", client.get(
+        f"/api/flights?origin=JFK&destination=LHR&date={travel_day()}&returnDate={back}"), 200)["offers"]
+    connections = _check(schemas, "Offers", client.get(
+        f"/api/flights?origin=JFK&destination=CDG&date={travel_day()}"), 200)["offers"]
+    assert len(returns[0]["slices"]) == 2 and connections[0]["slices"][0]["stops"] == 1
+    for number, offer in enumerate((returns[0], connections[0])):
+        email = f"trip{number}@example.com"
+        with app.app_context():
+            seat = free_seat(itinerary_for_offer(offer["offerId"]).flights[-1])
+        created = _check(schemas, "BookingSummary", client.post("/api/bookings", json={
+            "offerId": offer["offerId"], "passengers": [_passenger(seats=[None, seat])],
+            "contact": {"email": email, "phone": "+44 20 7946 0958"}, "acknowledgements": _accepted(client)}), 201)
+        proof = {"X-Booking-Reference": created["bookingReference"], "X-Booking-Email": email}
+        detail = _check(schemas, "BookingDetail", client.get(f"/api/bookings/{created['bookingId']}", headers=proof),
+                        200)
+        assert detail["slices"][-1]["segments"][-1]["seats"] == [{"passenger": 0, "seat": seat}]
+
+
 @pytest.mark.parametrize("change, field", [
     ({"passengers": "Ada"}, "passengers"),
     ({"passengers": [_passenger(bags="two")]}, "passengers.0.bags"),
     ({"passengers": [_passenger(nationality=44)]}, "passengers.0.nationality"),
+    ({"passengers": [_passenger(gender=1)]}, "passengers.0.gender"),
+    ({"passengers": [_passenger(seats="12A")]}, "passengers.0.seats"),
     ({"insurance": "yes"}, "insurance"),
     ({"contact": ["ada@example.com"]}, "contact"),
     ({"acknowledgements": [{"key": "fare_rules"}]}, "acknowledgements"),

@@ -19,7 +19,7 @@ def _offer(client):
     return offers[0]["offerId"]
 
 
-PAX = {"firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10", "nationality": "GB"}
+PAX = {"firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10", "gender": "F", "nationality": "GB"}
 CONTACT = {"email": "ada@example.com", "phone": "+12125550100"}
 
 

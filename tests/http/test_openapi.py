@@ -122,3 +122,23 @@ def test_the_traveller_proof_is_documented_in_headers_only(document):
 
 def test_creating_a_booking_documents_its_limits(document):
     assert "too_many_holds" in document["paths"]["/api/bookings"]["post"]["responses"]["429"]["description"]
+
+
+def test_trips_are_documented(document):
+    """DESIGN.md "Trips": returnDate, slices of segments on offers and bookings, each booked flight's
+    seats, and Secure Flight's passenger fields."""
+    schemas = document["components"]["schemas"]
+    search = {p["name"]: p for p in document["paths"]["/api/flights"]["get"]["parameters"]}
+    assert not search["returnDate"]["required"] and search["returnDate"]["schema"]["format"] == "date"
+    assert {"offerId", "departure", "arrival", "slices", "fares"} <= set(schemas["Offer"]["required"])
+    assert set(schemas["Slice"]["required"]) == {"origin", "destination", "departure", "arrival", "durationMinutes",
+                                                 "stops", "segments"}
+    assert set(schemas["Segment"]["required"]) == {"flightNumber", "origin", "destination", "departure", "arrival"}
+    assert "slices" in schemas["BookingDetail"]["required"]
+    booked = schemas["BookedSlice"]["properties"]["segments"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert "seats" in schemas[booked]["required"]
+    assert set(schemas["SeatChoice"]["required"]) == {"passenger", "seat"}
+    passenger = schemas["PassengerInput"]
+    assert {"gender", "dateOfBirth"} <= set(passenger["required"])
+    assert passenger["properties"]["gender"]["enum"] == ["M", "F", "X", "U"]
+    assert {"redressNumber", "knownTravelerNumber", "seats"} <= set(passenger["properties"])

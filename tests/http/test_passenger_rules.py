@@ -13,8 +13,9 @@ from tests.http.test_manage import lookup
 from tests.manage_support import confirmed_booking
 from tests.payments_support import pending_booking
 
-CAMEL = {"first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth",
-         "nationality": "nationality", "passport_number": "passportNumber", "passport_expiry": "passportExpiry"}
+CAMEL = {"first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth", "gender": "gender",
+         "nationality": "nationality", "passport_number": "passportNumber", "passport_expiry": "passportExpiry",
+         "redress_number": "redressNumber", "known_traveler_number": "knownTravelerNumber"}
 
 # Each case breaks every field it can, in a different way.
 CASES = [
@@ -27,17 +28,17 @@ CASES = [
 ]
 
 
-# Secure Flight's fields, asked by the step only until the API takes them (the step requires
-# gender; the API accepts passengers without it for now): one case breaks each, one leaves them empty.
-STEP_ONLY = [
+# Secure Flight's fields, asked by the step and the API alike (both require gender): one case
+# breaks each, one leaves them empty.
+SECURE_FLIGHT = [
     {"gender": "Q", "redress_number": "12-34", "known_traveler_number": "TT12345"},
     {"gender": "", "redress_number": "", "known_traveler_number": ""},
 ]
 
 
-def _expected(person: dict, contact: dict, step: bool = False) -> dict:
-    """What the domain says, keyed by field name (for the step, with gender required)."""
-    problems = rules.passenger_problems(person, "adult", travel_day(), international=True, gender_required=step)
+def _expected(person: dict, contact: dict) -> dict:
+    """What the domain says, keyed by field name, gender required as Secure Flight needs."""
+    problems = rules.passenger_problems(person, "adult", travel_day(), international=True, gender_required=True)
     return problems | rules.contact_problems(contact["email"], contact["phone"])
 
 
@@ -53,16 +54,15 @@ def test_the_step_and_the_api_give_the_same_messages_as_the_rules(checkout, clie
                 for a in client.get("/api/acknowledgements").get_json()["acknowledgements"]]
     checkout.select_first(origin="JFK", destination="LHR")
     checkout.get("/passengers")
-    for (person, contact), secure_flight in zip(CASES, STEP_ONLY):
+    for (person, contact), secure_flight in zip(CASES, SECURE_FLIGHT):
+        person = person | secure_flight
         expected = _expected(person, contact)
-        assert len(expected) == 8 - (person["first_name"] == "Zoë")  # every field but a good name is wrong
-        on_the_step = _expected(person | secure_flight, contact, step=True)
-        assert set(on_the_step) - set(expected) == {"gender"} | ({"redress_number", "known_traveler_number"}
-                                                                 if secure_flight["redress_number"] else set())
+        # every field but a good name is wrong, the traveller numbers when given
+        assert len(expected) == 9 - (person["first_name"] == "Zoë") + 2 * bool(secure_flight["redress_number"])
 
-        page = checkout.post("/passengers", {f"passengers-0-{k}": v for k, v in (person | secure_flight).items()} | contact)
+        page = checkout.post("/passengers", {f"passengers-0-{k}": v for k, v in person.items()} | contact)
         assert page.status_code == 422
-        assert _page_errors(page.get_data(as_text=True)) == on_the_step
+        assert _page_errors(page.get_data(as_text=True)) == expected
 
         api = client.post("/api/bookings", json={
             "offerId": offer["offerId"], "contact": contact, "acknowledgements": accepted,

@@ -86,7 +86,7 @@ def test_api_booking_for_a_full_cabin_is_409_with_the_reason_and_nothing_stored(
     offer = client.get(f"/api/flights?origin=SFO&destination=NRT&date={travel_day()}").get_json()["offers"][0]
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "fareFamily": "STANDARD",
-        "passengers": [{"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10",
+        "passengers": [{"type": "adult", "firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1985-12-10", "gender": "F",
                         "nationality": "GB", "passportNumber": "X1234567",
                         "passportExpiry": (date.today() + timedelta(days=3000)).isoformat()}],
         "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"},
