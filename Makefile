@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 HTMX_VERSION := 2.0.11
-# The W3C's Nu HTML Checker, from npm's vnu-jar (docs/adr/0260-valid-html-checked-by-vnu-from-npm.md).
+# The W3C's Nu HTML Checker, from npm's vnu-jar (docs/adr/0137-valid-html-checked-by-vnu-from-npm.md).
 VNU_VERSION := 26.9.27
 VNU_JAR := $(VENV)/share/vnu-$(VNU_VERSION)/vnu.jar
 export FLASK_APP := wsgi

@@ -21,7 +21,7 @@ class Base(DeclarativeBase):
 # instead of reading each back (a SELECT per object and relationship). Whatever must see a
 # change another transaction made reads it afresh itself: the units of work lock the row
 # and read it with populate_existing (bookings.service.lock_booking), the payment services
-# refresh the attempt they lock (ADR 0210).
+# refresh the attempt they lock (ADR 0127).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()

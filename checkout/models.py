@@ -143,7 +143,7 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.DRAFT, index=True)
     # The trip's FIRST flight (the first segment's): the booking's departure and arrival in
     # the contracts are the first slice's, and the dashboards, staff search and recommendations
-    # read it as before. The whole trip is `slices` / `segments` (docs/adr/0230).
+    # read it as before. The whole trip is `slices` / `segments` (docs/adr/0130).
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
     # The trip's fare family; each slice carries its own (the same unless chosen per slice).
     fare_family_code: Mapped[str] = mapped_column(ForeignKey("fare_families.code"))
@@ -308,7 +308,7 @@ class Passenger(db.Model):
     checked_bags: Mapped[int] = mapped_column(Integer, default=0)
 
     booking: Mapped[Booking] = relationship(back_populates="passengers")
-    # The seats the traveller chose, one per flight at most (docs/adr/0231).
+    # The seats the traveller chose, one per flight at most (docs/adr/0131).
     seats: Mapped[list[PassengerSeat]] = relationship(
         back_populates="passenger", cascade="all, delete-orphan", lazy="selectin"
     )

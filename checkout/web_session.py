@@ -117,7 +117,7 @@ class DatabaseStore:
     Each read and write is its own short transaction on a connection of its own, never the
     request's SQLAlchemy session: saving the session must not commit (or flush) whatever the
     request's unit of work holds, and a request that rolls back must not take the session
-    write with it (ADR 0211). Each ends with COMMIT, which keeps psycopg's prepared
+    write with it (ADR 0128). Each ends with COMMIT, which keeps psycopg's prepared
     statements on that connection (transactions.py).
     """
 

@@ -3,7 +3,7 @@
 One Java process checks every document given (starting Java costs a second or two), so a
 test collects its pages first and validates them together. `make vnu` (part of `make test`)
 installs Java (Debian's default-jre-headless) and the checker, npm's vnu-jar at the version
-the Makefile pins, into the virtualenv's share/ (docs/adr/0260-valid-html-checked-by-vnu-from-npm.md).
+the Makefile pins, into the virtualenv's share/ (docs/adr/0137-valid-html-checked-by-vnu-from-npm.md).
 """
 from __future__ import annotations
 

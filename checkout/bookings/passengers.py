@@ -32,7 +32,7 @@ PASSPORT_MIN, PASSPORT_MAX = 5, 20
 # Redress numbers: DHS TRIP issues 7 digits today; Secure Flight's field takes up to 13
 # letters and digits (older and future numbers). Known Traveler Numbers: 9 characters
 # (PreCheck "TT1234567", a Global Entry/NEXUS/SENTRI PASSID of 9 digits) or a 10-digit
-# DoD ID. Spaces and hyphens people copy from a card are dropped. See docs/adr 0240.
+# DoD ID. Spaces and hyphens people copy from a card are dropped. See docs/adr 0135.
 REDRESS_PATTERN = r"^[A-Z0-9]{7,13}$"
 REDRESS_MAX = 13
 KTN_PATTERN = r"^[A-Z0-9]{9,10}$"

@@ -137,7 +137,7 @@ def holders(booking_id: int) -> dict[tuple[int, str], int | None]:
 def lock_order(flights):
     """Flights in the one order every booking takes places on them: by id. Within a flight,
     seats are taken in the seat map's placement order, so two bookings taking places on the
-    same flights never wait on each other in a cycle (docs/adr/0232)."""
+    same flights never wait on each other in a cycle (docs/adr/0132)."""
     return sorted(flights, key=lambda f: f.id)
 
 

@@ -4,7 +4,7 @@ the lowest price of the days around the date, and the results' filters and sorts
 
 A page of results costs two queries whatever the trip: one reads every flight the page may
 use (the week around each date, from the slice's airports or into its destinations, and the
-slices already chosen), one counts the places taken on the flights offered (ADR 0220).
+slices already chosen), one counts the places taken on the flights offered (ADR 0129).
 """
 from __future__ import annotations
 
@@ -327,7 +327,7 @@ class Filters:
 
 # -- whole trips at once (the JSON API) ------------------------------------------------
 
-MAX_TRIP_OFFERS = 50  # a return search lists at most this many outbound × return pairs (ADR 0270)
+MAX_TRIP_OFFERS = 50  # a return search lists at most this many outbound × return pairs (ADR 0138)
 
 
 @dataclass

@@ -39,7 +39,7 @@ def bag_terms(booking: Booking, fare: FareFamily | None = None) -> dict:
 
 def segment_bag_terms(booking: Booking) -> dict[int, dict]:
     """The allowance on each flight of the trip (segment id -> bag_terms): a slice's fare
-    decides what its flights carry (docs/adr/0233)."""
+    decides what its flights carry (docs/adr/0133)."""
     return {segment.id: bag_terms(booking, segment.slice.fare_family) for segment in booking.segments}
 
 

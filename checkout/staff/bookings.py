@@ -96,7 +96,7 @@ def on_flight_number(number: str):
 
 
 def trip_route(booking: Booking) -> str:
-    """The trip's route at a glance for staff (docs/adr/0250): "JFK → LHR" one way,
+    """The trip's route at a glance for staff (docs/adr/0136): "JFK → LHR" one way,
     "JFK → LHR → CDG" with a connection, "JFK ⇄ LHR" for a return (" via LHR" naming the
     stops of a return with connections), "JFK → LHR · CDG → JFK" where a leg starts at
     another airport than the last one ended."""

@@ -6,7 +6,7 @@ Create Date: 2026-12-07 22:00:00.000000
 
 Gender is one letter (M, F, X, U); the redress number and Known Traveler Number hold
 Fernet tokens like passport_number (checkout/encryption.py), hence 255 characters. All
-nullable: passengers booked before these were asked keep working. See docs/adr 0240.
+nullable: passengers booked before these were asked keep working. See docs/adr 0135.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -7,7 +7,7 @@ Create Date: 2026-12-07 22:15:00.000000
 
 Every booking becomes a trip of one slice (its fare family) of one segment (its flight and
 held base fare); a passenger's chosen seat moves to passenger_seats on that segment.
-`bookings.flight_id` stays: the trip's first flight (docs/adr/0230, 0231).
+`bookings.flight_id` stays: the trip's first flight (docs/adr/0130, 0131).
 """
 import warnings
 from contextlib import contextmanager
