@@ -220,7 +220,9 @@ def walk(page: Page, other: Page, app, tour: Tour) -> None:
     expect(other.get_by_role("heading", name="Payment received")).to_be_visible()
     look(other, tour, "07-payment-outcome-elsewhere")
     # A return trip (issue 18): the flight tabs over the seat map, and the trip's summary.
-    back_day = (date.today() + timedelta(days=5)).isoformat()
+    # From the walk's own travel day, not from today: the walk may cross midnight, and the
+    # test catalogue holds only SEED_DAYS days of flights.
+    back_day = (date.fromisoformat(travel_day) + timedelta(days=2)).isoformat()
     other.goto(f"/flights?origin=JFK&destination=LHR&date={travel_day}&return_date={back_day}&adults=1")
     for _ in range(2):  # the outbound, then the return
         other.get_by_role("button", name="Select").first.click()
