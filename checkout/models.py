@@ -237,6 +237,11 @@ class Booking(db.Model):
         return [legs[position] for position in sorted(legs)]
 
     @property
+    def last_flight(self) -> Flight:
+        """The trip's last flight: travel documents must outlive it, and are kept until it has flown."""
+        return self.segments[-1].flight if self.segments else self.flight
+
+    @property
     def first_departure(self) -> datetime:
         """When the trip starts: the 24-hour rule and the cancellation quote run from here.
         `flight` is the first segment's (flight_id), so no segment need be read."""

@@ -150,7 +150,8 @@ def create_booking():
     email, phone = body.contact.email or "", body.contact.phone or ""
     for i, (values, passenger_type) in enumerate(zip(people, types)):
         problems = passenger_rules.passenger_problems(values, passenger_type, flight.departure_date,
-                                                      itinerary.international, gender_required=True)
+                                                      itinerary.international, gender_required=True,
+                                                      last_travel_date=itinerary.flights[-1].departure_date)
         fields |= {f"passengers.{i}.{CAMEL[name]}": message for name, message in problems.items()}
         if passengers[i].seat_problem():
             fields[f"passengers.{i}.seat"] = passengers[i].seat_problem()
@@ -193,8 +194,8 @@ def _book_in_turn(address: str, email: str, itinerary, party: Party, choices: di
         raise ApiError(429, "too_many_holds", crowded.message, retry_after=crowded.retry_after)
     booking = None
     try:
-        booking = service.create_draft(itinerary, party, fare_family_code=choices["fareFamily"], channel="api")
-        booking.client_address = address[:64]
+        booking = service.create_draft(itinerary, party, fare_family_code=choices["fareFamily"], channel="api",
+                                       client_address=address)
         service.choose_bundle(booking, choices["bundle"])
         service.choose_extras(booking, bags=choices["bags"], insurance=choices["insurance"],
                               priority_boarding=choices["priorityBoarding"])

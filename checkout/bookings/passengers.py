@@ -205,8 +205,12 @@ def phone_problem(value) -> str | None:
 # -- a whole passenger, a whole contact ----------------------------------------------
 
 def passenger_problems(values: dict, passenger_type: str, travel_date: date, international: bool,
-                       today: date | None = None, gender_required: bool = False) -> dict[str, str]:
+                       today: date | None = None, gender_required: bool = False,
+                       last_travel_date: date | None = None) -> dict[str, str]:
     """{field: message} for one passenger's values (keys as in PASSENGER_FIELDS).
+
+    Age is on the day the trip starts (`travel_date`); the passport must outlive the trip's
+    last flight (`last_travel_date`, the same day for a one-flight trip).
 
     The step and the API pass `gender_required=True` (Secure Flight); False checks a gender
     only when one is given."""
@@ -217,7 +221,8 @@ def passenger_problems(values: dict, passenger_type: str, travel_date: date, int
         "gender": gender_problem(values.get("gender"), gender_required),
         "nationality": nationality_problem(values.get("nationality")),
         "passport_number": passport_number_problem(values.get("passport_number"), international),
-        "passport_expiry": passport_expiry_problem(values.get("passport_expiry"), international, travel_date),
+        "passport_expiry": passport_expiry_problem(values.get("passport_expiry"), international,
+                                                   last_travel_date or travel_date),
         "redress_number": redress_number_problem(values.get("redress_number")),
         "known_traveler_number": known_traveler_number_problem(values.get("known_traveler_number")),
     }

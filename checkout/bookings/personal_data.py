@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from .. import audit
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AuditEntry, Booking, Flight, Passenger
+from ..models import AuditEntry, Booking, BookingSegment, Flight, Passenger
 
 BATCH = 500  # rows per transaction: short locks, and a crash loses at most one batch of work
 
@@ -38,18 +38,24 @@ def rotate_passport_key() -> int:
     again. Returns how many passengers' numbers were re-encrypted.
     """
     done, after = 0, 0
+    has_numbers = or_(*(getattr(Passenger, name).isnot(None) for name in ENCRYPTED))
     while True:
-        batch = db.session.execute(
-            select(Passenger).where(or_(*(getattr(Passenger, name).isnot(None) for name in ENCRYPTED)),
-                                    Passenger.id > after)
-            .order_by(Passenger.id).limit(BATCH)).scalars().all()
-        if not batch:
+        # The bookings' rows first, in id order (the lock every write to a booking takes), so a
+        # traveller saving new numbers meanwhile is not overwritten with the old ones.
+        ids = db.session.execute(
+            select(Booking.id).where(Booking.id > after, select(Passenger.id).where(
+                Passenger.booking_id == Booking.id, has_numbers).exists())
+            .order_by(Booking.id).limit(BATCH).with_for_update(of=Booking)).scalars().all()
+        if not ids:
             return done
+        batch = db.session.execute(
+            select(Passenger).where(Passenger.booking_id.in_(ids), has_numbers)
+            .execution_options(populate_existing=True)).scalars().all()
         for passenger in batch:
             for name in ENCRYPTED:
                 if getattr(passenger, name) is not None:
                     flag_modified(passenger, name)  # same value, written again: a new token
-        after = batch[-1].id
+        after = ids[-1]
         done += len(batch)
         db.session.commit()
 
@@ -62,7 +68,7 @@ class PurgeReport:
 
 def purge_after_travel(days: int, actor: str = "flask purge-pii", now: datetime | None = None) -> PurgeReport:
     """Remove travel documents, dates of birth, nationality, the Secure Flight details and
-    phone from every booking whose flight departed more than `days` days ago; audited once
+    phone from every booking whose last flight departed more than `days` days ago; audited once
     per run with the count.
 
     Idempotent: a purged booking is stamped `pii_purged_at` and never counted again. A batch
@@ -72,10 +78,14 @@ def purge_after_travel(days: int, actor: str = "flask purge-pii", now: datetime 
     now = now or utcnow()
     cutoff = now - timedelta(days=days)
     purged = 0
+    # flight_id is the trip's first flight: a return or later leg may still be ahead, and its
+    # passengers need their documents until it has flown.
+    still_to_fly = (select(BookingSegment.id).join(Flight, BookingSegment.flight_id == Flight.id)
+                    .where(BookingSegment.booking_id == Booking.id, Flight.departs_at >= cutoff).exists())
     while True:
         ids = list(db.session.execute(
             select(Booking.id).join(Flight, Booking.flight_id == Flight.id)
-            .where(Flight.departs_at < cutoff, Booking.pii_purged_at.is_(None))
+            .where(Flight.departs_at < cutoff, ~still_to_fly, Booking.pii_purged_at.is_(None))
             .order_by(Booking.id).limit(BATCH).with_for_update(of=Booking, skip_locked=True)).scalars())
         if not ids:
             break

@@ -141,6 +141,13 @@ def lock_order(flights):
     return sorted(flights, key=lambda f: f.id)
 
 
+def lock_holds_of(booking_id: int) -> None:
+    """Lock a booking's holds flight by flight (lock_order), as every taker of places does:
+    for a change that rewrites them all (a reopened draft takes them over)."""
+    db.session.execute(select(SeatHold.id).where(SeatHold.booking_id == booking_id)
+                       .order_by(SeatHold.flight_id, SeatHold.id).with_for_update())
+
+
 # -- places: capacity per cabin -----------------------------------------------------
 
 def places_left(flight: Flight, cabin: str, now: datetime) -> int:

@@ -226,7 +226,8 @@ def quote_for(booking: Booking, fare_family: FareFamily | None = None) -> pricin
 # -- the draft ------------------------------------------------------------------------
 
 def create_draft(itinerary: Itinerary | Flight, party: search.Party, now: datetime | None = None,
-                 fare_family_code: str | None = None, channel: str = "web") -> Booking:
+                 fare_family_code: str | None = None, channel: str = "web",
+                 client_address: str | None = None) -> Booking:
     """A DRAFT booking for `party` on the trip, holding every flight's current fare for a while
     and a place for every seated passenger on every flight (a Flight is the one-flight trip).
 
@@ -256,6 +257,7 @@ def create_draft(itinerary: Itinerary | Flight, party: search.Party, now: dateti
     booking = Booking(
         status=BookingStatus.DRAFT, flight=first, fare_family=choices[0], currency=first.currency,
         hold_expires_at=now + hold_duration(), created_at=now, updated_at=now, channel=channel,
+        client_address=client_address[:64] if client_address else None,
         passengers=[Passenger(position=i, passenger_type=t, checked_bags=0)
                     for i, t in enumerate(party.passenger_types())],
     )
@@ -709,6 +711,7 @@ def copy_as_draft(booking: Booking, now: datetime) -> Booking:
     states.record(draft, None, BookingStatus.DRAFT, actor="traveller (web)", note=f"reopened from {booking.reference}")
     by_position = {p.position: p for p in draft.passengers}
     old_by_id = {p.id: p.position for p in booking.passengers}
+    seat_holds.lock_holds_of(booking.id)  # before the flush moves them, in whatever order it likes
     for hold in list(booking.seat_holds):
         if hold.expires_at is not None:
             hold.booking_id = draft.id

@@ -61,7 +61,8 @@ class PassengerForm(Form):
     known_traveler_number = StringField("Known Traveler Number", render_kw={"maxlength": 20, "autocomplete": "off"})
 
     passenger_type = "adult"
-    travel_date: date
+    travel_date: date  # the trip's first day: ages are on it
+    last_travel_date: date  # the last flight's day: a passport must outlive it
     international = False
 
     def __init__(self, *args, **kwargs):
@@ -93,7 +94,7 @@ class PassengerForm(Form):
         _check(passengers.passport_number_problem(field.data, self.international))
 
     def validate_passport_expiry(self, field):
-        _check(passengers.passport_expiry_problem(field.data, self.international, self.travel_date))
+        _check(passengers.passport_expiry_problem(field.data, self.international, self.last_travel_date))
 
 
 class ContactFields:
@@ -111,7 +112,8 @@ class ContactFields:
 class PassengersForm(ContactFields, FlaskForm):
     passengers = FieldList(FormField(PassengerForm), min_entries=1)
 
-    def __init__(self, *args, passenger_types: list[str], travel_date: date, international: bool, **kwargs):
+    def __init__(self, *args, passenger_types: list[str], travel_date: date, international: bool,
+                 last_travel_date: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # One entry per passenger of the booking, however many indices were posted: extra
         # ones (passengers-5-... on a party of one) would be saved as people who don't exist.
@@ -121,3 +123,4 @@ class PassengersForm(ContactFields, FlaskForm):
         for entry, passenger_type in zip(self.passengers, passenger_types):
             entry.form.passenger_type, entry.form.travel_date = passenger_type, travel_date
             entry.form.international = international
+            entry.form.last_travel_date = last_travel_date or travel_date

@@ -18,7 +18,8 @@ TEMPLATE = "steps/passengers.html"
 def build_form(booking: Booking, formdata=None) -> PassengersForm:
     """The form, filled from the post if there is one, else from what is saved."""
     kwargs = dict(passenger_types=[p.passenger_type for p in booking.passengers],
-                  travel_date=booking.flight.departure_date, international=booking.international)
+                  travel_date=booking.flight.departure_date, international=booking.international,
+                  last_travel_date=booking.last_flight.departure_date)
     if formdata is not None:
         return PassengersForm(formdata=formdata, **kwargs)
     data = {

@@ -151,3 +151,14 @@ def test_two_one_way_offers_joined_are_booked_as_one_return_trip_but_not_out_of_
     joined = client.post("/api/bookings", json=body | {"offerId": f"{there}_{home[4:]}"})
     assert joined.status_code == 201, joined.get_json()
     assert joined.get_json()["offerId"] == f"{there}_{home[4:]}"
+
+
+def test_a_passport_that_expires_before_the_return_flight_is_refused(client):
+    """The passport must outlive the whole trip, not only its first flight."""
+    out, back = travel_day(3), travel_day(5)
+    offer = _search(client, f"origin=JFK&destination=LHR&date={out}&returnDate={back}")[0]
+    answer = client.post("/api/bookings", json={
+        "offerId": offer["offerId"], "contact": CONTACT, "acknowledgements": _accepted(client),
+        "passengers": [_passenger(passportExpiry=travel_day(4).isoformat())]})
+    assert answer.status_code == 422
+    assert list(answer.get_json()["error"]["fields"]) == ["passengers.0.passportExpiry"]

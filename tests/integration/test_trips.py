@@ -141,3 +141,20 @@ def test_the_sweeper_gives_back_every_flight_of_an_abandoned_trip(app_ctx):
     booking = service.create_draft(trip, Party(2))
     sweep(now=booking.hold_expires_at + ABANDONED_DRAFT + timedelta(seconds=1))
     assert holds_by_flight(booking.id) == {}
+
+
+def test_travel_documents_are_kept_until_the_last_flight_of_the_trip_has_flown(app_ctx):
+    from checkout.bookings.personal_data import purge_after_travel
+    trip = return_trip()
+    out, back = trip.flights
+    booking = service.create_draft(trip, Party(1))
+    service.save_passengers(booking, PEOPLE[:1], Contact("ada@example.com", "+12125550100"))
+    booking = service.submit(booking, [a.key for a in ACKNOWLEDGEMENTS])
+    booking_id = booking.id
+    between = out.departs_at + timedelta(hours=12)  # the outbound has flown, the return has not
+    purge_after_travel(0, now=between)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking_id).passengers[0].passport_number == "X1234567"
+    purge_after_travel(0, now=back.departs_at + timedelta(hours=12))
+    db.session.expire_all()
+    assert db.session.get(Booking, booking_id).passengers[0].passport_number is None
