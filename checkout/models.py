@@ -131,6 +131,11 @@ class Flight(db.Model):
         return self.origin.country != self.destination.country
 
     @property
+    def label(self) -> str:
+        """"FA100 JFK→LHR": how pages and price lines name a flight of a trip."""
+        return f"{self.flight_number} {self.origin_code}→{self.destination_code}"
+
+    @property
     def departure_date(self) -> date:
         """The day of travel: the departure's calendar date where the flight leaves."""
         return self.departs_at.astimezone(ZoneInfo(self.origin.tz)).date()
@@ -289,8 +294,7 @@ class BookingSegment(db.Model):
 
     @property
     def label(self) -> str:
-        """"FA100 JFK→LHR": how pages and price lines name this flight of the trip."""
-        return f"{self.flight.flight_number} {self.flight.origin_code}→{self.flight.destination_code}"
+        return self.flight.label
 
 
 class Passenger(db.Model):

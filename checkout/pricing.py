@@ -206,6 +206,9 @@ def quote(
             raise TypeError("quote() needs segments, or base_fare and international")
         segments = [Segment(base_fare, international)]
     several = len(segments) > 1
+    first_of_slice: dict[int, Segment] = {}  # bags are paid per slice, by its first flight's fare
+    for segment in segments:
+        first_of_slice.setdefault(segment.slice, segment)
     result = Quote(currency=currency)
     add = result.lines.append
     for position, pax in enumerate(passengers):
@@ -223,9 +226,6 @@ def quote(
             continue
         if bundle is not None:
             add(PriceLine("bundle", f"{bundle.name} bundle, {label}", bundle.price, position))
-        first_of_slice: dict[int, Segment] = {}
-        for segment in segments:
-            first_of_slice.setdefault(segment.slice, segment)
         for slice_number, segment in first_of_slice.items():
             allowance = included_bags(segment.fare or fare, bundle)
             bags = bag_price(pax.checked_bags, allowance)

@@ -12,7 +12,6 @@ from .itineraries import Itinerary
 from ..extensions import db
 from ..models import Airport, Bundle, FareFamily, Flight
 from .seatmaps import AIRCRAFT
-from ..parsing import as_id
 
 MAX_PASSENGERS = 9
 FEW_SEATS_LEFT = 5
@@ -191,18 +190,9 @@ class FareOffer:
         return not self.sold_out and self.seats_left <= FEW_SEATS_LEFT
 
 
-def flight_for_offer(offer_id: str) -> Flight | None:
-    flight_id = as_id(offer_id[4:]) if offer_id and offer_id.startswith("off_") else None
-    return db.session.get(Flight, flight_id) if flight_id else None
-
-
-def segment_label(flight: Flight) -> str:
-    return f"{flight.flight_number} {flight.origin_code}→{flight.destination_code}"
-
-
 def segments_of(itinerary: Itinerary) -> list[pricing.Segment]:
     """What pricing needs of each flight of a trip, at today's fares."""
-    return [pricing.Segment(f.base_fare, f.international, segment_label(f), number)
+    return [pricing.Segment(f.base_fare, f.international, f.label, number)
             for number, s in enumerate(itinerary.slices) for f in s.flights]
 
 

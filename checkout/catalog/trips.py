@@ -143,16 +143,17 @@ def slices_on(flights: list[Flight], leg: Leg, first: date, last: date, now: dat
     """Nonstop flights and one-stop connections for `leg` leaving on local days first..last."""
     start, end = leg.window(first, last)
     start = max(start, now + BOARDING)
-    leaving = [f for f in flights if f.origin_code in leg.origin_codes and start <= f.departs_at < end]
+    origins, destinations = leg.origin_codes, leg.destination_codes  # sets built once, not per flight
+    leaving = [f for f in flights if f.origin_code in origins and start <= f.departs_at < end]
     onward: dict[str, list[Flight]] = {}
     for f in flights:
-        if f.destination_code in leg.destination_codes:
+        if f.destination_code in destinations:
             onward.setdefault(f.origin_code, []).append(f)
     found = []
     for first_flight in leaving:
-        if first_flight.destination_code in leg.destination_codes:
+        if first_flight.destination_code in destinations:
             found.append(Slice((first_flight,)))
-        elif first_flight.destination_code not in leg.origin_codes:
+        elif first_flight.destination_code not in origins:
             found.extend(Slice((first_flight, second)) for second in onward.get(first_flight.destination_code, ())
                          if connects(first_flight, second))
     return found
@@ -213,8 +214,9 @@ class _Pricer:
 
 
 def _cheapest_after(options: list[SliceOffer], after: datetime) -> SliceOffer | None:
-    fitting = [o for o in options if o.lowest_total is not None and o.slice.first.departs_at > after]
-    return min(fitting, key=lambda o: o.lowest_total, default=None)
+    """The cheapest slice (with its lowest price, from _Pricer.lowest) leaving after `after`."""
+    fitting = [(s, price) for s, price in options if price is not None and s.first.departs_at > after]
+    return min(fitting, key=lambda option: option[1], default=(None, None))[0]
 
 
 def trip_page(legs: list[Leg], chosen: list[list[int]], party: Party, now: datetime) -> TripPage:
@@ -262,20 +264,21 @@ def trip_page(legs: list[Leg], chosen: list[list[int]], party: Party, now: datet
             lowest_by_day.setdefault(day, []).append(price)
     strip = [DayPrice(day, min(lowest_by_day.get(day, ()), default=None))
              for day in (strip_first + timedelta(days=n) for n in range(2 * STRIP_DAYS + 1))]
-    later_offers = [[pricer.slice_offer(s) for s in found] for found in later]
-    chosen_offers = [pricer.slice_offer(s) for s in chosen_slices]
+    # A later slice only counts by its lowest price; a chosen one is shown, not priced alone.
+    later_options = [[(s, pricer.lowest(s)) for s in found] for found in later]
+    chosen_offers = [SliceOffer(s, []) for s in chosen_slices]
 
     offers = []
     for option in today_options:
         if chosen_slices and option.slice.first.departs_at <= chosen_slices[-1].last.arrives_at:
             continue  # leaves before the chosen flight lands
         trip = [*chosen_slices, option.slice]
-        for options in later_offers:
+        for options in later_options:
             cheapest = _cheapest_after(options, trip[-1].last.arrives_at)
             if cheapest is None:
                 trip = None
                 break
-            trip.append(cheapest.slice)
+            trip.append(cheapest)
         itinerary = Itinerary(tuple(trip)) if trip else None
         offers.append(TripOffer(option, itinerary, pricer.fares(itinerary) if itinerary else []))
     currency = next((f.currency for f in flights), "USD")
@@ -348,15 +351,15 @@ def whole_trips(legs: list[Leg], party: Party, now: datetime, limit: int = MAX_T
     found = [slices_on(flights, leg, leg.day, leg.day, now) for leg in legs]
     used = sorted({f.id for slices in found for s in slices for f in s.flights})
     pricer = _Pricer(party, places_taken(used, now), all_fare_families())
-    options = [[pricer.slice_offer(s) for s in slices] for slices in found]
     if len(legs) == 1:
-        trips = [Itinerary((o.slice,)) for o in options[0]]
+        trips = [Itinerary((s,)) for s in found[0]]
     else:
+        options = [[(s, pricer.lowest(s)) for s in slices] for slices in found]
         pairs = []
         for combination in product(*options):
-            itinerary = Itinerary(tuple(o.slice for o in combination))
+            itinerary = Itinerary(tuple(s for s, _ in combination))
             if problem(itinerary) is None:
-                prices = [o.lowest_total for o in combination]
+                prices = [price for _, price in combination]
                 pairs.append((None in prices, sum(p or 0 for p in prices), itinerary))
         pairs.sort(key=lambda p: (p[0], p[1], [s.first.departs_at for s in p[2].slices]))
         trips = [itinerary for _, _, itinerary in pairs[:limit]]

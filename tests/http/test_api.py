@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from checkout.catalog.search import flight_for_offer
+from checkout.catalog.itineraries import itinerary_for_offer
 from checkout.extensions import db
 from checkout.models import Booking
 from tests.conftest import travel_day
@@ -67,7 +67,7 @@ def test_create_booking_returns_201_with_reference_and_the_server_amount(client,
 def test_create_booking_with_a_seat_and_an_infant_given_first(client, app):
     offer = _offer(client, "JFK", "LAX")
     with app.app_context():
-        seat = free_seat(flight_for_offer(offer["offerId"]))
+        seat = free_seat(itinerary_for_offer(offer["offerId"]).flights[0])
     infant_dob = (date.today() - timedelta(days=300)).isoformat()
     response = client.post("/api/bookings", json={
         "offerId": offer["offerId"], "fareFamily": "STANDARD",
@@ -189,7 +189,7 @@ def test_a_booking_that_fails_half_way_leaves_no_draft_and_holds_no_seat(client,
     from checkout.models import SeatHold
     offer = _offer(client, "JFK", "LAX", adults=2)
     with app.app_context():
-        flight = flight_for_offer(offer["offerId"])
+        flight = itinerary_for_offer(offer["offerId"]).flights[0]
         mine = free_seat(flight)
         theirs = free_seat(flight, exclude={mine})
     first = client.post("/api/bookings", json={

@@ -6,7 +6,6 @@ import pytest
 
 from checkout.api.schemas import ANSWERS
 from checkout.catalog.itineraries import itinerary_for_offer
-from checkout.catalog.search import flight_for_offer
 from tests.conftest import travel_day
 from tests.http.test_api import _accepted, _passenger
 from tests.manage_support import api_token
@@ -37,7 +36,7 @@ def test_real_answers_fit_their_schemas(app, client, schemas):
     search = _check(schemas, "Offers", client.get(f"/api/flights?origin=JFK&destination=LHR&date={travel_day()}"), 200)
     _check(schemas, "Acknowledgements", client.get("/api/acknowledgements"), 200)
     with app.app_context():
-        seat = free_seat(flight_for_offer(search["offers"][0]["offerId"]))
+        seat = free_seat(itinerary_for_offer(search["offers"][0]["offerId"]).flights[0])
     created = _check(schemas, "BookingSummary", client.post("/api/bookings", json={
         "offerId": search["offers"][0]["offerId"], "passengers": [_passenger(bags=1, seat=seat)],
         "contact": {"email": "ada@example.com", "phone": "+44 20 7946 0958"}, "acknowledgements": _accepted(client)}),

@@ -154,14 +154,14 @@ def test_losing_the_last_place_on_a_busy_route_is_409_with_the_days_flights(chec
     """On a route with several flights a day the results carry the "Sort by" form; the sold-out
     answer rendered them without it (a 500 for every traveller who lost the race). The test
     above uses a route with one flight a day, where that form is not drawn."""
-    from checkout.catalog.search import flight_for_offer
+    from checkout.catalog.itineraries import itinerary_for_offer
     from checkout.catalog.seatmaps import seats_by_code
 
     html = checkout.search("JFK", "LHR").get_data(as_text=True)
     offer_ids = re.findall(r'name="offer_id" value="([^"]+)"', html)
     assert len(offer_ids) > 1 and 'name="sort"' in html  # several flights: the sort form is drawn
     with app.app_context():
-        flight = flight_for_offer(offer_ids[0])
+        flight = itinerary_for_offer(offer_ids[0]).flights[0]
         number = flight.flight_number
         for cabin in {seat.cabin for seat in seats_by_code(flight.aircraft).values()}:
             cabins.fill(flight, cabin, leave=0)  # taken while the page was open

@@ -6,7 +6,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from checkout.catalog import search
 from checkout.catalog.seatmaps import find_seat
 from checkout.extensions import db
 from checkout.models import Booking, SeatHold
@@ -24,7 +23,7 @@ def a_seat(flight, skip=()) -> str:
 
 
 def labels(itinerary) -> list[str]:
-    return [search.segment_label(f) for f in itinerary.flights]
+    return [f.label for f in itinerary.flights]
 
 
 @pytest.mark.parametrize("make_trip", [return_trip, connection], ids=["return", "connection"])

@@ -61,8 +61,8 @@ def test_a_return_trip_holds_both_flights_and_seats_are_chosen_on_each(app_ctx):
     quote = service.quote_for(booking)
     assert quote.total == expected_total(booking, trip, [[outbound_seat, return_seat], [None, None]])
     seat_lines = [line.description for line in quote.lines if line.kind == "seat"]
-    assert seat_lines == [f"Seat {outbound_seat} on {search.segment_label(out)}, Passenger 1 (adult)",
-                          f"Seat {return_seat} on {search.segment_label(back)}, Passenger 1 (adult)"]
+    assert seat_lines == [f"Seat {outbound_seat} on {out.label}, Passenger 1 (adult)",
+                          f"Seat {return_seat} on {back.label}, Passenger 1 (adult)"]
 
     service.choose_seat(booking, 0, None, segment=1)  # given back on the return flight only
     db.session.expire_all()
