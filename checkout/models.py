@@ -337,6 +337,18 @@ class Passenger(db.Model):
         """The seat chosen on this flight of the trip, or None (assigned at check-in)."""
         return next((s.seat_code for s in self.seats if s.segment_id == segment.id), None)
 
+    def set_seat(self, segment: BookingSegment, seat_code: str | None) -> None:
+        """Record the choice on this flight (None: no choice), in place when there was one (a
+        delete and an insert of the same passenger and flight would meet in one flush)."""
+        mine = next((s for s in self.seats if s.segment_id == segment.id), None)
+        if seat_code is None:
+            if mine is not None:
+                self.seats.remove(mine)
+        elif mine is not None:
+            mine.seat_code = seat_code
+        else:
+            self.seats.append(PassengerSeat(segment=segment, seat_code=seat_code))
+
     @property
     def seat_code(self) -> str | None:
         """The seat chosen on the trip's first flight (what pages showed before trips)."""

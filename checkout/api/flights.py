@@ -40,26 +40,30 @@ def _local(flight: FlightRow) -> dict:
                 arrival=flight.arrives_at.astimezone(ZoneInfo(flight.destination.tz)))
 
 
-def _slice_fields(flights: list[FlightRow]) -> dict:
-    first, last = _local(flights[0]), _local(flights[-1])
-    return dict(origin=first["origin"], destination=last["destination"], departure=first["departure"],
-                arrival=last["arrival"], stops=len(flights) - 1,
-                duration_minutes=int((flights[-1].arrives_at - flights[0].departs_at).total_seconds() // 60))
+def _slice_fields(s: Slice, times: list[dict]) -> dict:
+    """A slice's ends (the `_local` of each of its flights, in order), stops and duration."""
+    return dict(origin=times[0]["origin"], destination=times[-1]["destination"], departure=times[0]["departure"],
+                arrival=times[-1]["arrival"], stops=s.stops, duration_minutes=s.minutes)
 
 
 def slice_answer(s: Slice) -> schemas.Slice:
-    return schemas.Slice(**_slice_fields(list(s.flights)), segments=[
-        schemas.Segment(flight_number=f.flight_number, **_local(f)) for f in s.flights])
+    times = [_local(f) for f in s.flights]
+    return schemas.Slice(**_slice_fields(s, times), segments=[
+        schemas.Segment(flight_number=f.flight_number, **t) for f, t in zip(s.flights, times)])
 
 
 def booked_slices(booking: Booking) -> list[schemas.BookedSlice]:
     """The booking's trip in the offers' shape, with every passenger's seat on each flight."""
     def seats(segment: BookingSegment) -> list[schemas.SeatChoice]:
         return [schemas.SeatChoice(passenger=p.position, seat=p.seat_on(segment)) for p in booking.passengers]
-    return [schemas.BookedSlice(
-        **_slice_fields([g.flight for g in leg]), fare_family=leg[0].slice.fare_family_code,
-        segments=[schemas.BookedSegment(flight_number=g.flight.flight_number, **_local(g.flight), seats=seats(g))
-                  for g in leg]) for leg in booking.legs]
+
+    def answer(leg: list[BookingSegment]) -> schemas.BookedSlice:
+        times = [_local(g.flight) for g in leg]
+        return schemas.BookedSlice(
+            **_slice_fields(Slice(tuple(g.flight for g in leg)), times), fare_family=leg[0].slice.fare_family_code,
+            segments=[schemas.BookedSegment(flight_number=g.flight.flight_number, **t, seats=seats(g))
+                      for g, t in zip(leg, times)])
+    return [answer(leg) for leg in booking.legs]
 
 
 def booking_summary(booking: Booking) -> dict:

@@ -24,6 +24,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerial
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from ..catalog.itineraries import MAX_SEGMENTS_PER_SLICE, MAX_SLICES
 from ..errors import ApiError
 from ..models import BookingStatus
 from ..parsing import Unreadable, as_id, is_digits, parse_date, parse_int
@@ -306,7 +307,7 @@ ACKNOWLEDGEMENTS_SHAPE = ("Give a list of {key, version}: every notice from GET 
 
 
 GENDER_WORDS = "Secure Flight's values: M (male), F (female), X (unspecified), U (undisclosed)."
-MAX_SEATS = 8  # four legs of up to two flights (catalog.itineraries)
+MAX_SEATS = MAX_SLICES * MAX_SEGMENTS_PER_SLICE  # one per flight of the longest trip we sell
 
 
 class PassengerInput(Request):

@@ -26,7 +26,7 @@ def segment_uid(booking: Booking, flight: Flight, numbers: list[str]) -> str:
 
 def trip_calendar(booking: Booking) -> bytes:
     """One event per flight of the trip, in travel order."""
-    flights = [segment.flight for segment in booking.segments] or [booking.flight]
+    flights = [segment.flight for segment in booking.segments]
     numbers = [flight.flight_number for flight in flights]
     calendar = Calendar()
     calendar.add("prodid", "-//Fly2Any//Checkout//EN")

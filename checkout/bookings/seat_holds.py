@@ -227,7 +227,7 @@ def hold_places(booking: Booking, expires_at: datetime | None, now: datetime, *,
                     result.missing += 1
                     result.short_on = result.short_on or flight
                     continue
-                passenger.seats = [s for s in passenger.seats if s.segment_id != segment.id]
+                passenger.set_seat(segment, None)
             placeless.append(passenger.id)
         if placeless and assign_places(flight, booking.fare_family.cabin, booking.id, placeless,
                                        expires_at, now) is None:

@@ -409,19 +409,6 @@ def infant_carriers(booking: Booking) -> int:
     return sum(1 for p in booking.passengers if p.passenger_type == PassengerType.INFANT)
 
 
-def _set_seat(passenger: Passenger, segment: BookingSegment, seat_code: str | None) -> None:
-    """Record the passenger's choice on this flight (None: no choice), in place when there was
-    one (a delete and an insert of the same passenger and flight would meet in one flush)."""
-    mine = next((s for s in passenger.seats if s.segment_id == segment.id), None)
-    if seat_code is None:
-        if mine is not None:
-            passenger.seats.remove(mine)
-    elif mine is not None:
-        mine.seat_code = seat_code
-    else:
-        passenger.seats.append(PassengerSeat(segment=segment, seat_code=seat_code))
-
-
 def choose_seat(booking: Booking, position: int, seat_code: str | None, now: datetime | None = None,
                 segment: int = 0) -> None:
     """Hold `seat_code` for the passenger at `position` on the trip's flight at `segment`
@@ -444,7 +431,7 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
             if passenger.seat_on(on):
                 # Their place moves to a seat nobody pays for, so the chosen one is free again.
                 seat_holds.release_passenger(booking.id, passenger.id, flight.id)
-                _set_seat(passenger, on, None)
+                passenger.set_seat(on, None)
                 if seat_holds.assign_places(flight, booking.fare_family.cabin, booking.id, [passenger.id],
                                             booking.hold_expires_at, now) is None:
                     raise CabinFull("Sorry, we could not keep a place for this passenger. Please try again.", "seat")
@@ -464,7 +451,7 @@ def choose_seat(booking: Booking, position: int, seat_code: str | None, now: dat
         if not taken.held:
             raise SeatUnavailable(f"Sorry, seat {seat.code} has just been taken. Please choose another.", "seat")
         seat_holds.release_passenger(booking.id, passenger.id, flight.id, keep=seat.code)
-        _set_seat(passenger, on, seat.code)
+        passenger.set_seat(on, seat.code)
         # The seat may have been the place we assigned a fellow passenger: they are given another.
         if taken.displaced not in (None, passenger.id) and seat_holds.assign_places(
                 flight, booking.fare_family.cabin, booking.id, [taken.displaced], booking.hold_expires_at,

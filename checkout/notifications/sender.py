@@ -183,18 +183,20 @@ def booking_url(booking: Booking) -> str:
     return public_url("bookings.show", reference=booking.reference)
 
 
+def _named_in_key(model, email: OutboxEmail, booking: Booking):
+    """The row of `booking` an email is about (the attempt that failed, the refund made): its
+    id is in the dedupe key, after the colon."""
+    _, _, row_id = email.dedupe_key.partition(":")
+    row = db.session.get(model, int(row_id)) if is_digits(row_id) else None
+    return row if row is not None and row.booking_id == booking.id else None
+
+
 def _failed_attempt(email: OutboxEmail, booking: Booking) -> PaymentAttempt | None:
-    """The attempt a payment_failed email is about: its id is in the dedupe key."""
-    _, _, attempt_id = email.dedupe_key.partition(":")
-    attempt = db.session.get(PaymentAttempt, int(attempt_id)) if is_digits(attempt_id) else None
-    return attempt if attempt is not None and attempt.booking_id == booking.id else None
+    return _named_in_key(PaymentAttempt, email, booking)
 
 
 def _refund(email: OutboxEmail, booking: Booking) -> Refund | None:
-    """The refund a payment_refunded email is about: its id is in the dedupe key."""
-    _, _, refund_id = email.dedupe_key.partition(":")
-    refund = db.session.get(Refund, int(refund_id)) if is_digits(refund_id) else None
-    return refund if refund is not None and refund.booking_id == booking.id else None
+    return _named_in_key(Refund, email, booking)
 
 
 def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]:

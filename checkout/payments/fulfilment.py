@@ -241,8 +241,8 @@ def send_refund(refund_id: int, actor: str, now: datetime | None = None, cancel_
 
 
 def _lock(booking_id: int) -> Booking:
-    booking = lock_booking(booking_id)
-    db.session.expire(booking, ["refunds", "payment_attempts"])
+    booking = lock_booking(booking_id)  # its payment attempts are read afresh under the lock
+    db.session.expire(booking, ["refunds"])
     return booking
 
 
