@@ -127,6 +127,11 @@ def airport(code: str) -> Airport | None:
     return db.session.merge(row, load=False) if row is not None else None
 
 
+def all_airports() -> list[Airport]:
+    """Every airport we serve, in this request's session without a query (reference data)."""
+    return _reference(Airport, Airport.code)
+
+
 def all_fare_families() -> list[FareFamily]:
     return _reference(FareFamily, FareFamily.rank)
 

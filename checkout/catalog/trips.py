@@ -14,12 +14,13 @@ from itertools import product
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import Airport, FareFamily, Flight
 from .availability import places_taken
 from .itineraries import MAX_CONNECTION, Itinerary, Slice, connects, parse_offer_id, problem
-from .search import FareOffer, Party, all_fare_families, fare_families_for_trip, price_itinerary
+from .search import FareOffer, Party, all_airports, all_fare_families, fare_families_for_trip, price_itinerary
 from .seatmaps import cabin_capacity
 
 STRIP_DAYS = 3  # the price strip shows this many days either side of the date
@@ -171,7 +172,12 @@ def read_timetable(legs: list[tuple[Leg, date, date]], chosen_ids: set[int]) -> 
                                Flight.departs_at < end + LONGEST_FLIGHT + MAX_CONNECTION))
     if chosen_ids:
         conditions.append(Flight.id.in_(chosen_ids))
-    return list(db.session.execute(select(Flight).where(or_(*conditions)).order_by(Flight.departs_at)).scalars().unique())
+    # Airports are reference rows already in this session (search.all_airports): each flight
+    # finds its two by key in the identity map instead of joining them into every row.
+    all_airports()
+    return list(db.session.execute(
+        select(Flight).where(or_(*conditions)).order_by(Flight.departs_at)
+        .options(lazyload(Flight.origin), lazyload(Flight.destination))).scalars())
 
 
 class _Pricer:
