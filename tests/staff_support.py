@@ -94,6 +94,18 @@ class StaffClient(Checkout):
         _fresh_g()
         return super().post(url, data, **kwargs)
 
+    def second_tab(self) -> "StaffClient":
+        """Another tab of the same browser: its own pages and CSRF token, the same signed-in
+        session cookies (signing in again would wait for the next authenticator step)."""
+        app = self.client.application
+        tab = StaffClient(app.test_client(), self.ip)
+        name = app.config["SESSION_COOKIE_NAME"]
+        for key in (name, f"{name}_browser"):
+            cookie = self.client.get_cookie(key)
+            if cookie is not None:
+                tab.client.set_cookie(key, cookie.value)
+        return tab
+
     def sign_in(self, email: str, password: str = PASSWORD, next_path: str | None = None):
         """Email and password, then the authenticator code when the account asks for one."""
         self.get("/staff/login" + (f"?next={next_path}" if next_path else ""))

@@ -44,11 +44,13 @@ def flight_times(departure_day: date, departs_local, minutes: int, origin_tz: st
 def seed_flights(start: date, days: int) -> int:
     """Daily flights from `start` for `days` days, with some seats already sold.
 
-    Re-running adds only what is missing, so it can extend the window every day.
+    Re-running adds only what is missing, so it can extend the window every day. The
+    flights go in as one multi-row INSERT and their sold seats as another (a flush per
+    flight made seeding a 60-day demo, and every test database, take seconds).
     """
     zones = dict(db.session.execute(select(Airport.code, Airport.tz)).all())
     existing = set(db.session.execute(select(Flight.flight_number, Flight.departs_at)).all())
-    created = 0
+    flights, days_of = [], []
     for offset in range(days):
         day = start + timedelta(days=offset)
         for sched in TIMETABLE:
@@ -57,24 +59,26 @@ def seed_flights(start: date, days: int) -> int:
                 continue
             # Fares move a little with the day of the week, as real ones do.
             weekday_percent = (0, -4, -6, -2, 5, 8, 3)[day.weekday()]
-            flight = Flight(
-                flight_number=sched.flight_number, origin_code=sched.origin,
-                destination_code=sched.destination, departs_at=departs, arrives_at=arrives,
-                aircraft=sched.aircraft, currency="USD",
-                base_fare=sched.base_fare * (100 + weekday_percent) // 100,
-            )
-            db.session.add(flight)
-            db.session.flush()
-            taken = [
-                {"flight_id": flight.id, "seat_code": code, "cabin": seat.cabin, "expires_at": None}
-                for code, seat in seats_by_code(sched.aircraft).items()
-                if _stable_number(sched.flight_number, day.isoformat(), code) % 100 < TAKEN_SHARE_PERCENT
-            ]
-            if taken:
-                db.session.execute(insert(SeatHold), taken)
-            created += 1
+            flights.append({
+                "flight_number": sched.flight_number, "origin_code": sched.origin,
+                "destination_code": sched.destination, "departs_at": departs, "arrives_at": arrives,
+                "aircraft": sched.aircraft, "currency": "USD",
+                "base_fare": sched.base_fare * (100 + weekday_percent) // 100,
+            })
+            days_of.append(day)
+    if not flights:
+        db.session.commit()
+        return 0
+    ids = db.session.execute(insert(Flight).returning(Flight.id, sort_by_parameter_order=True), flights).scalars()
+    taken = []
+    for flight_id, flight, day in zip(ids, flights, days_of):
+        taken += [{"flight_id": flight_id, "seat_code": code, "cabin": seat.cabin, "expires_at": None}
+                  for code, seat in seats_by_code(flight["aircraft"]).items()
+                  if _stable_number(flight["flight_number"], day.isoformat(), code) % 100 < TAKEN_SHARE_PERCENT]
+    if taken:
+        db.session.execute(insert(SeatHold), taken)
     db.session.commit()
-    return created
+    return len(flights)
 
 
 def seed_all(start: date, days: int = 60) -> int:

@@ -98,9 +98,8 @@ def test_simultaneous_double_confirm_refunds_once(app, seated, supervisor):
     """Two submissions of one quote at the same moment (double click, two tabs): one refund."""
     line = seat_line(seated)
     fields = confirm_fields(supervisor.get(f"/staff/bookings/{seated.reference}/refund?line={line.id}").get_data(as_text=True))
-    tabs = [StaffClient(app.test_client()) for _ in range(2)]
+    tabs = [supervisor.second_tab() for _ in range(2)]
     for tab in tabs:
-        tab.sign_in(supervisor.email)
         tab.get(f"/staff/bookings/{seated.reference}")
     start, codes = threading.Barrier(2), []
 
