@@ -39,10 +39,12 @@ SESSION_KEY = "managed_booking_ids"
 class LookupForm(FlaskForm):
     reference = StringField("Booking reference", validators=[
         DataRequired("Enter your booking reference, like FLY2A-K7M3QX."),
-        Length(max=20, message="A booking reference looks like FLY2A-K7M3QX.")])
+        Length(max=20, message="A booking reference looks like FLY2A-K7M3QX.")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     secret = StringField("Last name or email", validators=[
         DataRequired("Enter the last name of a passenger, or the email the booking was made with."),
-        Length(max=254, message="Use at most 254 characters.")])
+        Length(max=254, message="Use at most 254 characters.")],
+        render_kw={"autocomplete": "family-name"})  # most people type a name; an email works as well
 
 
 class CancelForm(FlaskForm):

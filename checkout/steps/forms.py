@@ -10,6 +10,7 @@ from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, StringField, ValidationError
+from wtforms.fields import EmailField, TelField
 from wtforms.widgets import DateInput
 
 from ..bookings import passengers
@@ -26,6 +27,13 @@ GENDER_CHOICES = (SelectChoice("", "Choose"), *(SelectChoice(code, words) for co
 
 # The checks live in the domain; the attribute still tells browsers and screen readers.
 REQUIRED = {"required": True}
+# What a browser may fill in for each passenger, as the HTML standard's autofill field names
+# (PassengersForm puts each passenger in a section of its own, so the second passenger is not
+# filled with the first's name). Passport and nationality have no autofill name and are not
+# offered: a browser remembering passport numbers is not what a traveller expects.
+AUTOFILL = {"first_name": "given-name", "last_name": "family-name", "date_of_birth": "bday", "gender": "sex",
+            "nationality": "off", "passport_number": "off", "passport_expiry": "off",
+            "redress_number": "off", "known_traveler_number": "off"}
 
 
 def _check(problem: str | None) -> None:
@@ -57,8 +65,8 @@ class PassengerForm(Form):
                                                                 "maxlength": passengers.PASSPORT_MAX})
     passport_expiry = StringField("Passport expiry", widget=DateInput())
     # maxlength leaves room for the spaces and hyphens people copy from a card.
-    redress_number = StringField("Redress number", render_kw={"maxlength": 20, "autocomplete": "off"})
-    known_traveler_number = StringField("Known Traveler Number", render_kw={"maxlength": 20, "autocomplete": "off"})
+    redress_number = StringField("Redress number", render_kw={"maxlength": 20})
+    known_traveler_number = StringField("Known Traveler Number", render_kw={"maxlength": 20})
 
     passenger_type = "adult"
     travel_date: date  # the trip's first day: ages are on it
@@ -99,8 +107,9 @@ class PassengerForm(Form):
 
 class ContactFields:
     """Email and phone with the domain's checks: step 2 and manage my booking share them."""
-    email = StringField("Email", render_kw=REQUIRED)
-    phone = StringField("Phone", render_kw=REQUIRED)
+    # type=email and type=tel: phones offer their email and phone keyboards, browsers their autofill.
+    email = EmailField("Email", render_kw=REQUIRED | {"autocomplete": "email"})
+    phone = TelField("Phone", render_kw=REQUIRED | {"autocomplete": "tel"})
 
     def validate_email(self, field):
         _check(passengers.email_problem(field.data))
@@ -124,3 +133,9 @@ class PassengersForm(ContactFields, FlaskForm):
             entry.form.passenger_type, entry.form.travel_date = passenger_type, travel_date
             entry.form.international = international
             entry.form.last_travel_date = last_travel_date or travel_date
+        for number, entry in enumerate(self.passengers, start=1):
+            for name, token in AUTOFILL.items():
+                field = entry.form[name]
+                if token != "off":
+                    token = f"section-passenger-{number} {token}"
+                field.render_kw = {**(field.render_kw or {}), "autocomplete": token}

@@ -263,3 +263,25 @@ def test_the_numbers_are_stored_clean_and_shown_masked_on_review(checkout, app):
     assert "7654321" not in review and "TT1234567" not in review
     # Back on the step the traveller sees what they typed, to correct it.
     assert 'value="TT1234567"' in checkout.get("/passengers").get_data(as_text=True)
+
+
+def test_the_passenger_form_helps_autofill_and_phone_keyboards(checkout):
+    """Issue 19: the HTML standard's autofill names, each passenger in a section of their own
+    (so the second is not filled with the first's name); email and phone typed for phones'
+    keyboards; passport numbers never offered for a browser to remember. (vnu, in
+    test_valid_html, checks the tokens are valid.)"""
+    checkout.select_first(adults=2)
+    html = checkout.get("/passengers").get_data(as_text=True)
+
+    def attributes(name: str) -> str:
+        return re.search(rf'<(?:input|select)[^>]*\bname="{re.escape(name)}"[^>]*>', html).group(0)
+
+    for n in (0, 1):
+        section = f"section-passenger-{n + 1}"
+        assert f'autocomplete="{section} given-name"' in attributes(f"passengers-{n}-first_name")
+        assert f'autocomplete="{section} family-name"' in attributes(f"passengers-{n}-last_name")
+        assert f'autocomplete="{section} bday"' in attributes(f"passengers-{n}-date_of_birth")
+        assert f'autocomplete="{section} sex"' in attributes(f"passengers-{n}-gender")
+        assert 'autocomplete="off"' in attributes(f"passengers-{n}-passport_number")
+    assert 'type="email"' in attributes("email") and 'autocomplete="email"' in attributes("email")
+    assert 'type="tel"' in attributes("phone") and 'autocomplete="tel"' in attributes("phone")
