@@ -156,6 +156,15 @@ def included_bags(fare: FareTerms, bundle: BundleTerms | None) -> int:
     return max(fare.checked_bags, bundle.checked_bags if bundle else 0)
 
 
+def bag_fees(carry_on: bool, included: int) -> list[tuple[str, int | None]]:
+    """What 14 CFR 399.85 asks a fare quote and an e-ticket confirmation to disclose: per
+    passenger and slice, the fee of a carry-on bag and of the first and second checked bag.
+    0: included; None: not sold with this fare (a personal item only)."""
+    fees: list[tuple[str, int | None]] = [("Carry-on bag", 0 if carry_on else None)]
+    fees += [(f"{('1st', '2nd')[n]} checked bag", 0 if n < included else BAG_PRICES[n]) for n in range(2)]
+    return fees
+
+
 @dataclass(frozen=True)
 class CheckedBags:
     """A passenger's checked bags as the traveller counts them: those the fare (or bundle)

@@ -26,12 +26,19 @@ class LegForm(Form):
         return any((f.raw_data or [""])[0].strip() for f in (self.origin, self.destination, self.date))
 
 
-def _date_problem(day: date) -> str | None:
+def bookable_days() -> tuple[date, date]:
+    """The first and last day a search may ask for: from yesterday (it is still yesterday
+    somewhere a flight leaves from) to the end of the sales window."""
     today = date.today()
-    if day < today - timedelta(days=1):
+    return today - timedelta(days=1), today + timedelta(days=SALES_WINDOW_DAYS)
+
+
+def _date_problem(day: date) -> str | None:
+    first, last = bookable_days()
+    if day < first:
         return "That date has passed. Choose today or a later date."
-    if day > today + timedelta(days=SALES_WINDOW_DAYS):
-        return "We sell flights up to 330 days ahead."
+    if day > last:
+        return f"We sell flights up to {SALES_WINDOW_DAYS} days ahead."
     return None
 
 
@@ -55,6 +62,14 @@ class SearchForm(FlaskForm):
     origin_airports: list = []
     destination_airports: list = []
     extra_legs: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date pickers offer only the days a search answers (the same bounds as _date_problem).
+        first, last = bookable_days()
+        bounds = {"min": first.isoformat(), "max": last.isoformat()}
+        for field in (self.date, self.return_date, *(entry.form.date for entry in self.legs)):
+            field.render_kw = {**(field.render_kw or {}), **bounds}
 
     def validate_origin(self, field):
         self.origin_airports, candidates = resolve_airports(field.data)

@@ -7,16 +7,16 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import monitoring
+from .. import monitoring, pricing
 from ..bookings import service
 from ..bookings.service import BookingError, CabinFull
 from ..clock import utcnow
 from ..models import FunnelStage
 from ..presentation import go_to, render_step
-from .forms import FilterForm, SearchForm
+from .forms import FilterForm, SearchForm, bookable_days
 from .itineraries import itinerary_for_offer
-from .search import Party, city_airports, suggest_airports, suggested_cities
-from .trips import SORTS, ChoiceNotOffered, TripPage, parse_chosen, sort_offers, trip_page
+from .search import Party, all_fare_families, city_airports, suggest_airports, suggested_cities
+from .trips import SORTS, ChoiceNotOffered, TripPage, nearest_days, parse_chosen, sort_offers, trip_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -95,6 +95,16 @@ def _results(form: SearchForm, filters: FilterForm, page: TripPage, notice: str 
                    and (latest is None or day_price.day <= latest))
         pairs = [(n, day_price.day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
         strip.append((day_price, _search_url(pairs + filtered + [("sort", sort)]) if allowed else None))
+    # Nothing in the whole week: the nearest days that have flights, before and after, as
+    # links (within the sales window, and between the flights chosen before and after).
+    nearest = []
+    if not page.offers and not any(day_price.lowest is not None for day_price in page.strip):
+        first, last = bookable_days()
+        first, last = max(first, date.today(), earliest or first), min(last, latest or last)
+        for day in nearest_days(leg, first, last, utcnow()):
+            if day is not None:
+                pairs = [(n, day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
+                nearest.append((day, _search_url(pairs + [("sort", sort)])))
     # Nothing found from or to one airport of a city we serve at several: offer the whole city.
     wider = []
     if not page.offers and page.step == 0:
@@ -104,11 +114,17 @@ def _results(form: SearchForm, filters: FilterForm, page: TripPage, notice: str 
                 pairs = [(n, airports[0].city if n == name else v) for n, v in state]
                 wider.append((airports[0].city, _search_url(pairs)))
     return render_step(
-        "catalog/search.html", ["results"], wider=wider, form=form, filters=filters, page=page, offers=offers, searched=True,
+        "catalog/search.html", ["results"], wider=wider, nearest=nearest, bag_fees=_bag_fees(), form=form, filters=filters, page=page, offers=offers, searched=True,
         party=form.party(), leg=leg, legs=[leg for leg, _ in legs], sort=sort, sorts=SORTS, notice=notice,
         strip=strip, state=with_chosen(chosen_keys), next_state=with_chosen,
         change_urls=[_search_url(with_chosen(chosen_keys[:n]) + [("sort", sort)]) for n in range(len(chosen_keys))],
         last_step=page.step == len(legs) - 1, chosen_keys=chosen_keys)
+
+
+def _bag_fees() -> list[tuple[str, list]]:
+    """Each fare family's bag fees, for the notice 14 CFR 399.85(b) asks of the first page
+    quoting a fare: that bag fees may apply, and where to see them."""
+    return [(fare.name, pricing.bag_fees(fare.carry_on, fare.checked_bags)) for fare in all_fare_families()]
 
 
 @bp.get("/airports/suggest")

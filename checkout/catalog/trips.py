@@ -291,6 +291,16 @@ def trip_page(legs: list[Leg], chosen: list[list[int]], party: Party, now: datet
     return TripPage(step, chosen_offers, offers, strip, currency)
 
 
+def nearest_days(leg: Leg, first: date, last: date, now: datetime) -> tuple[date | None, date | None]:
+    """The nearest day before and after `leg.day`, within first..last, with a flight or a
+    connection for this leg: for a search that found none in its whole week, so the page can
+    offer a day that has some. One read of the range's timetable; only ever on that page."""
+    flights = read_timetable([(leg, first, last)], set())
+    days = {s.first.departure_date for s in slices_on(flights, leg, first, last, now)}
+    return (max((d for d in days if d < leg.day), default=None),
+            min((d for d in days if d > leg.day), default=None))
+
+
 def parse_chosen(text: str | None) -> list[list[int]] | None:
     """The slices chosen so far, from the URL's `chosen` ("off_12-13_40"); [] for none, None if unreadable."""
     if not text:

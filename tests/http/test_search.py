@@ -80,3 +80,16 @@ def test_airport_suggestions_are_options(client):
 
 def test_selecting_a_flight_without_csrf_token_is_refused(client):
     assert client.post("/select", data={"offer_id": "off_1"}).status_code == 400
+
+
+def test_the_first_fare_quote_says_bag_fees_may_apply_and_shows_them(checkout):
+    """14 CFR 399.85(b): the first page quoting a fare says that bag fees may apply and where
+    to see them; here, each fare's carry-on and first and second checked bag."""
+    html = checkout.search().get_data(as_text=True)
+    assert 'Bag fees may apply: <a href="#bag-fees">see the bag fees of each fare</a>.' in html
+    table = html[html.index('id="bag-fees"'):]
+    table = table[:table.index("</table>")]
+    rows = {re.sub(r"<[^>]+>", "|", row).strip("|").split("|")[0]: re.findall(r"<td>([^<]*)</td>", row)
+            for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table)}
+    assert rows["Basic"] == ["Not available", "$35.00", "$45.00"]
+    assert rows["Standard"][1:] == ["Included", "$45.00"]
