@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, jsonify, make_response, render_templa
 from .. import monitoring, payments
 from ..extensions import limiter
 from ..models import AttemptStatus, Booking, BookingStatus, FunnelStage
+from ..notifications.calendar import calendar_filename, trip_calendar
 from ..presentation import go_to, local_path
 from ..security import payment_page
 from ..steps import STEPS
 from ..steps.forms import EmptyForm
 from . import service
-from .calendar import calendar_filename, trip_calendar
 
 bp = Blueprint("bookings", __name__, url_prefix="/booking")
 

@@ -34,7 +34,8 @@ def bag_terms(booking: Booking, fare: FareFamily | None = None) -> dict:
     fare = fare or booking.fare_family
     included = pricing.included_bags(search.fare_terms(fare), search.bundle_terms(booking.bundle))
     extra = [(f"{ORDINALS[n]} checked bag", pricing.BAG_PRICES[n]) for n in range(included, pricing.MAX_CHECKED_BAGS)]
-    return {"carry_on": fare.carry_on, "included_checked_bags": included, "extra_bag_prices": extra}
+    return {"carry_on": fare.carry_on, "included_checked_bags": included, "extra_bag_prices": extra,
+            "fees": pricing.bag_fees(fare.carry_on, included)}
 
 
 def segment_bag_terms(booking: Booking) -> dict[int, dict]:

@@ -28,7 +28,9 @@ class Kind(StrEnum):
     OPS_ALERT = "ops_alert"
     CONTACT_CHANGED = "contact_changed"
     PAYMENT_REFUNDED = "payment_refunded"
-    ALL = nonmember((CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED, PAYMENT_REFUNDED))
+    REFUND_MADE = "refund_made"
+    ALL = nonmember((CONFIRMATION, PAYMENT_FAILED, CANCELLATION, OPS_ALERT, CONTACT_CHANGED, PAYMENT_REFUNDED,
+                     REFUND_MADE))
 
 
 
@@ -95,6 +97,16 @@ def queue_payment_refunded(booking: Booking, refund: Refund, now: datetime | Non
     return _queue_for_traveller(Kind.PAYMENT_REFUNDED, booking,
                                 f"Your payment for booking {booking.reference} has been refunded",
                                 f"payment_refunded:{refund.id}", now)
+
+
+def queue_refund_made(booking: Booking, refund: Refund, now: datetime | None = None) -> bool:
+    """"We refunded part of your booking" (support refunded a seat, a bag…, the booking stays
+    as it is); once per refund. A refund that cancels the booking is told by the cancellation
+    email instead, and one Stripe refuses is not told at all (the sender checks at send time)."""
+    db.session.flush()  # the refund needs its id for the key
+    return _queue_for_traveller(Kind.REFUND_MADE, booking,
+                                f"{money(refund.amount, refund.currency)} refunded for booking {booking.reference}",
+                                f"refund_made:{refund.id}", now)
 
 
 def queue_contact_changed(booking: Booking, old_email: str, dedupe_key: str, now: datetime | None = None) -> bool:

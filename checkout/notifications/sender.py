@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Booking, BookingStatus, OutboxEmail, PaymentAttempt, Refund, RefundStatus
+from .calendar import calendar_filename, trip_calendar
 from .eticket import bag_terms, card_label, eticket_filename, render_eticket_pdf
 from .outbox import Kind, masked_email
 from ..parsing import is_digits
@@ -209,6 +210,7 @@ def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]
         context.update(
             flight=booking.flight, paid_attempt=booking.paid_attempt, card=card_label(booking.paid_attempt),
             bags=bag_terms(booking), booking_url=booking_url(booking), eticket_filename=eticket_filename(booking),
+            manage_url=public_url("manage.lookup_form", reference=booking.reference),
         )
     if email.kind == Kind.CONFIRMATION and booking.status == BookingStatus.CANCELLED:
         # E.g. a refund that outran the payment's "succeeded": confirmed and cancelled in one
@@ -225,6 +227,11 @@ def render_body(email: OutboxEmail, now: datetime) -> tuple[str, Booking | None]
         context["body"] = email.body
     elif email.kind == Kind.PAYMENT_REFUNDED:
         context["refund"] = _refund(email, booking)
+    elif email.kind == Kind.REFUND_MADE:
+        refund = _refund(email, booking)
+        if refund is None or refund.status == RefundStatus.FAILED:
+            raise NothingToSend("the payment provider refused this refund: nothing was refunded to tell")
+        context["refund"] = refund
     elif email.kind == Kind.CONTACT_CHANGED:
         context["new_email"] = masked_email(booking.contact_email)
     return render_template(f"emails/{email.kind}.txt", **context), booking
@@ -248,6 +255,9 @@ def build_message(email: OutboxEmail, now: datetime) -> EmailMessage:
     if email.kind == Kind.CONFIRMATION:
         message.add_attachment(render_eticket_pdf(booking), maintype="application", subtype="pdf",
                                filename=eticket_filename(booking))
+        # The flights for the traveller's calendar, as "Add to calendar" on the booking page gives them.
+        message.add_attachment(trip_calendar(booking), maintype="text", subtype="calendar",
+                               filename=calendar_filename(booking))
     return message
 
 

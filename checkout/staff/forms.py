@@ -75,7 +75,10 @@ class RefundConfirmForm(FlaskForm):
     full = HiddenField()
     key = StringField("Key", widget=HiddenInput(), validators=[
         DataRequired("The refund key is missing."), Regexp(r"^[0-9a-f]{32}$", message="The refund key is not valid.")])
-    reason = StringField("Reason", validators=[Optional(), Length(max=150, message="Use at most 150 characters.")])
+    # Kept in the audit trail: a refund nobody can explain later is a refund nobody can check.
+    reason = StringField("Reason", filters=[lambda value: value.strip() if isinstance(value, str) else value],
+                         validators=[DataRequired("Say why this refund is made: the reason is kept in the audit trail."),
+                                     Length(max=150, message="Use at most 150 characters.")])
 
     def line_id_list(self) -> list[int]:
         return [as_id(part) for part in (self.line_ids.data or "").split(",") if part]

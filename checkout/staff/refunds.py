@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import audit, payments
+from .. import audit, notifications, payments
 from ..bookings import cancellation
 from ..bookings.cancellation import refundable_left
 from ..bookings.service import lock_booking
@@ -130,6 +130,8 @@ def _confirm(booking: Booking, line_ids: list[int], full: bool, amount: int, key
                                      actor, now, idempotency_key=idempotency_key)
     if refund is None:  # unreachable after the checks above, unless Stripe-side refunds raced us
         raise ActionRefused("That is more than is left to refund.")
+    if not cancels:  # a refund that cancels the booking is told by the cancellation email
+        notifications.queue_refund_made(booking, refund, now)
     after = {"amount": amount, "currency": booking.currency, "lineIds": [line.id for line in quote.lines],
              "full": full, "refundId": refund.id, "stripeRefundId": None, "reason": reason}
     # Recorded with the refund: its lineIds are what stops a second refund of the same lines.

@@ -383,7 +383,7 @@ def refund_confirm(reference: str):
         return _show(reference, 422, refund_error=f"The refund was not made: {problem} Please ask for a new quote.")
     try:
         done = refunds.confirm_refund(booking_id, form.line_id_list(), form.full.data == "1", form.amount.data,
-                                      form.key.data, current_staff().email, reason=(form.reason.data or "").strip() or None)
+                                      form.key.data, current_staff().email, reason=form.reason.data)
     except ActionRefused as refused:
         return _show(reference, refused.status, refund_error=refused.message)
     amount = money(done.refund.amount, done.refund.currency)

@@ -62,6 +62,9 @@ def test_a_supervisor_finds_a_booking_and_refunds_one_seat_fee(app, page: Page):
     expect(page.locator("#quote-amount")).to_have_text("$18.00")
     expect(page.get_by_role("row", name=re.compile(re.escape(seat_description)))).to_contain_text("$18.00")
 
+    page.get_by_role("button", name="Confirm refund").click()  # no reason given: asked for one, nothing refunded
+    expect(page.get_by_text("Say why this refund is made")).to_be_visible()
+    page.get_by_label("Reason (kept in the audit trail)").fill("seat not available on the day")
     page.get_by_role("button", name="Confirm refund").click()
     expect(page.get_by_role("heading", name=f"Booking {reference}")).to_be_visible()
     expect(page.get_by_text("Refunded $18.00.")).to_be_visible()

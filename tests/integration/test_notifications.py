@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import func, select, text
 
 from checkout.bookings import service, states
@@ -142,7 +143,16 @@ def test_a_confirmation_is_delivered_once_with_the_eticket_attached(app_ctx, smt
     from checkout.presentation import local_time
     assert f"at {local_time(booking.flight.departs_at, origin.tz)} local time, {origin.name}" in body
 
-    [attachment] = list(message.iter_attachments())
+    # 14 CFR 399.85(c): the allowance and the fees of a carry-on and the first two checked bags.
+    assert "BAG FEES (per passenger)\n- Carry-on bag: " in body.replace("\r\n", "\n")
+    assert "- 1st checked bag: $35.00" in body and "- 2nd checked bag: $45.00" in body
+    assert f"Manage your booking (seats, contact details, cancellation): http://" in body
+    assert f"/manage?reference={booking.reference}" in body
+
+    attachment, calendar = list(message.iter_attachments())
+    assert calendar.get_content_type() == "text/calendar" and calendar.get_filename().endswith(".ics")
+    events = Calendar.from_ical(calendar.get_content()).walk("VEVENT")
+    assert [str(event["summary"]).split()[1] for event in events] == [s.flight.flight_number for s in booking.segments]
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"Fly2Any-e-ticket-{booking.reference}.pdf"
     pdf = attachment.get_content()
@@ -214,7 +224,8 @@ def test_the_file_backend_writes_an_eml(app_ctx, mail_folder):
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["To"] == "ada@example.com"
     assert booking.reference in message["Subject"]
-    assert [a.get_filename() for a in message.iter_attachments()] == [f"Fly2Any-e-ticket-{booking.reference}.pdf"]
+    assert [a.get_filename() for a in message.iter_attachments()] == [f"Fly2Any-e-ticket-{booking.reference}.pdf",
+                                                                      f"Fly2Any-{booking.reference}.ics"]
     assert _outbox()[0].status == "sent"
 
 

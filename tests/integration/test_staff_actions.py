@@ -18,11 +18,15 @@ from tests.payments_support import event as stripe_event
 from tests.staff_support import StaffClient, free_standard_seat, make_staff, paid_booking, seat_line
 
 
-def confirm_fields(html: str) -> dict:
-    """The hidden fields of the quote page's confirm form (what a browser would post back)."""
+REASON = "seat not available on the day"
+
+
+def confirm_fields(html: str, reason: str = REASON) -> dict:
+    """What a supervisor posts back from the quote page: its hidden fields, and the reason typed."""
     form = html[html.index('action="/staff/bookings/'):]
     form = form[:form.index("</form>")]
-    return {name: value for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)}
+    fields = {name: value for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)}
+    return {**fields, "reason": reason}
 
 
 def stripe_refunds(booking) -> list[int]:
@@ -77,7 +81,7 @@ def test_refund_one_seat_fee_quote_then_confirm(seated, supervisor):
     db.session.refresh(seated)
     assert seated.status == "CONFIRMED"
     [entry] = audit_entries(seated, "refund")
-    assert json.loads(entry.after)["lineIds"] == [line.id]
+    assert json.loads(entry.after)["lineIds"] == [line.id] and json.loads(entry.after)["reason"] == REASON
     # The same line cannot be refunded twice, even with a new quote.
     again = supervisor.get(f"/staff/bookings/{seated.reference}/refund?line={line.id}")
     assert again.status_code == 409 and "has already been refunded" in again.get_data(as_text=True)
@@ -153,7 +157,8 @@ def test_never_more_than_paid_minus_refunded(seated, supervisor):
     # A tampered confirm (amount over what is left) is refused too, and nothing moves.
     key = "b" * 32
     tampered = supervisor.post(f"/staff/bookings/{seated.reference}/refund",
-                               {"amount": str(seated.total_amount), "line_ids": "", "full": "1", "key": key})
+                               {"amount": str(seated.total_amount), "line_ids": "", "full": "1", "key": key,
+                                "reason": REASON})
     assert tampered.status_code == 409 and "Please review the new quote" in tampered.get_data(as_text=True)
     assert stripe_refunds(seated) == [seated.total_amount - 500]
     with pytest.raises(ActionRefused, match="more than"):
@@ -176,6 +181,30 @@ def test_bad_refund_input_is_a_clear_4xx(seated, supervisor):
     assert too_long.status_code == 422 and "Use at most 150 characters." in html
     assert 'value="' + "x" * 151 + '"' in html and f'value="{fields["key"]}"' in html
     assert stripe_refunds(seated) == []
+
+
+def test_a_refund_needs_a_reason_and_an_empty_one_keeps_the_quote(seated, supervisor):
+    url = f"/staff/bookings/{seated.reference}/refund"
+    fields = confirm_fields(supervisor.get(f"{url}?line={seat_line(seated).id}").get_data(as_text=True), reason="   ")
+    answer = supervisor.post(url, fields)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Say why this refund is made: the reason is kept in the audit trail." in html
+    assert f'value="{fields["key"]}"' in html and "Confirm refund" in html  # the same quote, to confirm with a reason
+    assert stripe_refunds(seated) == [] and audit_entries(seated, "refund") == []
+
+
+def test_a_partial_refund_tells_the_traveller_by_email(seated, supervisor, smtp_inbox):
+    from checkout.notifications import send_due
+    line = seat_line(seated)
+    url = f"/staff/bookings/{seated.reference}/refund"
+    supervisor.post(url, confirm_fields(supervisor.get(f"{url}?line={line.id}").get_data(as_text=True)))
+    send_due()  # the booking's confirmation, then the refund's news
+    [message] = [m for m in smtp_inbox.to(seated.contact_email) if "refunded" in m["Subject"]]
+    body = message.get_content()
+    assert message["Subject"] == f"$18.00 refunded for booking {seated.reference}"
+    assert "We are refunding $18.00 to your Visa ending in 4242." in body
+    assert "It stays confirmed, and your e-ticket is still valid for travel." in body
+    assert REASON not in body  # the reason is for the audit trail, not the traveller
 
 
 def test_unpaid_booking_has_nothing_to_refund(app_ctx, supervisor):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from checkout.bookings import cancellation, service
 from checkout.bookings.acknowledgements import ACKNOWLEDGEMENTS
-from checkout.bookings.calendar import trip_calendar
+from checkout.notifications.calendar import trip_calendar
 from checkout.bookings.service import Contact, PassengerDetails
 from checkout.catalog.itineraries import Itinerary, Slice
 from checkout.catalog.search import Party
