@@ -71,13 +71,16 @@ class Ratio:
 
 @dataclass(frozen=True)
 class Target:
-    """A design target and whether the figure meets it (None: no data to judge)."""
+    """A design target and whether the figure meets it (None: no data to judge). `text` starts
+    with "<" for a ceiling (a decline rate) or ">" for a floor (a success rate)."""
     text: str
     met: bool | None
 
     @property
     def verdict(self) -> str:
-        return {True: "meets target", False: "below target", None: "no data"}[self.met]
+        """Which way a missed figure is off: a decline rate over its ceiling is "above target"."""
+        missed = "above target" if self.text.startswith("<") else "below target"
+        return {True: "meets target", False: missed, None: "no data"}[self.met]
 
 
 def _target(text: str, value, test) -> Target:

@@ -259,6 +259,9 @@ def test_targets(data_set):
     good = Payments(succeeded=999, failed=1, three_ds=0, p50_seconds=Decimal("2.9"), p95_seconds=Decimal("9.0"))
     assert (good.success_target.met, good.decline_target.met, good.time_target.met) == (True, True, True)
     assert (good.success_target.verdict, edge.success_target.verdict) == ("meets target", "below target")
+    # A ceiling missed is over it: 5 % declines against "< 5%" is above target, not below.
+    assert (good.decline_target.verdict, edge.decline_target.verdict) == ("meets target", "above target")
+    assert edge.time_target.verdict == "above target"
 
 
 def test_no_data_shows_a_dash_not_zero(app_ctx):
