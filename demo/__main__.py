@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             # The demo-only support account (DESIGN.md); production creates staff with `flask create-staff`.
             from checkout.staff.auth import create_staff
             create_staff(DEMO_STAFF_EMAIL, "demo-support", "supervisor")
+            from demo.restart import forget_last_runs_payments, restart_line
+            forgotten = restart_line(forget_last_runs_payments())
         from checkout.clock import utcnow
         from checkout.staff import dashboard_days
 
@@ -120,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Database ready ({where}); {created} new flights seeded"
               + ("." if history.skipped else f", {history.bookings} past bookings added."), flush=True)
         print(f"Offline Stripe at {stripe_base}; emails are written to {INSTANCE_DIR / 'mail'}", flush=True)
+        if forgotten:
+            print(forgotten, flush=True)
         print("Test cards: 4242 4242 4242 4242 pays; 4000 0027 6000 3184 asks for 3-D Secure; "
               "4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has insufficient funds.", flush=True)
         print(f"Staff console: {app_url}/staff/login  ({DEMO_STAFF_EMAIL} / demo-support; this demo-only "
