@@ -19,8 +19,12 @@ def duration(minutes: int) -> str:
 
 
 def is_fragment_request() -> bool:
-    """A targeted htmx request wants a fragment; a boosted one (or none) wants the page."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """A targeted htmx request wants a fragment; a boosted one (or none) wants the page, and
+    so does htmx restoring a page from history (Back, Forward): it puts what it gets in
+    place of the whole page, so a fragment there left a bare list or a blank page."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
 
 
 def render_step(template: str, blocks: list[str] | None = None, **context) -> str:
