@@ -108,18 +108,21 @@
     return (el.type === "radio" || el.type === "checkbox") ? key + "[value=\"" + CSS.escape(el.value) + "\"]" : key;
   }
   var refocus = null;
-  // Noted before the request: data-hx-disabled-elt disables the panel while it saves, which
-  // already takes the focus away.
+  // Noted before the request: data-hx-disabled-elt disables the control while it is on its
+  // way (the panel while it saves, a form's submit button), which already takes the focus away.
+  // A control kept by the swap (the Search button above new results) gets it back itself.
   document.addEventListener("htmx:beforeRequest", function () {
     var el = document.activeElement, fallback = el && el.getAttribute && el.getAttribute("data-focus-after");
-    refocus = focusKey(el) || fallback ? { key: focusKey(el), fallback: fallback } : null;
+    var used = el && el !== document.body ? el : null;
+    refocus = focusKey(el) || fallback || used ? { key: focusKey(el), fallback: fallback, el: used } : null;
   });
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (!refocus || evt.detail.target === document.body) return;  // a new page: see below
     var active = document.activeElement, wanted = refocus;
     refocus = null;
     if (active && active !== document.body && document.contains(active)) return;
-    var el = (wanted.key && document.querySelector(wanted.key)) || (wanted.fallback && document.getElementById(wanted.fallback));
+    var el = (wanted.el && document.contains(wanted.el) && wanted.el) || (wanted.key && document.querySelector(wanted.key))
+      || (wanted.fallback && document.getElementById(wanted.fallback));
     if (el) el.focus({ preventScroll: true });
   });
 
