@@ -145,14 +145,21 @@
     var summary = document.getElementById("price-summary");
     if (summary) summary.removeAttribute("aria-busy");
   });
-  // A new page (boosted link or form): focus its error summary if it has one, else its h1,
-  // as a full page load would put a screen reader at the top.
+  // A new page (boosted link or form): focus its error summary, or the message of what was just
+  // done ("Contact details saved", "held for longer"), scrolled into view and read out, since a
+  // boosted page keeps the scroll of the form sent far below; else its h1, as a full page load
+  // would put a screen reader at the top.
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.detail.target !== document.body) return;
     refocus = null;
-    var target = document.querySelector("[data-error-summary]") || document.querySelector("main h1");
+    var message = document.querySelector("[data-error-summary]") || document.querySelector("main > .notice[role=status]");
+    var target = message || document.querySelector("main h1");
     if (!target) return;
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
     target.focus({ preventScroll: true });
+    if (message) {
+      message.scrollIntoView({ block: "center" });
+      if (!message.hasAttribute("data-error-summary")) announce(message.textContent.trim());
+    }
   });
 })();
