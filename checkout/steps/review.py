@@ -16,6 +16,24 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 TEMPLATE = "steps/review.html"
 
 
+ACCEPT_ERROR = "Tick “I accept” to accept the notices above before you pay."
+
+
+def _accepted() -> list[str]:
+    """One "I accept" covers every notice shown (issue 19: one box, not four); each is still
+    recorded with its version. A form naming notices one by one (ack_<key>, as before and as
+    scripts may post) is read as it was."""
+    if request.form.get("accept_all") == "y":
+        return [a.key for a in ACKNOWLEDGEMENTS]
+    return [a.key for a in ACKNOWLEDGEMENTS if request.form.get(f"ack_{a.key}") == "y"]
+
+
+def _one_acceptance(fields: dict) -> dict:
+    """The service names each notice missing; the page has one box for them all."""
+    others = {name: message for name, message in fields.items() if not name.startswith("ack_")}
+    return {"accept_all": ACCEPT_ERROR, **others} if len(others) < len(fields) else others
+
+
 def context(booking, errors=None, accepted=()) -> dict:
     return dict(booking=booking, steps=STEPS, current_step="review.show", quote=service.quote_for(booking),
                 acknowledgements=ACKNOWLEDGEMENTS, accepted=set(accepted), errors=errors or {},
@@ -36,7 +54,7 @@ def show():
 def submit():
     """DRAFT -> PENDING_PAYMENT, then 303 to the booking page."""
     form = EmptyForm()
-    accepted = [a.key for a in ACKNOWLEDGEMENTS if request.form.get(f"ack_{a.key}") == "y"]
+    accepted = _accepted()
     if not form.validate():
         return render_step(TEMPLATE, **context(g.booking, {"form": "The form had expired. Please try again."}, accepted)), 400
     try:
@@ -46,7 +64,7 @@ def submit():
     except PriceChanged as err:
         return render_step(TEMPLATE, **context(g.booking, {"form": err.message}, accepted)), 409
     except BookingError as err:
-        return render_step(TEMPLATE, **context(g.booking, err.fields, accepted)), 422
+        return render_step(TEMPLATE, **context(g.booking, _one_acceptance(err.fields), accepted)), 422
     # The draft is now a booking with a reference, a client secret to come and the travellers'
     # names: a new session id, so a cookie planted in this browser before checkout sees none of it.
     session.regenerate()

@@ -10,12 +10,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 REFERENCE = re.compile(r"FLY2A-[A-Z2-9]{6}")
-ACKNOWLEDGEMENTS = (
-    "I have read the fare rules",
-    "I have read the baggage",
-    "I accept the conditions of carriage",
-    "I understand that hazardous materials",
-)
+ACCEPT = r"^I accept the 4 notices above"  # the one box on Review (issue 19)
 PASSPORT_LABELS = ("Passport number", "Passport expiry")
 
 
@@ -128,8 +123,7 @@ def accept_and_submit(page: Page) -> str:
     """On the review page: accept the notices, go on to payment; returns the reference
     from the pending booking page."""
     expect(page.get_by_role("heading", name="Review your booking")).to_be_visible()
-    for label in ACKNOWLEDGEMENTS:
-        page.get_by_role("checkbox", name=re.compile("^" + re.escape(label))).check()
+    page.get_by_role("checkbox", name=re.compile(ACCEPT)).check()
     page.get_by_role("button", name=re.compile(r"^Continue to payment")).click()
     heading = page.get_by_role("heading", name=re.compile(r"^Pay \$[\d,.]+ to confirm FLY2A-"))
     expect(heading).to_have_text(re.compile(r"^Pay \$[\d,.]+ to confirm " + REFERENCE.pattern + "$"))

@@ -147,11 +147,17 @@ def test_review_requires_every_acknowledgement_and_keeps_the_ticked_ones(checkou
     html = checkout.get("/review").get_data(as_text=True)
     assert "Total including taxes and fees" in html and "Ada Lovelace" in html
     assert "24-hour policy" in html
-    response = checkout.post("/review", {"ack_fare_rules": "y", "ack_baggage": "y"})
+    response = checkout.post("/review", {})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Please confirm you have read: Conditions of carriage" in html
-    assert 'name="ack_fare_rules" value="y" checked' in html
+    assert "Tick “I accept” to accept the notices above before you pay." in html
+    assert 'name="accept_all" value="y" id="accept_all"\n' in html or 'checked' not in html.split('id="accept_all"')[1][:80]
+    # One box for all four notices, each still shown with its version and recorded when ticked.
+    assert html.count('type="checkbox"') == 1
+    assert "I accept the 4 notices above: Fare rules, Baggage allowance and fees, Conditions of carriage, " \
+           "Hazardous materials." in html
+    response = checkout.post("/review", {"accept_all": "y"})
+    assert response.status_code == 303
 
 
 def test_the_whole_flow_ends_in_a_pending_booking_with_its_reference(checkout, app):
@@ -183,10 +189,8 @@ def test_review_lists_every_missing_acknowledgement_at_the_top_with_links(checko
     checkout.get("/review")
     html = checkout.post("/review", {"ack_baggage": "y"}).get_data(as_text=True)
     summary = re.search(r'<div class="notice notice-error error-summary"[^>]*data-error-summary>(.*?)</div>', html, re.S).group(1)
-    assert "There are 3 problems" in summary
-    for key in ("fare_rules", "conditions_of_carriage", "hazardous_materials"):
-        assert f'href="#ack_{key}"' in summary and f'id="ack_{key}"' in html
-    assert 'href="#ack_baggage"' not in summary
+    assert "There is a problem" in summary  # the notices have one box, so one problem
+    assert 'href="#accept_all"' in summary and 'id="accept_all"' in html
 
 
 def test_passenger_errors_are_listed_at_the_top_with_links_to_each_field(checkout):
