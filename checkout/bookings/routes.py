@@ -134,9 +134,15 @@ def calendar(reference: str):
     return response
 
 
+CHANGE_STEPS = {"passengers": "passengers.show", "customize": "customize.show"}
+
+
 @bp.post("/<reference>/change")
 def change(reference: str):
-    """Change fare or extras while unpaid: a new draft with the same choices and seats."""
+    """Change anything while unpaid (a misspelt name, the fare, bags, seats): the booking's
+    PaymentIntents are cancelled, so none stays payable, and a new draft with the same choices,
+    passengers and seats takes over its holds; the old reference is cancelled, the draft gets
+    its own when submitted. `step`: the step to go back to (customise unless it names passengers)."""
     form = EmptyForm()
     if not form.validate():
         abort(400, "The form had expired. Please try again.")
@@ -147,4 +153,4 @@ def change(reference: str):
         abort(409, err.message)
     session.regenerate()  # a new draft, as at /select
     session["draft_id"] = draft.id
-    return go_to(url_for("customize.show"))
+    return go_to(url_for(CHANGE_STEPS.get(request.form.get("step", ""), "customize.show")))

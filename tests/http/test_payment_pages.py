@@ -342,3 +342,30 @@ def test_the_return_url_is_on_the_public_base_url_whatever_the_host_header(check
         assert 'id="payment-form"' in html, (headers, re.findall(r'<h1>.*?</h1>', html))
         assert 'data-return-url="https://checkout.fly2any.test/payment/return"' in html, headers
         assert "evil.example" not in html
+
+
+def test_from_the_payment_page_a_misspelt_name_is_corrected_and_no_old_payment_stays_payable(checkout, app):
+    """Issue 19: edit before paying. The payment page offers "Correct passenger details"; the
+    booking's PaymentIntent is cancelled at Stripe, the old reference is cancelled, and the
+    corrected booking gets its own reference with the same trip and price."""
+    reference = checkout.to_pending(people=(("Adaa", "Lovelace", "1985-12-10"),))
+    html = checkout.get(f"/booking/{reference}").get_data(as_text=True)
+    old_intent = re.search(r'data-payment-intent="(pi_[^"]+)"', html).group(1)
+    assert '<button type="submit" name="step" value="passengers">Correct passenger details</button>' in html
+
+    response = checkout.post(f"/booking/{reference}/change", {"step": "passengers"})
+    assert response.status_code == 303 and response.location == "/passengers"
+    page = checkout.get("/passengers").get_data(as_text=True)
+    assert 'value="Adaa"' in page  # what was typed, to correct
+    assert checkout.post("/passengers", checkout.passengers_form([("Ada", "Lovelace", "1985-12-10")])).status_code == 303
+    checkout.get("/review")
+    new_reference = checkout.post("/review", {"accept_all": "y"}).location.rsplit("/", 1)[-1]
+    assert new_reference != reference
+
+    with app.app_context():
+        old = db.session.execute(select(Booking).where(Booking.reference == reference)).scalar_one()
+        new = db.session.execute(select(Booking).where(Booking.reference == new_reference)).scalar_one()
+        assert old.status == "CANCELLED" and new.status == "PENDING_PAYMENT"
+        assert [p.first_name for p in new.passengers] == ["Ada"] and new.total_amount == old.total_amount
+        assert gateway.retrieve_payment_intent(old_intent).status == "canceled"  # cannot take money any more
+    assert "Cancelled" in checkout.get(f"/booking/{reference}").get_data(as_text=True)
