@@ -395,7 +395,9 @@ def seat_restriction(booking: Booking, passenger: Passenger, seat: Seat) -> str 
     if passenger.passenger_type == PassengerType.INFANT:
         return "Infants travel on an adult's lap and do not have a seat of their own."
     if seat.cabin != booking.fare_family.cabin:
-        return f"This seat is in the {seat.cabin} cabin; your {booking.fare_family.name} fare is in {booking.fare_family.cabin}."
+        # No fare name: a change between fares of one cabin redraws the legend, not the map, so
+        # "your Basic fare" stayed on every business seat after switching to Standard.
+        return f"This seat is in the {seat.cabin} cabin; your fare is in {booking.fare_family.cabin}."
     if seat.is_exit_row:
         if passenger.passenger_type == PassengerType.CHILD:
             return "Children cannot sit in an exit row: passengers there must be able to help in an evacuation."

@@ -103,3 +103,16 @@ def test_focus_stays_with_the_control_used_and_each_change_is_announced(page: Pa
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     assert page.evaluate(FOCUSED) != "body"
+
+
+def test_the_passenger_seat_tab_chosen_with_the_keyboard_keeps_the_focus(page: Page):
+    """Issue 19 #15: Enter on the "Passenger 2" tab shows that passenger's map, and the focus
+    stays on the tab (it fell to the top of the page)."""
+    search(page, adults=2)
+    select_first_flight(page)
+    tab = page.get_by_role("navigation", name="Choose the passenger to seat").get_by_role("link", name=re.compile("2"))
+    tab.focus()
+    page.keyboard.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "true")
+    expect(page.locator("#seat-map-title")).to_contain_text("Seat for passenger 2")
+    expect(tab).to_be_focused()

@@ -289,3 +289,14 @@ def test_the_passenger_form_helps_autofill_and_phone_keyboards(checkout):
         assert 'autocomplete="off"' in attributes(f"passengers-{n}-passport_number")
     assert 'type="email"' in attributes("email") and 'autocomplete="email"' in attributes("email")
     assert 'type="tel"' in attributes("phone") and 'autocomplete="tel"' in attributes("phone")
+
+
+def test_after_a_fare_change_in_the_same_cabin_no_seat_names_the_old_fare(checkout):
+    """Issue 19 #15: switching Basic to Standard redraws the legend, not the map, so a seat's
+    description must not name the fare; business seats still say why they are not for us."""
+    checkout.select_first()
+    assert checkout.post("/customize", {"action": "update", "fare_family": "STANDARD"}).status_code == 303
+    html = checkout.get("/customize").get_data(as_text=True)
+    business = re.findall(r'aria-label="([^"]*business cabin[^"]*)"', html)
+    assert business and all("your fare is in economy" in label for label in business), business[:2]
+    assert "Basic fare" not in " ".join(business)

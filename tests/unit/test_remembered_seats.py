@@ -36,8 +36,8 @@ CABINS = ["economy", "business"]
 REASONS = [
     "Already taken",
     "Infants travel on an adult's lap and do not have a seat of their own.",
-    "This seat is in the business cabin; your Standard fare is in economy.",
-    "This seat is in the economy cabin; your Business fare is in business.",
+    "This seat is in the business cabin; your fare is in economy.",
+    "This seat is in the economy cabin; your fare is in business.",
     "Children cannot sit in an exit row: passengers there must be able to help in an evacuation.",
     "Passengers travelling with an infant cannot sit in an exit row.",
     "Fare <Basic> & \"friends\"",
