@@ -43,6 +43,12 @@ RULES = {
 }
 
 
+# A recommendation must suit the party, whatever else such parties bought: a family is offered
+# the Family bundle (seats together, a bag each), never "Business traveller" because 18 % of
+# families chose it (issue 19). Other parties may be offered any bundle.
+FITS = {"family": frozenset({"FAMILY"})}
+
+
 def recommend(international: bool, passenger_types: list[str]) -> Recommendation:
     kind = party_kind(passenger_types)
     origin, destination = aliased(Airport), aliased(Airport)
@@ -64,17 +70,20 @@ def recommend(international: bool, passenger_types: list[str]) -> Recommendation
         )
         .group_by(Booking.bundle_code)
     ).all()
-    with_bundle = [(code, n) for code, n in rows if code]
+    fits = FITS.get(kind)
+    chosen = [(code, n) for code, n in rows if code]
+    with_bundle = [(code, n) for code, n in chosen if fits is None or code in fits]
     total = sum(n for _, n in rows)
     if total >= MIN_HISTORY and with_bundle:
         code, count = max(with_bundle, key=lambda row: (row[1], row[0]))
         name = db.session.get(Bundle, code).name
         route = "international" if international else "domestic"
+        evidence = f"{count} of {total} recent such bookings chose {name} ({round(100 * count / total)}%)."
+        if count < max(n for _, n in chosen):  # not the most chosen: why it suits, not "popular"
+            return Recommendation(code, RULES[(kind, international)][1], evidence)
         # Words first ("7 % of solo travellers (4 of 57)" read as a statistic, not a reason);
         # the honest numbers stay, in smaller print.
-        return Recommendation(code, f"Popular with {PARTY_WORDS[kind]} on {route} flights like yours.",
-                              f"{count} of {total} recent such bookings chose {name} "
-                              f"({round(100 * count / total)}%).")
+        return Recommendation(code, f"Popular with {PARTY_WORDS[kind]} on {route} flights like yours.", evidence)
     code, reason = RULES[(kind, international)]
     return Recommendation(code, reason)
 

@@ -158,6 +158,24 @@ def test_bundle_recommendation_learns_from_confirmed_bookings(app_ctx):
     assert "%" not in recommend(False, ["adult"]).reason
 
 
+def test_a_family_is_recommended_the_family_bundle_whatever_other_families_bought(app_ctx):
+    """Issue 19: history where families chose "Business traveller" most still recommends
+    Family to a family, with the honest count of those who chose it."""
+    from checkout.catalog.recommend import recommend
+    for bundle in ["BUSINESS_TRAVELLER"] * 4 + ["FAMILY", None]:
+        booking = _ready_draft()
+        service.choose_bundle(booking, bundle)
+        booking = service.submit(booking, ALL_ACKS)
+        booking.passengers[0].passenger_type = "child"  # a family's booking, for the count
+        states.transition(booking, BookingStatus.CONFIRMED, "test")
+        db.session.commit()
+    family = recommend(True, ["adult", "child"])
+    assert family.bundle_code == "FAMILY"
+    assert family.reason == "Families on long flights usually want a bag each and seats together."  # not "popular"
+    assert family.evidence == "1 of 6 recent such bookings chose Family (17%)."
+    assert recommend(True, ["adult"]).bundle_code == "COMFORT"  # solo travellers: their own (no) history
+
+
 def test_the_shown_recommendation_is_counted_again_after_five_minutes_not_on_every_page(app_ctx):
     import time
 
