@@ -12,6 +12,17 @@ from tests.manage_support import confirmed_booking
 pytestmark = pytest.mark.browser
 
 
+def customising_on_a_phone(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    search(page)
+    select_first_flight(page)
+
+
+def in_view_and_focused(message) -> None:
+    expect(message).to_be_in_viewport()
+    expect(message).to_be_focused()
+
+
 def test_saving_contact_details_shows_its_message_in_view(page: Page, app):
     page.set_viewport_size({"width": 390, "height": 844})
     with app.app_context():
@@ -22,30 +33,20 @@ def test_saving_contact_details_shows_its_message_in_view(page: Page, app):
     page.get_by_role("button", name="Find my booking").click()
     page.get_by_label("Phone").fill("+44 20 7946 0000")
     page.get_by_role("button", name="Save contact details").click()
-    message = page.get_by_role("status").filter(has_text="contact details")
-    expect(message).to_be_in_viewport()
-    expect(message).to_be_focused()
+    in_view_and_focused(page.get_by_role("status").filter(has_text="contact details"))
 
 
 def test_holding_for_longer_shows_its_message_in_view(page: Page):
-    page.set_viewport_size({"width": 390, "height": 844})
-    search(page)
-    select_first_flight(page)
+    customising_on_a_phone(page)
     extend = page.get_by_role("button", name="Need more time? Hold for 15 more minutes (once)")
     extend.scroll_into_view_if_needed()
     page.mouse.wheel(0, 2000)  # the traveller has read on down the page
     extend.click()
-    message = page.get_by_role("status").filter(has_text="held for longer")
-    expect(message).to_be_in_viewport()
-    expect(message).to_be_focused()
+    in_view_and_focused(page.get_by_role("status").filter(has_text="held for longer"))
 
 
 def test_passenger_errors_scroll_the_summary_into_view(page: Page):
-    page.set_viewport_size({"width": 390, "height": 844})
-    search(page)
-    select_first_flight(page)
+    customising_on_a_phone(page)
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("button", name="Continue", exact=True).click()  # nothing typed
-    summary = page.locator("[data-error-summary]")
-    expect(summary).to_be_focused()
-    expect(summary).to_be_in_viewport()
+    in_view_and_focused(page.locator("[data-error-summary]"))
