@@ -22,7 +22,7 @@ from .. import pricing
 from ..catalog import search
 from ..catalog.itineraries import Itinerary, Slice
 from ..catalog.itineraries import problem as itinerary_problem
-from ..catalog.seatmaps import Seat, find_seat
+from ..catalog.seatmaps import Seat, find_seat, neighbours
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
@@ -404,6 +404,22 @@ def seat_restriction(booking: Booking, passenger: Passenger, seat: Seat) -> str 
         if passenger.position < infant_carriers(booking):
             return "Passengers travelling with an infant cannot sit in an exit row."
     return None
+
+
+def children_apart(booking: Booking) -> list[tuple[Passenger, BookingSegment]]:
+    """(child, flight) wherever a child of the booking has no seat beside one of its adults:
+    no seat chosen (seated at check-in, maybe apart) or a seat with no adult of the booking
+    next to it. Airlines' family seating policies seat a child beside an adult; the review
+    page warns before payment (issue 19)."""
+    apart = []
+    for segment in booking.segments:
+        beside = neighbours(segment.flight.aircraft)
+        adults = {p.seat_on(segment) for p in booking.passengers if p.passenger_type == PassengerType.ADULT}
+        for child in (p for p in booking.passengers if p.passenger_type == PassengerType.CHILD):
+            seat = child.seat_on(segment)
+            if seat is None or not beside.get(seat, frozenset()) & adults:
+                apart.append((child, segment))
+    return apart
 
 
 def infant_carriers(booking: Booking) -> int:

@@ -106,6 +106,18 @@ def seats_by_code(aircraft_code: str) -> dict[str, Seat]:
     return {seat.code: seat for _, _, blocks in seat_rows(aircraft_code) for block in blocks for seat in block}
 
 
+@cache
+def neighbours(aircraft_code: str) -> dict[str, frozenset[str]]:
+    """Each seat's neighbours: the seats beside it in the same row with no aisle between."""
+    beside: dict[str, set[str]] = {}
+    for _, _, blocks in seat_rows(aircraft_code):
+        for block in blocks:
+            for left, right in zip(block, block[1:]):
+                beside.setdefault(left.code, set()).add(right.code)
+                beside.setdefault(right.code, set()).add(left.code)
+    return {code: frozenset(codes) for code, codes in beside.items()}
+
+
 def find_seat(aircraft_code: str, seat_code: str) -> Seat | None:
     return seats_by_code(aircraft_code).get((seat_code or "").strip().upper())
 

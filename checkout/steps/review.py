@@ -38,6 +38,7 @@ def context(booking, errors=None, accepted=()) -> dict:
     return dict(booking=booking, steps=STEPS, current_step="review.show", quote=service.quote_for(booking),
                 acknowledgements=ACKNOWLEDGEMENTS, accepted=set(accepted), errors=errors or {},
                 price_notice=price_change_notice(booking), bag_prices=BAG_PRICES,
+                children_apart=service.children_apart(booking),
                 seat_type_names=SEAT_TYPE_NAMES, form=EmptyForm())
 
 
