@@ -146,9 +146,9 @@
     if (summary) summary.removeAttribute("aria-busy");
   });
   // A new page (boosted link or form): focus its error summary, or the message of what was just
-  // done ("Contact details saved", "held for longer"), scrolled into view and read out, since a
-  // boosted page keeps the scroll of the form sent far below; else its h1, as a full page load
-  // would put a screen reader at the top.
+  // done ("Contact details saved", "held for longer"), scrolled into view (focus reads it out),
+  // since a boosted page keeps the scroll of the form sent far below; else its h1, brought into
+  // view when the old scroll left it above the screen, as a full page load starts at the top.
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.detail.target !== document.body) return;
     refocus = null;
@@ -159,7 +159,8 @@
     target.focus({ preventScroll: true });
     if (message) {
       message.scrollIntoView({ block: "center" });
-      if (!message.hasAttribute("data-error-summary")) announce(message.textContent.trim());
+    } else if (target.getBoundingClientRect().top < 0) {
+      target.scrollIntoView({ block: "start" });
     }
   });
 })();
