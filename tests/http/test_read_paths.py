@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from checkout import create_app
 from checkout.extensions import db
 from checkout.models import FunnelEvent, WebSession
-from tests.conftest import Checkout, travel_day
+from tests.conftest import SCAN_COUNT, Checkout, travel_day
 from tests.sql_support import counting_statements
 
 SESSION = "fly2any_session"
@@ -100,7 +100,7 @@ def test_only_a_hash_of_the_session_id_is_stored(any_store_app):
     with app.app_context():
         rows = db.session.execute(select(WebSession.id)).scalars().all()
     redis = Redis.from_url(app.config["RATELIMIT_STORAGE_URI"])
-    keys = [k.decode() for k in redis.scan_iter(f"{app.config['RATELIMIT_KEY_PREFIX']}:session:*")]
+    keys = [k.decode() for k in redis.scan_iter(f"{app.config['RATELIMIT_KEY_PREFIX']}:session:*", count=SCAN_COUNT)]
     stored = rows if store == "database" else keys
     assert any(digest in s for s in stored) and not any(token in s for s in rows + keys)
     assert Checkout(client).get("/customize").status_code == 200  # and the draft is found again

@@ -18,7 +18,7 @@ from checkout.clock import utcnow
 from checkout.extensions import db, redis_client
 from checkout.models import WebSession
 from checkout.web_session import DatabaseStore, RedisStore, ServerSessionInterface
-from tests.conftest import ACKS, Checkout
+from tests.conftest import ACKS, SCAN_COUNT, Checkout
 from tests.manage_support import confirmed_booking
 from tests.staff_support import StaffClient, make_staff
 
@@ -59,7 +59,7 @@ class Store:
         if self.is_redis:
             redis, prefix = self._redis(), self.backend.prefix
             found = {}
-            for key in redis.scan_iter(prefix + "*"):
+            for key in redis.scan_iter(prefix + "*", count=SCAN_COUNT):
                 value = redis.get(key)
                 if value is not None:
                     found[key.decode()[len(prefix):]] = value.decode()
@@ -88,7 +88,7 @@ class Store:
 
     def clear(self) -> None:
         if self.is_redis:
-            keys = list(self._redis().scan_iter(self.backend.prefix + "*"))
+            keys = list(self._redis().scan_iter(self.backend.prefix + "*", count=SCAN_COUNT))
             if keys:
                 self._redis().delete(*keys)
         # Table rows are deleted after every test by conftest's _clean_bookings.
