@@ -85,26 +85,22 @@ def _results(form: SearchForm, filters: FilterForm, page: TripPage, notice: str 
     def with_chosen(keys: list[str]) -> list[tuple[str, str]]:
         return state + ([("chosen", "off_" + "_".join(keys))] if keys else [])
 
-    # Each day of the strip searches that day for this slice; a day that would put this
-    # flight before the one chosen before it (or after the next one's date) is not a link.
-    earliest = legs[page.step - 1][0].day if page.step else None
-    latest = legs[page.step + 1][0].day if page.step + 1 < len(legs) else None
-    strip = []
-    for day_price in page.strip:
-        allowed = (day_price.day >= date.today() and (earliest is None or day_price.day >= earliest)
-                   and (latest is None or day_price.day <= latest))
-        pairs = [(n, day_price.day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
-        strip.append((day_price, _search_url(pairs + filtered + [("sort", sort)]) if allowed else None))
-    # Nothing in the whole week: the nearest days that have flights, before and after, as
-    # links (within the sales window, and between the flights chosen before and after).
+    # A day may be searched for this slice from today, and neither before the flight chosen
+    # before it nor after the next one's date; the strip's other days are not links.
+    first = max(date.today(), legs[page.step - 1][0].day) if page.step else date.today()
+    last = legs[page.step + 1][0].day if page.step + 1 < len(legs) else bookable_days()[1]
+
+    def day_url(day: date, extra: list[tuple[str, str]]) -> str:
+        """This search, for this slice on `day`, with the slices chosen so far."""
+        pairs = [(n, day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
+        return _search_url(pairs + extra + [("sort", sort)])
+
+    strip = [(day_price, day_url(day_price.day, filtered) if first <= day_price.day <= last else None)
+             for day_price in page.strip]
+    # Nothing in the whole week: the nearest days that have flights, before and after, as links.
     nearest = []
     if not page.offers and not any(day_price.lowest is not None for day_price in page.strip):
-        first, last = bookable_days()
-        first, last = max(first, date.today(), earliest or first), min(last, latest or last)
-        for day in nearest_days(leg, first, last, utcnow()):
-            if day is not None:
-                pairs = [(n, day.isoformat() if n == date_name else v) for n, v in with_chosen(chosen_keys)]
-                nearest.append((day, _search_url(pairs + [("sort", sort)])))
+        nearest = [(day, day_url(day, [])) for day in nearest_days(leg, first, last, utcnow()) if day is not None]
     # Nothing found from or to one airport of a city we serve at several: offer the whole city.
     wider = []
     if not page.offers and page.step == 0:

@@ -93,20 +93,22 @@ def queue_cancellation(booking: Booking, refund_amount: int, now: datetime | Non
 def queue_payment_refunded(booking: Booking, refund: Refund, now: datetime | None = None) -> bool:
     """"We refunded a payment we could not accept" (a PaymentIntent changed at Stripe, then
     paid); once per refund (its id is in the key, read back at send time)."""
-    db.session.flush()  # the refund needs its id for the key
-    return _queue_for_traveller(Kind.PAYMENT_REFUNDED, booking,
-                                f"Your payment for booking {booking.reference} has been refunded",
-                                f"payment_refunded:{refund.id}", now)
+    return _queue_about_refund(Kind.PAYMENT_REFUNDED, booking, refund,
+                               f"Your payment for booking {booking.reference} has been refunded", now)
 
 
 def queue_refund_made(booking: Booking, refund: Refund, now: datetime | None = None) -> bool:
     """"We refunded part of your booking" (support refunded a seat, a bag…, the booking stays
     as it is); once per refund. A refund that cancels the booking is told by the cancellation
     email instead, and one Stripe refuses is not told at all (the sender checks at send time)."""
+    return _queue_about_refund(Kind.REFUND_MADE, booking, refund,
+                               f"{money(refund.amount, refund.currency)} refunded for booking {booking.reference}", now)
+
+
+def _queue_about_refund(kind: str, booking: Booking, refund: Refund, subject: str, now: datetime | None) -> bool:
+    """One email of `kind` per refund: its id is in the key (the sender reads the refund back by it)."""
     db.session.flush()  # the refund needs its id for the key
-    return _queue_for_traveller(Kind.REFUND_MADE, booking,
-                                f"{money(refund.amount, refund.currency)} refunded for booking {booking.reference}",
-                                f"refund_made:{refund.id}", now)
+    return _queue_for_traveller(kind, booking, subject, f"{kind}:{refund.id}", now)
 
 
 def queue_contact_changed(booking: Booking, old_email: str, dedupe_key: str, now: datetime | None = None) -> bool:
