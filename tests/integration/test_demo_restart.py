@@ -36,3 +36,36 @@ def test_the_demo_says_it_in_one_line():
     assert restart_line(1) == ("The offline Stripe starts empty each run: 1 unpaid payment from the last run can no "
                                "longer be completed and was closed; its booking lapses when its hold ends.")
     assert "2 unpaid payments" in restart_line(2)
+
+
+def test_two_starts_at_once_close_each_attempt_once(app):
+    """Every write to a booking takes its lock first: two demo processes starting at once (or
+    a sweeper beside one) close each forgotten attempt once, with one note, over many rounds."""
+    import threading
+
+    from sqlalchemy import func
+    for _ in range(40):
+        with app.app_context():
+            booking = pending_booking()
+            attempt_id = payments.start_payment(booking.id).attempt.id
+            booking_id = booking.id
+            db.session.commit()
+        start, closed = threading.Barrier(2), []
+
+        def restart():
+            with app.app_context():
+                start.wait()
+                closed.append(forget_last_runs_payments())
+                db.session.remove()
+
+        threads = [threading.Thread(target=restart) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        with app.app_context():
+            assert sorted(closed) == [0, 1]
+            assert db.session.get(PaymentAttempt, attempt_id).status == AttemptStatus.CANCELED
+            notes = db.session.scalar(select(func.count()).select_from(BookingTransition).where(
+                BookingTransition.booking_id == booking_id, BookingTransition.note.like("%offline Stripe was restarted%")))
+            assert notes == 1
